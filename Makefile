@@ -1,0 +1,35 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO_OUT ?= demo-out
+
+.PHONY: demo test bench clean scenes schemas
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m twinsplit.demo --out $(DEMO_OUT)
+
+# pytest exit 5 means "no tests ran": treat it as a failure, never as a pass.
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_bench.py
+
+scenes: $(STAMP)
+	for s in sample_scenes/*/build.py; do $(BIN)/python $$s; done
+
+schemas: $(STAMP)
+	$(BIN)/twinsplit schema config > schemas/config.schema.json
+	$(BIN)/twinsplit schema manifest > schemas/manifest.schema.json
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache
