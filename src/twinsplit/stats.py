@@ -1,0 +1,231 @@
+"""How far apart are train and holdout? Distances over normalized parameter vectors (rows in [0,1]^d).
+
+Everything here is deterministic (no randomness) so a manifest that embeds `distance_report` is
+byte-identical across runs. Inputs are 2-D arrays (rows = variants, columns = parameters).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+import numpy as np
+from scipy.spatial import cKDTree
+from scipy.spatial.distance import cdist, pdist
+from scipy.stats import ks_2samp, wasserstein_distance
+
+# ~32 MB of float64 per block: 5,000 x 5,000 pairs are summed without ever holding them all.
+_BLOCK_ELEMS = 4_000_000
+# V-statistics of two equal multisets cancel only up to summation order; a value this small relative
+# to the cross term is rounding, not distance, and is reported as exactly 0.
+_REL_ZERO = 1e-12
+# The median heuristic looks at the pairwise distances of at most this many pooled rows, picked at
+# evenly spaced indices (deterministic); 2,000 rows = 2M distances.
+_MEDIAN_MAX_ROWS = 2_000
+SIG_DIGITS = 6
+
+METHOD = {
+    "energy_distance": "sqrt(2E|X-Y| - E|X-X'| - E|Y-Y'|), Euclidean, V-statistic (scipy's 1-D definition)",
+    "mmd_rbf": "biased MMD^2, k(x,y)=exp(-|x-y|^2/(2 bandwidth^2)), bandwidth = median pooled pairwise distance",
+    "nearest_train": "distance of each holdout row to its nearest train row",
+    "ks": "scipy.stats.ks_2samp per parameter",
+    "wasserstein": "scipy.stats.wasserstein_distance per parameter",
+    "coverage": "fraction of equal-width bins over [0,1] holding at least one value",
+}
+
+
+def _matrix(x: np.ndarray | Sequence, what: str = "input") -> np.ndarray:
+    m = np.asarray(x, dtype=np.float64)
+    if m.ndim != 2:
+        raise ValueError(f"{what} must be a 2-D array (rows x parameters), got shape {m.shape}")
+    if not np.isfinite(m).all():
+        raise ValueError(f"{what} contains NaN or infinite values")
+    return m
+
+
+def _pair(a, b) -> tuple[np.ndarray, np.ndarray]:
+    a, b = _matrix(a, "first set"), _matrix(b, "second set")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"sets have {a.shape[1]} and {b.shape[1]} columns")
+    if len(a) == 0 or len(b) == 0:
+        raise ValueError("both sets need at least one row")
+    return a, b
+
+
+def _mean_pairwise(a: np.ndarray, b: np.ndarray, f: Callable[[np.ndarray], np.ndarray], sq: bool) -> float:
+    """Mean of f(dist(a_i, b_j)) over all pairs (self-pairs included), in row blocks."""
+    metric = "sqeuclidean" if sq else "euclidean"
+    step = max(1, _BLOCK_ELEMS // len(b))
+    partial = [float(f(cdist(a[i : i + step], b, metric)).sum()) for i in range(0, len(a), step)]
+    return math.fsum(partial) / (len(a) * len(b))
+
+
+def _clamp(stat: float, scale: float) -> float:
+    return 0.0 if stat <= _REL_ZERO * scale else stat
+
+
+def energy_distance(a, b) -> float:
+    """Energy distance between two sets of rows: sqrt(2E|X-Y| - E|X-X'| - E|Y-Y'|) with Euclidean
+    |.| and all pairs (V-statistic), i.e. the square root of the energy statistic. For 1 column it
+    equals `scipy.stats.energy_distance`. 0 for equal multisets, > 0 otherwise. Exact, O(n*m*d)
+    time in blocks of bounded memory."""
+    a, b = _pair(a, b)
+    if a.shape[1] == 0:
+        return 0.0
+    ident = lambda d: d  # noqa: E731
+    xy = _mean_pairwise(a, b, ident, sq=False)
+    stat = 2 * xy - _mean_pairwise(a, a, ident, sq=False) - _mean_pairwise(b, b, ident, sq=False)
+    return math.sqrt(_clamp(stat, xy))
+
+
+def median_bandwidth(pooled: np.ndarray) -> float:
+    """Median pairwise Euclidean distance of the rows (at most _MEDIAN_MAX_ROWS evenly spaced rows);
+    if that median is 0 (mostly duplicates) the median of the positive distances; 0.0 if all rows
+    coincide."""
+    pooled = _matrix(pooled, "pooled rows")
+    if len(pooled) > _MEDIAN_MAX_ROWS:
+        pooled = pooled[np.linspace(0, len(pooled) - 1, _MEDIAN_MAX_ROWS).round().astype(np.intp)]
+    if len(pooled) < 2 or pooled.shape[1] == 0:
+        return 0.0
+    dist = pdist(pooled)
+    med = float(np.median(dist))
+    if med > 0:
+        return med
+    positive = dist[dist > 0]
+    return float(np.median(positive)) if positive.size else 0.0
+
+
+def mmd_rbf(a, b) -> tuple[float, float]:
+    """(MMD^2, bandwidth): the biased (V-statistic) squared maximum mean discrepancy with the RBF kernel
+    k(x, y) = exp(-|x-y|^2 / (2 bandwidth^2)), bandwidth from `median_bandwidth` of the pooled rows.
+    Biased so it is >= 0 and exactly 0 for equal multisets. bandwidth 0.0 means every pooled row is
+    the same point; MMD^2 is then 0."""
+    a, b = _pair(a, b)
+    bandwidth = median_bandwidth(np.vstack([a, b]))
+    if bandwidth == 0.0:
+        return 0.0, 0.0
+    gamma = 1.0 / (2.0 * bandwidth**2)
+    k = lambda d2: np.exp(-gamma * d2)  # noqa: E731
+    xy = _mean_pairwise(a, b, k, sq=True)
+    stat = _mean_pairwise(a, a, k, sq=True) + _mean_pairwise(b, b, k, sq=True) - 2 * xy
+    return _clamp(stat, 1.0), bandwidth  # kernel values are <= 1: the scale is 1
+
+
+def per_parameter(a, b, names: Sequence[str]) -> list[dict]:
+    """Per column j: {"name", "ks_statistic", "ks_pvalue" (scipy ks_2samp, two-sided, method auto),
+    "wasserstein" (scipy wasserstein_distance)}; unrounded floats."""
+    a, b = _pair(a, b)
+    if len(names) != a.shape[1]:
+        raise ValueError(f"{len(names)} names for {a.shape[1]} columns")
+    out = []
+    for j, name in enumerate(names):
+        ks = ks_2samp(a[:, j], b[:, j])
+        out.append(
+            {
+                "name": name,
+                "ks_statistic": float(ks.statistic),
+                "ks_pvalue": float(ks.pvalue),
+                "wasserstein": float(wasserstein_distance(a[:, j], b[:, j])),
+            }
+        )
+    return out
+
+
+def nearest_train_distance(train, holdout, metric: Literal["linf", "l2"] = "linf") -> np.ndarray:
+    """For each holdout row, its distance to the nearest train row (cKDTree; L-inf or Euclidean)."""
+    train, holdout = _matrix(train, "train"), _matrix(holdout, "holdout")
+    if metric not in ("linf", "l2"):
+        raise ValueError(f"metric must be 'linf' or 'l2', got {metric!r}")
+    if train.shape[1] != holdout.shape[1]:
+        raise ValueError(f"train has {train.shape[1]} columns, holdout {holdout.shape[1]}")
+    if len(train) == 0:
+        raise ValueError("no train rows to measure against")
+    if len(holdout) == 0:
+        return np.zeros(0)
+    if train.shape[1] == 0:  # every vector of R^0 is the same point
+        return np.zeros(len(holdout))
+    dist, _ = cKDTree(train).query(holdout, k=1, p=math.inf if metric == "linf" else 2)
+    return np.asarray(dist, dtype=np.float64)
+
+
+def summary(d: np.ndarray) -> dict[str, float | None]:
+    """{"min", "median", "max"} of `d` as floats; all None when `d` is empty."""
+    d = np.asarray(d, dtype=np.float64)
+    if d.size == 0:
+        return {"min": None, "median": None, "max": None}
+    return {"min": float(d.min()), "median": float(np.median(d)), "max": float(d.max())}
+
+
+def coverage(x, bins: int = 10) -> list[float]:
+    """Per column, the fraction of `bins` equal-width bins over [0,1] that hold at least one value.
+    Value v goes to bin floor(v * bins), and 1.0 to the last bin. Values outside [0,1] -> ValueError.
+    A set with no rows covers 0.0 of every column."""
+    x = _matrix(x, "values")
+    if bins < 1:
+        raise ValueError(f"bins must be >= 1, got {bins}")
+    if ((x < 0) | (x > 1)).any():
+        raise ValueError("coverage needs values normalized to [0, 1]")
+    idx = np.minimum((x * bins).astype(np.intp), bins - 1)
+    return [len(np.unique(idx[:, j])) / bins for j in range(x.shape[1])]
+
+
+def _round(v: float | None) -> float | None:
+    """6 significant digits; None for undefined or non-finite; -0.0 folded into 0.0."""
+    if v is None or not math.isfinite(v):
+        return None
+    return float(f"{v:.{SIG_DIGITS}g}") + 0.0
+
+
+def _round_tree(obj):
+    if isinstance(obj, dict):
+        return {k: _round_tree(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_round_tree(v) for v in obj]
+    if isinstance(obj, float):
+        return _round(obj)
+    return obj
+
+
+def distance_report(train, holdout, names: Sequence[str], bins: int = 10) -> dict:
+    """All of the above as a JSON-able dict, floats rounded to 6 significant digits:
+
+    {"n_train", "n_holdout", "n_parameters", "method": METHOD, "coverage_bins",
+     "energy_distance", "mmd_rbf": {"mmd2", "bandwidth"},
+     "nearest_train": {"linf": {min, median, max}, "l2": {...}},
+     "parameters": [{"name", "ks_statistic", "ks_pvalue", "wasserstein",
+                     "coverage_train", "coverage_holdout"}, ...]}
+
+    null marks what is undefined: every two-sample value when a split has no rows, nearest_train when
+    either split is empty, mmd bandwidth when all rows coincide (mmd2 is then 0). With 0 columns
+    the distances are 0 and "parameters" is [].
+    """
+    train, holdout = _matrix(train, "train"), _matrix(holdout, "holdout")
+    d = train.shape[1]
+    if holdout.shape[1] != d or len(names) != d:
+        raise ValueError(f"train has {d} columns, holdout {holdout.shape[1]}, names {len(names)}")
+    both = len(train) > 0 and len(holdout) > 0
+    energy, mmd2, bandwidth = None, None, None
+    params = [{"name": n, "ks_statistic": None, "ks_pvalue": None, "wasserstein": None} for n in names]
+    nearest = {m: summary(np.zeros(0)) for m in ("linf", "l2")}
+    if both:
+        energy = energy_distance(train, holdout)
+        mmd2, bandwidth = mmd_rbf(train, holdout)
+        bandwidth = bandwidth or None
+        params = per_parameter(train, holdout, names)
+        nearest = {m: summary(nearest_train_distance(train, holdout, m)) for m in ("linf", "l2")}
+    cov_train, cov_holdout = coverage(train, bins), coverage(holdout, bins)
+    for p, ct, ch in zip(params, cov_train, cov_holdout):
+        p["coverage_train"], p["coverage_holdout"] = ct, ch
+    report = {
+        "n_train": len(train),
+        "n_holdout": len(holdout),
+        "n_parameters": d,
+        "method": METHOD,
+        "coverage_bins": bins,
+        "energy_distance": energy,
+        "mmd_rbf": {"mmd2": mmd2, "bandwidth": bandwidth},
+        "nearest_train": nearest,
+        "parameters": params,
+    }
+    return _round_tree(report)

@@ -1,0 +1,172 @@
+import json
+import math
+
+import numpy as np
+import pytest
+import scipy.stats
+
+from twinsplit import stats
+from twinsplit.stats import (
+    coverage,
+    distance_report,
+    energy_distance,
+    mmd_rbf,
+    nearest_train_distance,
+    per_parameter,
+    summary,
+)
+
+
+def rows(seed, n, d=3):
+    return np.random.default_rng(seed).random((n, d))
+
+
+def brute_energy(a, b):
+    dist = lambda x, y: np.linalg.norm(x[:, None, :] - y[None, :, :], axis=-1)  # noqa: E731
+    return math.sqrt(2 * dist(a, b).mean() - dist(a, a).mean() - dist(b, b).mean())
+
+
+def test_identical_sets_are_zero():
+    a = rows(0, 200)
+    assert energy_distance(a, a) == 0.0
+    assert energy_distance(a, a[::-1]) == 0.0  # same multiset, other summation order
+    mmd2, bw = mmd_rbf(a, a[::-1])
+    assert mmd2 == 0.0 and bw > 0
+
+
+def test_energy_matches_brute_force_and_scipy():
+    a, b = rows(1, 60), rows(2, 45)
+    assert energy_distance(a, b) == pytest.approx(brute_energy(a, b), rel=1e-12)
+    assert energy_distance(a[:, :1], b[:, :1]) == pytest.approx(
+        scipy.stats.energy_distance(a[:, 0], b[:, 0]), rel=1e-12
+    )
+
+
+def test_blocked_sum_equals_unblocked(monkeypatch):
+    a, b = rows(3, 70), rows(4, 50)
+    whole = energy_distance(a, b), mmd_rbf(a, b)
+    monkeypatch.setattr(stats, "_BLOCK_ELEMS", 7)  # forces one row per block
+    assert energy_distance(a, b) == pytest.approx(whole[0], rel=1e-12)
+    assert mmd_rbf(a, b) == pytest.approx(whole[1], rel=1e-12)
+
+
+def test_mmd_matches_brute_force():
+    a, b = rows(5, 40), rows(6, 30)
+    mmd2, bw = mmd_rbf(a, b)
+    pooled = np.vstack([a, b])
+    d = np.linalg.norm(pooled[:, None] - pooled[None], axis=-1)
+    assert bw == pytest.approx(np.median(d[np.triu_indices(len(pooled), 1)]))
+    k = lambda x, y: np.exp(-np.sum((x[:, None] - y[None]) ** 2, -1) / (2 * bw**2))  # noqa: E731
+    assert mmd2 == pytest.approx(k(a, a).mean() + k(b, b).mean() - 2 * k(a, b).mean(), rel=1e-10)
+
+
+def test_distance_grows_with_shift():
+    a = rows(7, 150) * 0.5
+    base = rows(8, 150) * 0.5
+    shifts = [0.0, 0.05, 0.1, 0.2, 0.4]
+    energies = [energy_distance(a, base + s) for s in shifts]
+    mmds = [mmd_rbf(a, base + s)[0] for s in shifts]
+    assert energies[0] > 0  # two different samples are not identical sets
+    assert all(x < y for x, y in zip(energies, energies[1:]))
+    assert all(x < y for x, y in zip(mmds, mmds[1:]))
+
+
+def test_per_parameter_matches_scipy():
+    a, b = rows(9, 80, 2), rows(10, 70, 2) ** 2
+    out = per_parameter(a, b, ["p", "q"])
+    assert [o["name"] for o in out] == ["p", "q"]
+    for j, o in enumerate(out):
+        ks = scipy.stats.ks_2samp(a[:, j], b[:, j])
+        assert o["ks_statistic"] == ks.statistic and o["ks_pvalue"] == ks.pvalue
+        assert o["wasserstein"] == scipy.stats.wasserstein_distance(a[:, j], b[:, j])
+    with pytest.raises(ValueError, match="names"):
+        per_parameter(a, b, ["p"])
+
+
+@pytest.mark.parametrize("metric, order", [("linf", np.inf), ("l2", 2)])
+def test_nearest_train_matches_brute_force(metric, order):
+    train, holdout = rows(11, 90, 4), rows(12, 35, 4)
+    brute = np.linalg.norm(holdout[:, None] - train[None], ord=order, axis=-1).min(axis=1)
+    np.testing.assert_allclose(nearest_train_distance(train, holdout, metric), brute, rtol=1e-12)
+
+
+def test_nearest_train_rejects_bad_metric():
+    with pytest.raises(ValueError, match="metric"):
+        nearest_train_distance(rows(0, 3), rows(1, 3), "l1")
+
+
+def test_summary():
+    assert summary(np.array([3.0, 1.0, 2.0, 10.0])) == {"min": 1.0, "median": 2.5, "max": 10.0}
+    assert summary(np.zeros(0)) == {"min": None, "median": None, "max": None}
+
+
+def test_coverage_exact():
+    x = np.array(
+        [
+            [0.0, 0.5, 1.0],
+            [0.05, 0.55, 1.0],
+            [0.1, 0.59, 0.95],
+            [0.99, 0.5, 0.9],
+        ]
+    )
+    # col 0: bins 0,0,1,9 -> 3; col 1: bin 5 only -> 1; col 2: 1.0 and 0.95 in bin 9, 0.9 in bin 9 -> 1
+    assert coverage(x) == [0.3, 0.1, 0.1]
+    assert coverage(x, bins=2) == [1.0, 0.5, 0.5]
+    assert coverage(np.zeros((0, 2))) == [0.0, 0.0]
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        coverage(np.array([[1.5]]))
+
+
+def test_report_json_round_trip_and_determinism():
+    train, holdout = rows(13, 120), rows(14, 40)
+    names = ["a.x", "b.y", "c.z"]
+    report = distance_report(train, holdout, names)
+    text = json.dumps(report, sort_keys=True, allow_nan=False)
+    assert json.loads(text) == report
+    assert json.dumps(distance_report(train.copy(), holdout.copy(), names), sort_keys=True) == text
+    assert report["n_train"] == 120 and report["n_holdout"] == 40 and report["n_parameters"] == 3
+    assert report["energy_distance"] == float(f"{energy_distance(train, holdout):.6g}")
+    assert [p["name"] for p in report["parameters"]] == names
+    assert report["nearest_train"]["linf"]["min"] <= report["nearest_train"]["l2"]["min"]
+
+
+def _floats(obj):
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _floats(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _floats(v)
+    elif isinstance(obj, float):
+        yield obj
+
+
+@pytest.mark.parametrize(
+    "train, holdout, names",
+    [
+        (np.zeros((5, 0)), np.zeros((4, 0)), []),  # no parameters
+        (np.array([[0.2, 0.7]]), np.array([[0.2, 0.7]]), ["u", "v"]),  # one identical row each
+        (np.full((6, 2), 0.5), np.full((3, 2), 0.5), ["u", "v"]),  # constant columns, same point
+        (np.zeros((0, 2)), rows(15, 5, 2), ["u", "v"]),  # empty train
+    ],
+)
+def test_report_degenerate_cases_have_no_nan(train, holdout, names):
+    report = distance_report(train, holdout, names)
+    json.dumps(report, allow_nan=False)
+    assert all(math.isfinite(v) for v in _floats(report))
+    if len(train) and len(holdout):
+        assert report["energy_distance"] == 0.0
+        assert report["mmd_rbf"] == {"mmd2": 0.0, "bandwidth": None}
+        assert report["nearest_train"]["linf"]["max"] == 0.0
+        assert all(p["ks_statistic"] == 0.0 for p in report["parameters"])
+    else:
+        assert report["energy_distance"] is None
+        assert report["nearest_train"]["l2"] == {"min": None, "median": None, "max": None}
+        assert report["parameters"][0]["coverage_holdout"] > 0
+
+
+def test_identical_sets_report_zero():
+    a = rows(16, 50)
+    report = distance_report(a, a, ["x", "y", "z"])
+    assert report["energy_distance"] == 0.0 and report["mmd_rbf"]["mmd2"] == 0.0
+    assert all(p["wasserstein"] == 0.0 and p["ks_statistic"] == 0.0 for p in report["parameters"])
