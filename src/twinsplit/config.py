@@ -1,0 +1,128 @@
+"""The run configuration: YAML validated by pydantic v2. `twinsplit schema config` prints its JSON Schema."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError, create_model, field_validator
+
+from .distributions import Strict
+from .errors import InputError, TwinsplitError
+from .randomizers import load_builtin as load_randomizers
+
+
+class Seeds(Strict):
+    """Root entropy per split. Missing entropy comes from the OS and is recorded in the manifest."""
+
+    train: int | None = Field(None, ge=0, description="Train split root entropy. Default: drawn from the OS.")
+    holdout: int | None = Field(None, ge=0, description="Holdout split root entropy. Default: drawn from the OS.")
+
+
+class Splits(Strict):
+    """How the splits are kept apart."""
+
+    mode: Literal["iid", "ood"] = Field("iid", description="iid: same ranges unless overridden; ood: holdout-only regions (see holdout_regions). Default: iid.")
+    min_margin: float = Field(0.02, ge=0.0, lt=1.0, description="No holdout vector within this normalized distance of any train vector. Default: 0.02.")
+    metric: Literal["linf", "l2"] = Field("linf", description="Distance for min_margin over parameters normalized to [0, 1]. Default: linf.")
+    max_redraws: int = Field(100, ge=0, le=100000, description="Redraws per variant before giving up with an error. Default: 100.")
+
+
+class Lineage(Strict):
+    """Who made this set and on what terms; copied into the manifest."""
+
+    purpose: str = Field("", description="Why the set exists. Default: empty.")
+    owner: str = Field("", description="Who is responsible for it. Default: empty.")
+    consent: str = Field("", description="Consent basis for any real-site data in the source. Default: empty.")
+    retention: str = Field("", description="How long it may be kept. Default: empty.")
+
+
+def _registry_model(name: str, registry: dict, doc: str) -> type:
+    """A config section with one optional field per registry entry; a single block is accepted as a list."""
+    fields = {key: (list[entry.config_model] | None,
+                    Field(None, description=f"{(entry.config_model.__doc__ or '').strip()} One block or a list. Default: off."))
+              for key, entry in registry.items()}
+    validators = {}
+    if fields:
+        @field_validator(*fields, mode="before")
+        def _listify(cls, v):
+            return [v] if isinstance(v, dict) else v
+
+        validators["listify"] = _listify
+    model = create_model(name, __base__=Strict, __validators__=validators, **fields)
+    model.__doc__ = doc
+    return model
+
+
+def _events_registry() -> dict:
+    from .events import load_builtin
+
+    return load_builtin()
+
+
+Randomize = _registry_model("Randomize", load_randomizers(), "Randomizers to run, by name. Each takes one block or a list of blocks.")
+Events = _registry_model("Events", _events_registry(), "Scripted events to add, by kind. Each takes one block or a list of blocks.")
+
+
+class Config(Strict):
+    """A twinsplit run: what to randomize, how splits are kept apart, and the lineage to record."""
+
+    version: Literal[1] = Field(1, description="Config format version. Default: 1.")
+    seeds: Seeds = Field(default_factory=Seeds, description="Root entropy per split. Default: from the OS.")
+    splits: Splits = Field(default_factory=Splits, description="Split separation settings. Default: iid, margin 0.02.")
+    lineage: Lineage = Field(default_factory=Lineage, description="Lineage block copied into the manifest. Default: empty.")
+    randomize: Randomize = Field(default_factory=Randomize, description="Randomizers. Default: none.")  # type: ignore[valid-type]
+    events: Events = Field(default_factory=Events, description="Scripted events. Default: none.")  # type: ignore[valid-type]
+
+
+def _location(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc if p not in ("function-after[_check()]",)) or "(top level)"
+
+
+def parse_config(data: Any, origin: str) -> Config:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise TwinsplitError(f"config {origin}: expected a mapping at the top level, got {type(data).__name__}")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        msg = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            msg = "unknown key"
+        more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
+        raise TwinsplitError(f"config {origin}: {_location(first['loc'])}: {msg}{more}") from None
+
+
+def load_config(path: str | Path) -> Config:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read config {p}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InputError(f"cannot parse config {p}: {' '.join(str(exc).split())}") from None
+    return parse_config(data, p.name)
+
+
+def config_body(config: Config) -> dict:
+    """The canonical, JSON-able form recorded in the manifest (and re-validated by verify)."""
+    return config.model_dump(mode="json", exclude_none=True)
+
+
+def canonical_json(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode()
+
+
+def config_sha256(config: Config) -> str:
+    return hashlib.sha256(canonical_json(config_body(config))).hexdigest()
+
+
+def json_schema() -> dict:
+    return Config.model_json_schema()

@@ -1,0 +1,153 @@
+"""manifest.json: everything needed to re-derive and re-check a generated set. Schema: schemas/manifest.schema.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pxr import Usd
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import __version__
+from .errors import TwinsplitError
+from .plan import Plan
+from .sourcecopy import SourceCopy
+
+MANIFEST = "manifest.json"
+SCHEMA_VERSION = 1
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class FileEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    path: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class SourceEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(description="File name of the source root layer as given.")
+    root: str = Field(description="Copied root layer, relative to the output dir.")
+    files: list[FileEntry] = Field(description="Every copied layer and asset with its sha256.")
+    unresolved: list[str] = Field(description="Asset paths the stage names that did not resolve (e.g. missing textures).")
+    localized: bool = Field(description="True when asset paths were rewritten to make the copy self-contained.")
+    meters_per_unit: float
+    up_axis: str
+
+
+class SeedEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    entropy: str | None = Field(None, pattern=r"^[0-9]+$", description="Root entropy as a decimal string.")
+    commitment: str | None = Field(None, description="sha256 commitment when the split is sealed.")
+
+
+class VariantEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    split: str
+    path: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    values_path: str | None = None
+    values_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+    redraws: int = Field(ge=0)
+    events: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Manifest(BaseModel):
+    """A twinsplit output's proof of independence."""
+
+    model_config = ConfigDict(extra="forbid")
+    schema_version: int = Field(SCHEMA_VERSION)
+    tool: dict[str, str]
+    usd_version: str
+    source: SourceEntry
+    config: dict[str, Any] = Field(description="{sha256, body}: the validated config exactly as used.")
+    seeds: dict[str, SeedEntry]
+    counts: dict[str, int]
+    parameters: list[dict[str, Any]]
+    variants: list[VariantEntry]
+    disjointness: dict[str, Any]
+    distance: dict[str, Any]
+    lineage: dict[str, str]
+    seal: dict[str, Any] | None = None
+
+
+def usd_version() -> str:
+    return ".".join(str(v) for v in Usd.GetVersion())
+
+
+def parameters_entry(plan: Plan) -> list[dict[str, Any]]:
+    out = []
+    for p in plan.params:
+        out.append({
+            "name": p.name, "source": p.source, "key": p.key, "prim": p.prim, "attr": p.attr,
+            "component": p.component, "type": p.type_name,
+            "distribution": p.dist.distribution, "operation": p.dist.operation,
+            "ranges": {s: p.resolved(s).model_dump(mode="json") for s in ("train", "holdout")},
+            "normalize": list(p.normalize_range),
+        })
+    return out
+
+
+def disjointness_entry(plan: Plan, sealed: bool = False) -> dict[str, Any]:
+    from scipy.spatial import cKDTree
+
+    cfg = plan.config.splits
+    train, holdout = plan.normalized("train"), plan.normalized("holdout")
+    nearest = None
+    if len(train) and len(holdout):
+        d, _ = cKDTree(train).query(holdout, k=1, p=np.inf if cfg.metric == "linf" else 2)
+        nearest = float(np.min(d))
+    return {
+        "metric": cfg.metric,
+        "min_margin": cfg.min_margin,
+        "min_distance": None if nearest is None else round(nearest, 9),
+        "holds": nearest is None or nearest >= cfg.min_margin,
+        "redraws": {s: int(plan.splits[s].redraws.sum()) for s in plan.splits},
+    }
+
+
+def source_entry(copy: SourceCopy, name: str, scene) -> dict[str, Any]:
+    return {
+        "name": name,
+        "root": f"source/{copy.root}",
+        "files": [{"path": f"source/{rel}", "sha256": sha} for rel, sha in copy.files],
+        "unresolved": list(copy.unresolved),
+        "localized": copy.localized,
+        "meters_per_unit": scene.meters_per_unit,
+        "up_axis": scene.up_axis,
+    }
+
+
+def dumps(manifest: dict[str, Any]) -> bytes:
+    return (json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False) + "\n").encode()
+
+
+def load(out: Path) -> dict[str, Any]:
+    path = out / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TwinsplitError(f"{out} is not a twinsplit output: no {MANIFEST}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise TwinsplitError(f"{path}: not valid JSON ({exc})") from None
+    try:
+        Manifest.model_validate(data)
+    except Exception as exc:  # pydantic ValidationError: name the first problem
+        first = exc.errors()[0] if hasattr(exc, "errors") else {"loc": (), "msg": str(exc)}
+        loc = ".".join(str(x) for x in first["loc"])
+        raise TwinsplitError(f"{path}: does not match the manifest schema at {loc}: {first['msg']}") from None
+    return data
+
+
+def tool_entry() -> dict[str, str]:
+    return {"name": "twinsplit", "version": __version__}
+
+
+def json_schema() -> dict:
+    return Manifest.model_json_schema()

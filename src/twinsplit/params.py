@@ -1,0 +1,102 @@
+"""Parameters and edits: the data that flows from randomizers through the plan to the writer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .distributions import Dist, envelope, inverse_cdf, resolve, union_choices
+
+# Sdf value types whose values are stored as float32: quantize before recording so values round-trip exactly.
+FLOAT32_TYPES = {"float", "float2", "float3", "float4", "color3f", "color4f", "vector3f", "point3f",
+                 "normal3f", "quatf", "half", "half3", "color3h", "texCoord2f"}
+DOUBLE_TYPES = {"double", "double2", "double3", "double4", "vector3d", "point3d", "color3d", "quatd", "timecode"}
+INT_TYPES = {"int", "uint", "int64", "uint64", "uchar"}
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One scalar random parameter: where it is written, how it is drawn and how it is normalized."""
+
+    name: str               # "<prim>.<attr>" or "<prim>.<attr>[k]" for one component of a vector attribute
+    prim: str
+    attr: str
+    type_name: str          # Sdf value type of the attribute it is written to
+    source: str             # "<randomizer or event>:<block index>"
+    key: str                # the config key it came from, e.g. "static_friction"
+    dist: Dist
+    component: int | None = None
+    base: Any = None        # authored value, for scale/add operations
+    unit_scale: float = 1.0  # config units -> stage units (abs/add only)
+
+    def resolved(self, split: str):
+        return resolve(self.dist, split)
+
+    @property
+    def normalize_range(self) -> tuple[float, float]:
+        return envelope(self.dist)
+
+    def draw(self, split: str, u: np.ndarray) -> np.ndarray:
+        """Draws in the parameter's own space (choice: index into the union of both splits' choices)."""
+        r = self.resolved(split)
+        x = inverse_cdf(r, u)
+        if self.dist.distribution == "choice":
+            union = union_choices(self.dist)
+            lut = np.array([union.index(c) for c in r.choices], dtype=np.float64)
+            return lut[x.astype(int)]
+        return x
+
+    def value(self, draw: float) -> Any:
+        """The value written to USD for one draw, already quantized to the attribute's precision."""
+        if self.dist.distribution == "choice":
+            v = union_choices(self.dist)[int(draw)]
+            return quantize(v, self.type_name) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+        base = self.base
+        if self.component is not None and base is not None:
+            base = base[self.component]
+        if self.dist.operation == "scale":
+            v = float(base if base is not None else 0.0) * draw
+        elif self.dist.operation == "add":
+            v = float(base if base is not None else 0.0) + draw * self.unit_scale
+        else:
+            v = draw * self.unit_scale
+        return quantize(v, self.type_name)
+
+
+def quantize(v: float, type_name: str) -> float | int:
+    """Round a value exactly as USD will store it (float32 for float-typed attributes)."""
+    if type_name in INT_TYPES:
+        return int(round(v))
+    if type_name in DOUBLE_TYPES:
+        return float(v)
+    return float(np.float32(v))
+
+
+@dataclass(frozen=True)
+class PrimDef:
+    """A prim the variant creates (events): `def <type_name>` with applied schemas."""
+
+    type_name: str
+    api_schemas: tuple[str, ...] = ()
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One thing a variant layer authors: an attribute value (default or time samples), or a new prim."""
+
+    path: str
+    attr: str | None = None
+    type_name: str = ""
+    value: Any = None
+    time_samples: tuple[tuple[float, Any], ...] | None = None
+    prim_def: PrimDef | None = None
+    variability_uniform: bool = False
+    custom: bool = False  # True for attributes no schema declares (e.g. twinsplit:alarm:active)
+    meta: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.path}.{self.attr}" if self.attr else self.path

@@ -1,0 +1,181 @@
+"""The plan: every variant's draws as numpy arrays, one row per variant, one column per parameter.
+
+Independence by construction: variant i of a split draws block b from
+`SeedSequence(split_entropy, spawn_key=(i, crc32(b)))`. Nothing of one split is derived from the other
+split's entropy, and a variant's draws do not depend on how many variants are generated.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+from scipy.spatial import cKDTree
+
+from .config import Config
+from .errors import TwinsplitError
+from .params import Edit, ParamSpec
+from .randomizers import REGISTRY as RANDOMIZERS, Randomizer
+from .scene import SceneInfo
+from .events import REGISTRY as EVENTS
+
+SPLITS = ("train", "holdout")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One config block bound to the stage: its randomizer or event kind and its parameters."""
+
+    section: str  # "randomize" | "events"
+    name: str
+    index: int
+    cfg: BaseModel
+    entry: Randomizer
+    params: tuple[ParamSpec, ...]
+
+    @property
+    def source(self) -> str:
+        return f"{self.section}.{self.name}[{self.index}]"
+
+    @property
+    def stream_key(self) -> int:
+        # Keyed by name, not position, so adding a block never shifts another block's stream.
+        return zlib.crc32(self.source.encode())
+
+
+def _config_blocks(config: Config) -> list[tuple[str, str, int, BaseModel, Randomizer]]:
+    out = []
+    for section, registry in (("randomize", RANDOMIZERS), ("events", EVENTS)):
+        group = getattr(config, section)
+        for name, entry in registry.items():
+            for i, cfg in enumerate(getattr(group, name, None) or []):
+                out.append((section, name, i, cfg, entry))
+    return out
+
+
+def collect_selectors(scene: SceneInfo, config: Config) -> list[tuple[str, Any, dict]]:
+    """(where, selector, match kwargs) for every selector in the config, for validate's selector rule."""
+    out = []
+    for section, name, i, cfg, entry in _config_blocks(config):
+        for where, sel, kw in entry.selectors(cfg):
+            out.append((f"{section}.{name}[{i}].{where}", sel, kw))
+    return out
+
+
+def bind(scene: SceneInfo, config: Config) -> list[Block]:
+    """Resolve every config block against the stage; a selector matching nothing is an error naming it."""
+    blocks = []
+    for section, name, i, cfg, entry in _config_blocks(config):
+        source = f"{section}.{name}[{i}]"
+        try:
+            params = entry.params(scene, cfg, source)
+        except ValueError as exc:
+            raise TwinsplitError(f"{source}: {exc}") from None
+        blocks.append(Block(section, name, i, cfg, entry, tuple(params)))
+    if not any(b.params for b in blocks):
+        raise TwinsplitError("the config randomizes nothing: add a block under `randomize:` or `events:`")
+    return blocks
+
+
+def stream(entropy: int, index: int, block: Block) -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy, spawn_key=(index, block.stream_key))))
+
+
+@dataclass
+class SplitPlan:
+    split: str
+    entropy: int
+    draws: np.ndarray  # (n, d) float64, in each parameter's own space
+    redraws: np.ndarray  # (n,) int: extra draws spent keeping this variant acceptable
+
+    def ids(self) -> list[str]:
+        return [variant_id(self.split, i) for i in range(len(self.draws))]
+
+
+@dataclass
+class Plan:
+    scene: SceneInfo
+    config: Config
+    blocks: list[Block]
+    splits: dict[str, SplitPlan] = field(default_factory=dict)
+
+    @property
+    def params(self) -> list[ParamSpec]:
+        return [p for b in self.blocks for p in b.params]
+
+    def normalized(self, split: str) -> np.ndarray:
+        return normalize(self.params, self.splits[split].draws)
+
+    def edits(self, split: str, index: int) -> list[Edit]:
+        row, out, start = self.splits[split].draws[index], [], 0
+        for b in self.blocks:
+            stop = start + len(b.params)
+            out.extend(b.entry.edits(self.scene, b.cfg, list(b.params), row[start:stop]))
+            start = stop
+        return out
+
+
+def variant_id(split: str, index: int) -> str:
+    return f"{split}-{index:05d}"
+
+
+def normalize(params: list[ParamSpec], draws: np.ndarray) -> np.ndarray:
+    lo = np.array([p.normalize_range[0] for p in params], dtype=np.float64)
+    hi = np.array([p.normalize_range[1] for p in params], dtype=np.float64)
+    return (np.asarray(draws, dtype=np.float64).reshape(-1, len(params)) - lo) / (hi - lo)
+
+
+def _draw_variant(scene: SceneInfo, blocks: list[Block], split: str, gens: list[np.random.Generator]) -> np.ndarray:
+    parts = [b.entry.sample(scene, b.cfg, list(b.params), split, g) for b, g in zip(blocks, gens)]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def sample_split(scene: SceneInfo, config: Config, blocks: list[Block], split: str, entropy: int, n: int,
+                 reject=None) -> SplitPlan:
+    """Draw n variants of one split. `reject(row_normalized) -> reason|None` asks for a redraw."""
+    params = [p for b in blocks for p in b.params]
+    rows, redraws = np.zeros((n, len(params))), np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        gens = [stream(entropy, i, b) for b in blocks]
+        for attempt in range(config.splits.max_redraws + 1):
+            row = _draw_variant(scene, blocks, split, gens)
+            reason = reject(normalize(params, row)[0]) if reject is not None else None
+            if reason is None:
+                break
+        else:
+            raise TwinsplitError(
+                f"{variant_id(split, i)}: no acceptable draw after {config.splits.max_redraws} redraws "
+                f"({reason}); lower splits.min_margin, widen the ranges or add parameters")
+        rows[i], redraws[i] = row, attempt
+    return SplitPlan(split, entropy, rows, redraws)
+
+
+def margin_rejector(train_normalized: np.ndarray, margin: float, metric: str):
+    """Reject holdout rows closer than `margin` to any train row (KD-tree, O(log n) per query)."""
+    if margin <= 0 or len(train_normalized) == 0:
+        return None
+    tree = cKDTree(train_normalized)
+    p = np.inf if metric == "linf" else 2
+
+    def reject(row: np.ndarray) -> str | None:
+        d, _ = tree.query(row, k=1, p=p)
+        return f"nearest train vector at {metric} distance {d:.4g} < min_margin {margin}" if d < margin else None
+
+    return reject
+
+
+def make_plan(scene: SceneInfo, config: Config, n_train: int, n_holdout: int, entropy: dict[str, int]) -> Plan:
+    blocks = bind(scene, config)
+    plan = Plan(scene, config, blocks)
+    plan.splits["train"] = sample_split(scene, config, blocks, "train", entropy["train"], n_train)
+    reject = margin_rejector(plan.normalized("train"), config.splits.min_margin, config.splits.metric)
+    plan.splits["holdout"] = sample_split(scene, config, blocks, "holdout", entropy["holdout"], n_holdout, reject)
+    return plan
+
+
+def fresh_entropy() -> int:
+    """Root entropy from the OS (recorded in the manifest so the run can be re-derived)."""
+    return int(np.random.SeedSequence().entropy)
