@@ -136,14 +136,18 @@ def preview_material(
     return mat
 
 
-def _bind(prim: Usd.Prim, look: UsdShade.Material | None, phys: UsdShade.Material | None) -> None:
+def bind(prim: Usd.Prim, look: UsdShade.Material | None, phys: UsdShade.Material | None) -> None:
+    """Render material for all purposes, physics material for the `physics` purpose.
+
+    Bindings inherit down namespace, so binding a group covers every collider under it.
+    """
     if look is None and phys is None:
         return
     api = UsdShade.MaterialBindingAPI.Apply(prim)
     if look is not None:
         api.Bind(look)
     if phys is not None:
-        api.Bind(phys, UsdShade.Tokens.weakerThanDescendants, "physics")
+        api.Bind(phys, UsdShade.Tokens.fallbackStrength, "physics")
 
 
 def label(prim: Usd.Prim, *classes: str) -> None:
@@ -190,7 +194,7 @@ def box(
     prim = cube.GetPrim()
     _xform(prim, b.center, b.yaw_deg, b.size)
     _physics(prim, collider=collider, mass=mass)
-    _bind(prim, look, phys if collider else None)
+    bind(prim, look, phys if collider else None)
     label(prim, *labels)
     return prim
 
@@ -216,7 +220,7 @@ def cylinder(
     prim = geom.GetPrim()
     _xform(prim, center, 0.0, None)
     _physics(prim, collider=collider, mass=mass)
-    _bind(prim, look, phys if collider else None)
+    bind(prim, look, phys if collider else None)
     label(prim, *labels)
     return prim
 
