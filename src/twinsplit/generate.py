@@ -55,7 +55,7 @@ def build_plan(req: Request) -> tuple[Any, Plan, dict[str, int]]:
 def run(req: Request, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Generate the whole set atomically; returns the manifest written."""
     stage, plan, entropy = build_plan(req)
-    metadata = stage_metadata(stage.GetRootLayer())
+    metadata = plan.stage_metadata(stage_metadata(stage.GetRootLayer()))
     total = req.n_train + req.n_holdout
     with staged(req.out, req.force) as tmp:
         copy = copy_source(req.source, tmp / "source")
@@ -88,7 +88,7 @@ def run(req: Request, progress: Callable[[int, int], None] | None = None) -> dic
 
 
 def assemble(plan: Plan, entropy: dict[str, int], copy, source_name: str, variants: list[dict]) -> dict[str, Any]:
-    names = [p.name for p in plan.params]
+    names = plan.shared_names()
     return {
         "schema_version": mf.SCHEMA_VERSION,
         "tool": mf.tool_entry(),

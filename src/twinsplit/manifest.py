@@ -100,7 +100,7 @@ def disjointness_entry(plan: Plan, sealed: bool = False) -> dict[str, Any]:
     cfg = plan.config.splits
     train, holdout = plan.normalized("train"), plan.normalized("holdout")
     nearest = None
-    if len(train) and len(holdout):
+    if len(train) and len(holdout) and train.shape[1]:
         d, _ = cKDTree(train).query(holdout, k=1, p=np.inf if cfg.metric == "linf" else 2)
         nearest = float(np.min(d))
     return {

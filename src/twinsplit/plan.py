@@ -41,6 +41,11 @@ class Block:
         return f"{self.section}.{self.name}[{self.index}]"
 
     @property
+    def splits(self) -> tuple[str, ...]:
+        """Splits this block applies to: a `holdout_only: true` block never reaches a train variant."""
+        return ("holdout",) if getattr(self.cfg, "holdout_only", False) else SPLITS
+
+    @property
     def stream_key(self) -> int:
         # Keyed by name, not position, so adding a block never shifts another block's stream.
         return zlib.crc32(self.source.encode())
@@ -106,15 +111,39 @@ class Plan:
     def params(self) -> list[ParamSpec]:
         return [p for b in self.blocks for p in b.params]
 
-    def normalized(self, split: str) -> np.ndarray:
-        return normalize(self.params, self.splits[split].draws)
+    @property
+    def shared(self) -> np.ndarray:
+        """Mask of the columns both splits draw (holdout-only blocks are NaN in train rows)."""
+        return np.array([len(b.splits) == 2 for b in self.blocks for _ in b.params], dtype=bool)
+
+    def normalized(self, split: str, shared: bool = True) -> np.ndarray:
+        """Draws scaled to [0, 1] per parameter; by default only the columns both splits share."""
+        x = normalize(self.params, self.splits[split].draws)
+        return x[:, self.shared] if shared else x
+
+    def shared_names(self) -> list[str]:
+        return [p.name for p, keep in zip(self.params, self.shared) if keep]
 
     def edits(self, split: str, index: int) -> list[Edit]:
         row, out, start = self.splits[split].draws[index], [], 0
         for b in self.blocks:
             stop = start + len(b.params)
-            out.extend(b.entry.edits(self.scene, b.cfg, list(b.params), row[start:stop]))
+            if split in b.splits:
+                out.extend(b.entry.edits(self.scene, b.cfg, list(b.params), row[start:stop]))
             start = stop
+        return out
+
+    def stage_metadata(self, base: dict[str, Any]) -> dict[str, Any]:
+        """The source's root-layer metadata plus what blocks need (e.g. a time range for events)."""
+        out = dict(base)
+        for b in self.blocks:
+            if b.entry.metadata is not None:
+                for key, value in b.entry.metadata(self.scene, b.cfg).items():
+                    if key in ("startTimeCode",):
+                        value = min(value, out.get(key, value))
+                    elif key in ("endTimeCode",):
+                        value = max(value, out.get(key, value))
+                    out[key] = value
         return out
 
 
@@ -129,20 +158,22 @@ def normalize(params: list[ParamSpec], draws: np.ndarray) -> np.ndarray:
 
 
 def _draw_variant(scene: SceneInfo, blocks: list[Block], split: str, gens: list[np.random.Generator]) -> np.ndarray:
-    parts = [b.entry.sample(scene, b.cfg, list(b.params), split, g) for b, g in zip(blocks, gens)]
+    parts = [b.entry.sample(scene, b.cfg, list(b.params), split, g) if split in b.splits
+             else np.full(len(b.params), np.nan) for b, g in zip(blocks, gens)]
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def sample_split(scene: SceneInfo, config: Config, blocks: list[Block], split: str, entropy: int, n: int,
                  reject=None) -> SplitPlan:
-    """Draw n variants of one split. `reject(row_normalized) -> reason|None` asks for a redraw."""
+    """Draw n variants of one split. `reject(shared normalized row, raw row) -> reason|None` asks for a redraw."""
     params = [p for b in blocks for p in b.params]
+    shared = np.array([len(b.splits) == 2 for b in blocks for _ in b.params], dtype=bool)
     rows, redraws = np.zeros((n, len(params))), np.zeros(n, dtype=np.int64)
     for i in range(n):
         gens = [stream(entropy, i, b) for b in blocks]
         for attempt in range(config.splits.max_redraws + 1):
             row = _draw_variant(scene, blocks, split, gens)
-            reason = reject(normalize(params, row)[0]) if reject is not None else None
+            reason = reject(normalize(params, row)[0][shared], row) if reject is not None else None
             if reason is None:
                 break
         else:
@@ -155,12 +186,12 @@ def sample_split(scene: SceneInfo, config: Config, blocks: list[Block], split: s
 
 def margin_rejector(train_normalized: np.ndarray, margin: float, metric: str):
     """Reject holdout rows closer than `margin` to any train row (KD-tree, O(log n) per query)."""
-    if margin <= 0 or len(train_normalized) == 0:
+    if margin <= 0 or len(train_normalized) == 0 or train_normalized.shape[1] == 0:
         return None
     tree = cKDTree(train_normalized)
     p = np.inf if metric == "linf" else 2
 
-    def reject(row: np.ndarray) -> str | None:
+    def reject(row: np.ndarray, raw: np.ndarray | None = None) -> str | None:
         d, _ = tree.query(row, k=1, p=p)
         return f"nearest train vector at {metric} distance {d:.4g} < min_margin {margin}" if d < margin else None
 

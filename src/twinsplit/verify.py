@@ -134,7 +134,7 @@ def rederive(ctx: Context) -> Check:
     if mf.parameters_entry(plan) != ctx.manifest["parameters"]:
         c.problems.append("the parameter table differs from what the config and source give")
     by_id = {v["id"]: v for v in ctx.variants}
-    metadata = stage_metadata(stage.GetRootLayer())
+    metadata = plan.stage_metadata(stage_metadata(stage.GetRootLayer()))
     sublayer = f"../{ctx.manifest['source']['root']}"
     expected_ids = []
     for split, sp in plan.splits.items():
@@ -206,14 +206,26 @@ def distance(ctx: Context) -> Check:
     if ctx.plan is None:
         c.skipped = True
         return c
-    names = [p.name for p in ctx.plan.params]
+    names = ctx.plan.shared_names()
     recomputed = distance_report(ctx.plan.normalized("train"), ctx.plan.normalized("holdout"), names)
     if json.loads(json.dumps(recomputed)) != ctx.manifest["distance"]:
         c.problems.append("the train/holdout distance figures differ from the recomputed ones")
     return c
 
 
+def _load_check_modules() -> None:
+    """Checks contributed by other capabilities live in twinsplit.checks.* and register with @check."""
+    import importlib
+    import pkgutil
+
+    from . import checks
+
+    for mod in pkgutil.iter_modules(checks.__path__):
+        importlib.import_module(f"{checks.__name__}.{mod.name}")
+
+
 def verify(out: Path, **options: Any) -> list[Check]:
+    _load_check_modules()
     out = Path(out).resolve()
     if not out.is_dir():
         raise TwinsplitError(f"{out}: no such output directory")
