@@ -20,6 +20,7 @@ TOUCH_TOL = 1e-6
 # scene name -> region kinds it must contain
 SCENES: dict[str, set[str]] = {
     "warehouse": {"aisle", "keepout"},
+    "hospital_corridor": {"corridor", "room", "doorway", "infection_control", "route"},
 }
 
 
@@ -253,6 +254,48 @@ def test_no_interpenetration_at_t0(scene):
 
 def test_bodies_rest_exactly_on_support(scene):
     _check_bodies_rest_on_support(scene[1])
+
+
+def _region_boxes(stage: Usd.Stage, kind: str) -> dict[str, tuple]:
+    cache = UsdGeom.XformCache(Usd.TimeCode(0))
+    return {path: _obb(stage.GetPrimAtPath(path), cache) for path, k in _regions(stage).items() if k == kind}
+
+
+def _open(name: str) -> Usd.Stage:
+    return Usd.Stage.Open(str(_scene_path(name)))
+
+
+@pytest.mark.parametrize("name", sorted(n for n, kinds in SCENES.items() if "doorway" in kinds))
+def test_doorways_are_real_gaps_in_walls(name):
+    """No collider intrudes into a doorway, and wall colliders flank it (it is a gap in a wall)."""
+    stage = _open(name)
+    doorways = _region_boxes(stage, "doorway")
+    assert doorways
+    cache = UsdGeom.XformCache(Usd.TimeCode(0))
+    colliders = [(p, _obb(p, cache)) for p in _colliders(stage)]
+    for path, door in doorways.items():
+        intruders = [str(p.GetPath()) for p, b in colliders if _penetration(door, b) > TOUCH_TOL]
+        assert not intruders, f"{path} is blocked by {intruders}"
+        walls = [p for p, b in colliders if "wall" in UsdSemantics.LabelsAPI(p, "class").GetLabelsAttr().Get()
+                 and _penetration(door, b) > -TOUCH_TOL]
+        assert len(walls) >= 2, f"{path} is not a gap between wall segments"
+
+
+@pytest.mark.parametrize("name", sorted(n for n, kinds in SCENES.items() if "infection_control" in kinds))
+def test_infection_control_covers_a_room_and_its_doorway(name):
+    stage = _open(name)
+    zones = _region_boxes(stage, "infection_control")
+    assert zones
+    rooms, doors = _region_boxes(stage, "room"), _region_boxes(stage, "doorway")
+
+    def inside(inner, outer) -> bool:
+        c, ax, h = outer
+        local = (_corners(*inner) - c) @ ax.T
+        return bool(np.all(np.abs(local) <= h + TOUCH_TOL))
+
+    for path, zone in zones.items():
+        assert any(inside(r, zone) for r in rooms.values()), f"{path} covers no whole room"
+        assert any(inside(d, zone) for d in doors.values()), f"{path} covers no whole doorway"
 
 
 def test_asset_validator_reports_no_failures(scene, validator):
