@@ -13,8 +13,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+DEMO_SCENE ?= sample_scenes/warehouse/warehouse.usda
+DEMO_CONFIG ?= sample_scenes/warehouse/twin.yaml
+
+# The demo owns $(DEMO_OUT): it is replaced on every run. Seeds come from the OS and are recorded.
 demo: $(STAMP)
-	$(BIN)/python -m twinsplit.demo --out $(DEMO_OUT)
+	rm -rf $(DEMO_OUT)
+	$(BIN)/twinsplit generate $(DEMO_SCENE) --config $(DEMO_CONFIG) --out $(DEMO_OUT)/set --train 40 --holdout 10
+	$(BIN)/twinsplit verify $(DEMO_OUT)/set
+	@echo "demo output: $(abspath $(DEMO_OUT))/set (manifest: $(abspath $(DEMO_OUT))/set/manifest.json)"
 
 # pytest exit 5 means "no tests ran": treat it as a failure, never as a pass.
 test: $(STAMP)

@@ -24,8 +24,8 @@ def attribute_params(scene: SceneInfo, block: BaseModel, source: str, prims: lis
             info = attrs.get(attr)
             type_name = info.type_name if info else default_types[key]
             base = info.value if info else None
-            if dist.operation != "abs" and base is None:
-                raise ValueError(f"{prim}.{attr}: operation {dist.operation!r} needs an authored value to act on")
+            if dist.operation != "abs" and not (info and info.authored and base):
+                continue  # scale/add act on authored values; a prim without one is left as it is
             n = (components or {}).get(key)
             for c in range(n) if n else [None]:
                 suffix = f"[{c}]" if c is not None else ""
