@@ -21,6 +21,7 @@ TOUCH_TOL = 1e-6
 SCENES: dict[str, set[str]] = {
     "warehouse": {"aisle", "keepout"},
     "hospital_corridor": {"corridor", "room", "doorway", "infection_control", "route"},
+    "cleanroom_fab": {"aisle", "bay", "restricted", "doorway"},
 }
 
 
