@@ -380,3 +380,30 @@ def test_unknown_schemas_and_centimetres_validate_without_crashing(tmp_path):
     severities = {i["severity"] for f in report["files"] for i in f["issues"]}
     assert "crash" not in severities and "error" not in severities, report
     assert code == 0
+
+
+@pytest.mark.parametrize(("z", "caught"), [(0.25, False), (0.24, True)])
+def test_wheel_resting_on_floor_is_not_an_overlap_but_a_sunk_one_is(tmp_path, z, caught):
+    # Cylinders are tested as circumscribed prisms; exact resting contact must not be reported.
+    p = stage(tmp_path, f"""
+        def Xform "World" {{
+            def Cube "Floor" (prepend apiSchemas = ["PhysicsCollisionAPI"]) {{
+                double size = 1
+                double3 xformOp:translate = (0, 0, -0.5)
+                float3 xformOp:scale = (10, 10, 1)
+                uniform token[] xformOpOrder = ["xformOp:translate", "xformOp:scale"]
+            }}
+            def Cylinder "Wheel" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "PhysicsCollisionAPI"]) {{
+                uniform token axis = "Y"
+                double radius = 0.25
+                double height = 0.2
+                double3 xformOp:translate = (0, 0, {z})
+                uniform token[] xformOpOrder = ["xformOp:translate"]
+            }}
+        }}
+        """)
+    code, report = run("--rules", "no-interpenetration", str(p))
+    issues = found(report, "no-interpenetration")
+    assert bool(issues) is caught and code == int(caught)
+    if caught:
+        assert "/World/Wheel" in issues[0]["message"] and "/World/Floor" in issues[0]["message"]
