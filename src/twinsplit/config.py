@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, create_model, field_validator
+from pydantic import Field, ValidationError, create_model, field_validator, model_validator
 
 from .distributions import Strict
 from .errors import InputError, TwinsplitError
+from .ood import HoldoutRegion
 from .randomizers import load_builtin as load_randomizers
 
 
@@ -29,6 +30,13 @@ class Splits(Strict):
     min_margin: float = Field(0.02, ge=0.0, lt=1.0, description="No holdout vector within this normalized distance of any train vector. Default: 0.02.")
     metric: Literal["linf", "l2"] = Field("linf", description="Distance for min_margin over parameters normalized to [0, 1]. Default: linf.")
     max_redraws: int = Field(100, ge=0, le=100000, description="Redraws per variant before giving up with an error. Default: 100.")
+    holdout_regions: list[HoldoutRegion] = Field(default_factory=list, description="ood: boxes of parameter space only the holdout may enter; every holdout variant lies in one. Default: none.")
+
+    @model_validator(mode="after")
+    def _ood_needs_regions(self) -> "Splits":
+        if self.holdout_regions and self.mode != "ood":
+            raise ValueError("holdout_regions are only used with mode: ood")
+        return self
 
 
 class Lineage(Strict):

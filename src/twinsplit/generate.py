@@ -1,8 +1,14 @@
-"""`twinsplit generate`: source + config + seeds -> OUT with train/, holdout/, source/ and manifest.json."""
+"""`twinsplit generate`: source + config + seeds -> OUT with train/, holdout/, source/ and manifest.json.
+
+With a seal, the holdout variants (and a copy of the source they sublayer) go to a separate directory and the
+holdout entropy to a key file; OUT keeps only a commitment to that entropy and the holdout files' hashes.
+"""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,13 +17,15 @@ from . import manifest as mf
 from .config import Config, config_body, config_sha256
 from .errors import TwinsplitError
 from .hashing import sha256_bytes
-from .outdir import staged
+from .outdir import check_target, staged
 from .plan import Plan, fresh_entropy, make_plan, variant_id
 from .render import render_all
 from .scene import load
 from .sourcecopy import copy_source
 from .stats import distance_report
 from .usdtext import stage_metadata
+
+ATTESTATION = "attestation.json"
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,9 @@ class Request:
     seed_holdout: int | None = None
     workers: int = 1
     force: bool = False
+    seal_key: Path | None = None      # write the holdout entropy here, and only a commitment in the manifest
+    holdout_out: Path | None = None   # where sealed holdout variants go
+    sign_key: Path | None = None      # Ed25519 private key: write OUT/attestation.json
 
 
 def resolve_entropy(req: Request) -> dict[str, int]:
@@ -44,12 +55,41 @@ def resolve_entropy(req: Request) -> dict[str, int]:
     return entropy
 
 
-def build_plan(req: Request) -> tuple[Any, Plan, dict[str, int]]:
+def _check_request(req: Request) -> None:
     if req.n_train < 1 or req.n_holdout < 1:
         raise TwinsplitError("--train and --holdout must each be at least 1")
+    if (req.seal_key is None) != (req.holdout_out is None):
+        raise TwinsplitError("--seal and --holdout-out go together: the sealed holdout needs its own directory")
+    if req.seal_key is not None:
+        if req.seal_key.exists():
+            raise TwinsplitError(f"seal key {req.seal_key} already exists; refusing to overwrite a key")
+        out, hold = req.out.resolve(), req.holdout_out.resolve()
+        if hold == out or hold.is_relative_to(out) or out.is_relative_to(hold):
+            raise TwinsplitError("--holdout-out must be outside --out: the sealed holdout is kept apart from OUT")
+        if req.seal_key.resolve().is_relative_to(out):
+            raise TwinsplitError("--seal key must be outside --out: OUT is what gets shared")
+        check_target(req.holdout_out, req.force)
+    if req.sign_key is not None and not req.sign_key.is_file():
+        raise TwinsplitError(f"signing key {req.sign_key}: no such file")
+    check_target(req.out, req.force)
+
+
+# Below this, a trainer could regenerate holdout candidates from guessed seeds and match the listed hashes.
+MIN_SEALED_ENTROPY = 2**64
+
+
+def build_plan(req: Request) -> tuple[Any, Plan, dict[str, int]]:
+    _check_request(req)
     stage, scene = load(req.source)
     entropy = resolve_entropy(req)
-    return stage, make_plan(scene, req.config, req.n_train, req.n_holdout, entropy), entropy
+    config = req.config
+    if req.seal_key is not None:
+        if entropy["holdout"] < MIN_SEALED_ENTROPY:
+            raise TwinsplitError("a sealed holdout needs unguessable entropy: omit --seed-holdout and seeds.holdout "
+                                 "so it comes from the OS")
+        # The manifest's config body must not carry the sealed seed.
+        config = config.model_copy(update={"seeds": config.seeds.model_copy(update={"holdout": None})})
+    return stage, make_plan(scene, config, req.n_train, req.n_holdout, entropy), entropy
 
 
 def run(req: Request, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
@@ -57,37 +97,60 @@ def run(req: Request, progress: Callable[[int, int], None] | None = None) -> dic
     stage, plan, entropy = build_plan(req)
     metadata = plan.stage_metadata(stage_metadata(stage.GetRootLayer()))
     total = req.n_train + req.n_holdout
-    with staged(req.out, req.force) as tmp:
+    sealed = req.seal_key is not None
+    with ExitStack() as stack:
+        tmp = stack.enter_context(staged(req.out, req.force))
+        htmp = stack.enter_context(staged(req.holdout_out, req.force)) if sealed else tmp
         copy = copy_source(req.source, tmp / "source")
-        sublayer = f"../source/{copy.root}"
-        variants, seen = [], {}
-        done = 0
-
-        def tick(k: int) -> None:
-            nonlocal done
-            done += k
-            if progress:
-                progress(done, total)
-
-        for r in render_all(plan, sublayer, metadata, req.workers, tick):
-            vid = variant_id(r.split, r.index)
-            (tmp / r.split).mkdir(exist_ok=True)
-            rel, vrel = f"{r.split}/{vid}.usda", f"{r.split}/{vid}.values.json"
-            (tmp / rel).write_bytes(r.usda)
-            (tmp / vrel).write_bytes(r.values)
-            digest = sha256_bytes(r.usda)
-            if digest in seen:
-                raise TwinsplitError(f"{vid} is byte-identical to {seen[digest]}: the config draws too few distinct values")
-            seen[digest] = vid
-            variants.append({"id": vid, "split": r.split, "path": rel, "sha256": digest, "values_path": vrel,
-                             "values_sha256": sha256_bytes(r.values),
-                             "redraws": int(plan.splits[r.split].redraws[r.index]), "events": r.events})
-        manifest = assemble(plan, entropy, copy, req.source.name, variants)
+        if sealed:
+            shutil.copytree(tmp / "source", htmp / "source")
+        variants = _write_variants(plan, f"../source/{copy.root}", metadata, req.workers, {"train": tmp, "holdout": htmp},
+                                   _ticker(progress, total))
+        manifest = assemble(plan, entropy, copy, req.source.name, variants, sealed=sealed)
+        key = seal_manifest(manifest, entropy["holdout"]) if sealed else None
         (tmp / mf.MANIFEST).write_bytes(mf.dumps(manifest))
+        if req.sign_key is not None:
+            (tmp / ATTESTATION).write_bytes(sign_output(tmp, manifest, req.sign_key))
+    if key is not None:  # only once both directories are in place
+        from .seal import write_key
+
+        write_key(req.seal_key, key)
     return manifest
 
 
-def assemble(plan: Plan, entropy: dict[str, int], copy, source_name: str, variants: list[dict]) -> dict[str, Any]:
+def _ticker(progress, total):
+    done = 0
+
+    def tick(k: int) -> None:
+        nonlocal done
+        done += k
+        if progress:
+            progress(done, total)
+
+    return tick
+
+
+def _write_variants(plan: Plan, sublayer: str, metadata: dict, workers: int, roots: dict[str, Path], tick) -> list[dict]:
+    variants, seen = [], {}
+    for r in render_all(plan, sublayer, metadata, workers, tick):
+        vid = variant_id(r.split, r.index)
+        root = roots[r.split]
+        (root / r.split).mkdir(exist_ok=True)
+        rel, vrel = f"{r.split}/{vid}.usda", f"{r.split}/{vid}.values.json"
+        (root / rel).write_bytes(r.usda)
+        (root / vrel).write_bytes(r.values)
+        digest = sha256_bytes(r.usda)
+        if digest in seen:
+            raise TwinsplitError(f"{vid} is byte-identical to {seen[digest]}: the config draws too few distinct values")
+        seen[digest] = vid
+        variants.append({"id": vid, "split": r.split, "path": rel, "sha256": digest, "values_path": vrel,
+                         "values_sha256": sha256_bytes(r.values),
+                         "redraws": int(plan.splits[r.split].redraws[r.index]), "events": r.events})
+    return variants
+
+
+def assemble(plan: Plan, entropy: dict[str, int], copy, source_name: str, variants: list[dict],
+             sealed: bool = False) -> dict[str, Any]:
     names = plan.shared_names()
     return {
         "schema_version": mf.SCHEMA_VERSION,
@@ -100,6 +163,45 @@ def assemble(plan: Plan, entropy: dict[str, int], copy, source_name: str, varian
         "parameters": mf.parameters_entry(plan),
         "variants": variants,
         "disjointness": mf.disjointness_entry(plan),
-        "distance": distance_report(plan.normalized("train"), plan.normalized("holdout"), names),
+        # A sealed manifest carries no holdout statistics: per-parameter figures would leak its marginals.
+        "distance": {"sealed": True} if sealed else distance_report(plan.normalized("train"), plan.normalized("holdout"), names),
         "lineage": plan.config.lineage.model_dump(),
     }
+
+
+def seal_manifest(manifest: dict[str, Any], holdout_entropy: int):
+    """Replace the holdout entropy by a commitment and drop holdout events; returns the key to write."""
+    from . import seal
+
+    key = seal.SealKey(holdout_entropy, seal.new_salt())
+    manifest["seeds"]["holdout"] = {"commitment": seal.commitment(key.entropy, key.salt)}
+    for v in manifest["variants"]:
+        if v["split"] == "holdout":
+            v["events"] = []
+    manifest["seal"] = {"scheme": "sha256(salt || entropy as minimal big-endian bytes)",
+                        "holdout_location": "separate directory (generate --holdout-out)"}
+    return key
+
+
+def attestation_subjects(root: Path) -> dict[str, str]:
+    from .hashing import sha256_file
+
+    return {p.relative_to(root).as_posix(): sha256_file(p) for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name != ATTESTATION}
+
+
+def sign_output(root: Path, manifest: dict[str, Any], key_path: Path) -> bytes:
+    """An in-toto Statement over every file of OUT, in a DSSE envelope signed with Ed25519."""
+    import json
+
+    from .attest import build_statement, sign_statement
+    from .config import canonical_json
+
+    predicate = {
+        "tool": mf.tool_entry(),
+        "manifest_sha256": sha256_bytes(mf.dumps(manifest)),
+        "config_sha256": manifest["config"]["sha256"],
+        "seeds_sha256": sha256_bytes(canonical_json(manifest["seeds"])),
+    }
+    envelope = sign_statement(build_statement(attestation_subjects(root), predicate), key_path)
+    return (json.dumps(envelope, indent=2, sort_keys=True) + "\n").encode()

@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import BaseModel
 from scipy.spatial import cKDTree
 
+from . import ood
 from .config import Config
 from .errors import TwinsplitError
 from .params import Edit, ParamSpec
@@ -198,11 +199,23 @@ def margin_rejector(train_normalized: np.ndarray, margin: float, metric: str):
     return reject
 
 
-def make_plan(scene: SceneInfo, config: Config, n_train: int, n_holdout: int, entropy: dict[str, int]) -> Plan:
+def holdout_regions(plan: "Plan") -> list[ood.BoundRegion]:
+    return ood.bind_regions(plan.config.splits.holdout_regions, plan.params)
+
+
+def make_plan(scene: SceneInfo, config: Config, n_train: int, n_holdout: int | None, entropy: dict[str, int]) -> Plan:
+    """Train first, then holdout against it. n_holdout None: a sealed set verified without its key (train only)."""
     blocks = bind(scene, config)
     plan = Plan(scene, config, blocks)
-    plan.splits["train"] = sample_split(scene, config, blocks, "train", entropy["train"], n_train)
-    reject = margin_rejector(plan.normalized("train"), config.splits.min_margin, config.splits.metric)
+    regions = holdout_regions(plan)
+    if config.splits.mode == "ood" and not regions and not any(len(b.splits) == 1 for b in blocks):
+        raise TwinsplitError("splits.mode is ood but nothing is held out: add splits.holdout_regions or a holdout_only event")
+    train_reject = ood.train_rejector(regions) if regions else None
+    plan.splits["train"] = sample_split(scene, config, blocks, "train", entropy["train"], n_train, train_reject)
+    if n_holdout is None:
+        return plan
+    reject = ood.combine(margin_rejector(plan.normalized("train"), config.splits.min_margin, config.splits.metric),
+                         ood.holdout_rejector(regions) if regions else None)
     plan.splits["holdout"] = sample_split(scene, config, blocks, "holdout", entropy["holdout"], n_holdout, reject)
     return plan
 

@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from . import manifest as mf
 from .config import config_body, config_sha256, parse_config
 from .errors import TwinsplitError
 from .hashing import sha256_file
 from .outdir import safe_join
-from .plan import Plan, make_plan, normalize
+from .plan import Plan, make_plan
 from .readback import first_difference, layer_values
 from .render import render_one
 from .scene import load
 from .stats import distance_report
 from .usdtext import stage_metadata, values_record
 
+ATTESTATION = "attestation.json"
 # Files a set may carry besides the ones the manifest lists (each checked by its own check).
-EXTRA_FILES = {mf.MANIFEST, "attestation.json"}
+EXTRA_FILES = {mf.MANIFEST, ATTESTATION}
 
 
 @dataclass
@@ -42,24 +42,46 @@ class Check:
 class Context:
     out: Path
     manifest: dict[str, Any]
+    holdout_dir: Path | None = None
+    reveal: Path | None = None
+    pubkey: Path | None = None
     options: dict[str, Any] = field(default_factory=dict)
     plan: Plan | None = None
     stage: Any = None
 
-    def path(self, rel: str) -> Path:
-        return safe_join(self.out, rel)
+    @property
+    def sealed(self) -> bool:
+        return "commitment" in self.manifest["seeds"].get("holdout", {})
+
+    def root_of(self, split: str) -> Path | None:
+        """Where a split's files live: OUT, or the sealed holdout directory (None when not given)."""
+        if split == "holdout" and self.sealed:
+            return self.holdout_dir
+        return self.out
+
+    def path(self, rel: str, split: str = "train") -> Path:
+        root = self.root_of(split)
+        if root is None:
+            raise TwinsplitError(f"{rel}: sealed holdout file, pass --holdout DIR to check it")
+        return safe_join(root, rel)
 
     @property
     def variants(self) -> list[dict[str, Any]]:
         return self.manifest["variants"]
 
-    def listed_files(self) -> dict[str, str]:
+    def listed_files(self, root: Path) -> dict[str, str]:
+        """{relative path: sha256} of every file the manifest places under `root`."""
         files = {f["path"]: f["sha256"] for f in self.manifest["source"]["files"]}
         for v in self.variants:
+            if self.root_of(v["split"]) != root:
+                continue
             files[v["path"]] = v["sha256"]
             if v.get("values_path"):
                 files[v["values_path"]] = v["values_sha256"]
         return files
+
+    def roots(self) -> list[Path]:
+        return [r for r in dict.fromkeys([self.out, self.root_of("holdout")]) if r is not None]
 
 
 CheckFn = Callable[[Context], Check]
@@ -71,28 +93,37 @@ def check(fn: CheckFn) -> CheckFn:
     return fn
 
 
+def _label(ctx: Context, root: Path) -> str:
+    return "" if root == ctx.out else f"{root.name}/"
+
+
 @check
 def files_present(ctx: Context) -> Check:
     c = Check("files")
-    listed = ctx.listed_files()
-    for rel in listed:
-        ctx.path(rel)  # raises on a path escaping OUT
-    on_disk = {p.relative_to(ctx.out).as_posix() for p in ctx.out.rglob("*") if p.is_file()}
-    for rel in sorted(set(listed) - on_disk):
-        c.problems.append(f"{rel}: listed in the manifest but missing")
-    for rel in sorted(on_disk - set(listed) - EXTRA_FILES):
-        c.problems.append(f"{rel}: present but not listed in the manifest")
-    c.detail = f"{len(listed)} files listed"
+    total = 0
+    for root in ctx.roots():
+        listed = ctx.listed_files(root)
+        total += len(listed)
+        for rel in listed:
+            safe_join(root, rel)  # raises on a path escaping its directory
+        on_disk = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+        extras = EXTRA_FILES if root == ctx.out else set()
+        for rel in sorted(set(listed) - on_disk):
+            c.problems.append(f"{_label(ctx, root)}{rel}: listed in the manifest but missing")
+        for rel in sorted(on_disk - set(listed) - extras):
+            c.problems.append(f"{_label(ctx, root)}{rel}: present but not listed in the manifest")
+    c.detail = f"{total} files listed"
     return c
 
 
 @check
 def hashes(ctx: Context) -> Check:
     c = Check("hashes")
-    for rel, expected in ctx.listed_files().items():
-        p = ctx.path(rel)
-        if p.is_file() and (actual := sha256_file(p)) != expected:
-            c.problems.append(f"{rel}: sha256 {actual[:12]}… on disk, manifest says {expected[:12]}…")
+    for root in ctx.roots():
+        for rel, expected in ctx.listed_files(root).items():
+            p = safe_join(root, rel)
+            if p.is_file() and (actual := sha256_file(p)) != expected:
+                c.problems.append(f"{_label(ctx, root)}{rel}: sha256 {actual[:12]}… on disk, manifest says {expected[:12]}…")
     digests = [v["sha256"] for v in ctx.variants]
     if len(set(digests)) != len(digests):
         c.problems.append("two variants have the same sha256 in the manifest")
@@ -117,31 +148,68 @@ def config_matches(ctx: Context) -> Check:
 
 
 @check
+def seal(ctx: Context) -> Check:
+    """A sealed holdout: the commitment is well formed; with --reveal, the key opens it."""
+    c = Check("seal")
+    if not ctx.sealed:
+        if ctx.reveal is not None:
+            c.problems.append("--reveal given but the manifest is not sealed")
+        else:
+            c.skipped, c.detail = True, "not sealed"
+        return c
+    from .seal import check_reveal, read_key
+
+    commitment = ctx.manifest["seeds"]["holdout"]["commitment"]
+    if not re.fullmatch(r"sha256:[0-9a-f]{64}", commitment):
+        c.problems.append(f"holdout commitment {commitment!r} is not sha256:<64 hex>")
+        return c
+    if ctx.reveal is None:
+        c.detail = "commitment well formed; holdout not checked (pass --holdout DIR --reveal KEY)"
+        return c
+    key = read_key(ctx.reveal)
+    check_reveal(key, commitment)
+    ctx.options["holdout_entropy"] = key.entropy
+    c.detail = "revealed key matches the commitment"
+    return c
+
+
+def _entropy(ctx: Context) -> dict[str, int]:
+    seeds = ctx.manifest["seeds"]
+    entropy = {s: int(v["entropy"]) for s, v in seeds.items() if v.get("entropy") is not None}
+    if "holdout_entropy" in ctx.options:
+        entropy["holdout"] = ctx.options["holdout_entropy"]
+    return entropy
+
+
+@check
 def rederive(ctx: Context) -> Check:
     """Re-run the whole plan from seeds + config + the copied source and compare every file."""
     c = Check("rederive")
     config = ctx.options.get("config")
-    seeds = ctx.manifest["seeds"]
-    entropy = {s: int(seeds[s]["entropy"]) for s in seeds if seeds[s].get("entropy") is not None}
-    if config is None or set(entropy) != {"train", "holdout"}:
-        c.problems.append("cannot re-derive: config invalid or a split's entropy is missing")
+    entropy = _entropy(ctx)
+    if config is None or "train" not in entropy:
+        c.problems.append("cannot re-derive: config invalid or the train entropy is missing")
         return c
+    if "holdout" not in entropy and not ctx.sealed:
+        c.problems.append("cannot re-derive: the holdout entropy is missing")
+        return c
+    holdout_known = "holdout" in entropy and (not ctx.sealed or ctx.holdout_dir is not None)
     counts = ctx.manifest["counts"]
     stage, scene = load(ctx.path(ctx.manifest["source"]["root"]))
     ctx.stage = stage
-    plan = make_plan(scene, config, counts["train"], counts["holdout"], entropy)
+    plan = make_plan(scene, config, counts["train"], counts["holdout"] if holdout_known else None, entropy)
     ctx.plan = plan
     if mf.parameters_entry(plan) != ctx.manifest["parameters"]:
         c.problems.append("the parameter table differs from what the config and source give")
     by_id = {v["id"]: v for v in ctx.variants}
     metadata = plan.stage_metadata(stage_metadata(stage.GetRootLayer()))
     sublayer = f"../{ctx.manifest['source']['root']}"
-    expected_ids = []
+    produced = []
     for split, sp in plan.splits.items():
         for i in range(len(sp.draws)):
             r = render_one(plan, split, i, sublayer, metadata)
             vid = f"{split}-{i:05d}"
-            expected_ids.append(vid)
+            produced.append(vid)
             entry = by_id.get(vid)
             if entry is None:
                 c.problems.append(f"{vid}: the seeds give this variant but the manifest does not list it")
@@ -149,15 +217,16 @@ def rederive(ctx: Context) -> Check:
             c.problems += _compare_variant(ctx, plan, entry, r)
             if entry.get("redraws") != int(sp.redraws[i]):
                 c.problems.append(f"{vid}: manifest says {entry.get('redraws')} redraws, re-derivation took {int(sp.redraws[i])}")
-    for vid in sorted(set(by_id) - set(expected_ids)):
+    listed = {vid for vid, v in by_id.items() if v["split"] in plan.splits}
+    for vid in sorted(listed - set(produced)):
         c.problems.append(f"{vid}: listed in the manifest but not produced by the seeds and counts")
-    c.detail = f"{len(expected_ids)} variants re-derived"
+    c.detail = f"{len(produced)} variants re-derived" + ("" if holdout_known else " (train only: holdout sealed)")
     return c
 
 
 def _compare_variant(ctx: Context, plan: Plan, entry: dict, r) -> list[str]:
     problems = []
-    path = ctx.path(entry["path"])
+    path = ctx.path(entry["path"], entry["split"])
     if not path.is_file():
         return problems  # reported by `files`
     expected = json.loads(json.dumps(values_record(plan.edits(r.split, r.index))))
@@ -168,7 +237,7 @@ def _compare_variant(ctx: Context, plan: Plan, entry: dict, r) -> list[str]:
         problems.append(f"{entry['path']}: {diff}")
     elif path.read_bytes() != r.usda:
         problems.append(f"{entry['path']}: authored values match but the file differs from the re-derived layer")
-    vpath = ctx.path(entry["values_path"]) if entry.get("values_path") else None
+    vpath = ctx.path(entry["values_path"], entry["split"]) if entry.get("values_path") else None
     if vpath is not None and vpath.is_file():
         try:
             recorded = json.loads(vpath.read_text())
@@ -177,7 +246,8 @@ def _compare_variant(ctx: Context, plan: Plan, entry: dict, r) -> list[str]:
         else:
             if diff := first_difference(expected, recorded):
                 problems.append(f"{entry['values_path']}: {diff}")
-    if entry.get("events", []) != r.events:
+    sealed_holdout = ctx.sealed and entry["split"] == "holdout"
+    if not sealed_holdout and entry.get("events", []) != r.events:
         problems.append(f"{entry['id']}: the events listed in the manifest differ from the re-derived ones")
     return problems
 
@@ -185,8 +255,8 @@ def _compare_variant(ctx: Context, plan: Plan, entry: dict, r) -> list[str]:
 @check
 def disjointness(ctx: Context) -> Check:
     c = Check("disjointness")
-    if ctx.plan is None:
-        c.skipped = True
+    if ctx.plan is None or "holdout" not in ctx.plan.splits:
+        c.skipped, c.detail = True, "needs the holdout (sealed: pass --holdout DIR --reveal KEY)"
         return c
     recomputed = mf.disjointness_entry(ctx.plan)
     claimed = ctx.manifest["disjointness"]
@@ -197,19 +267,55 @@ def disjointness(ctx: Context) -> Check:
         if recomputed.get(key) != claimed.get(key):
             c.problems.append(f"disjointness.{key}: manifest says {claimed.get(key)}, recomputed {recomputed.get(key)}")
     c.detail = f"min {recomputed['metric']} distance {recomputed['min_distance']} >= margin {recomputed['min_margin']}"
+    if "ood" in recomputed:
+        o = recomputed["ood"]
+        c.detail += f"; ood: {o['train_inside']} train inside, {o['holdout_outside']} holdout outside {o['regions']}"
     return c
 
 
 @check
 def distance(ctx: Context) -> Check:
     c = Check("distance")
-    if ctx.plan is None:
+    if ctx.plan is None or "holdout" not in ctx.plan.splits:
         c.skipped = True
         return c
-    names = ctx.plan.shared_names()
-    recomputed = distance_report(ctx.plan.normalized("train"), ctx.plan.normalized("holdout"), names)
-    if json.loads(json.dumps(recomputed)) != ctx.manifest["distance"]:
+    recomputed = distance_report(ctx.plan.normalized("train"), ctx.plan.normalized("holdout"), ctx.plan.shared_names())
+    recomputed = json.loads(json.dumps(recomputed))
+    if ctx.sealed:  # a sealed manifest carries no holdout statistics; show them now that the key is revealed
+        c.detail = f"energy distance {recomputed['energy_distance']} (sealed manifest: computed on reveal)"
+    elif recomputed != ctx.manifest["distance"]:
         c.problems.append("the train/holdout distance figures differ from the recomputed ones")
+    else:
+        c.detail = f"energy distance {recomputed['energy_distance']}"
+    return c
+
+
+@check
+def attestation(ctx: Context) -> Check:
+    c = Check("attestation")
+    path = ctx.out / ATTESTATION
+    if ctx.pubkey is None:
+        c.skipped = True
+        c.detail = "present, not checked (pass --pubkey)" if path.exists() else "none"
+        return c
+    if not path.is_file():
+        c.problems.append(f"{ATTESTATION}: missing, but --pubkey asks for a signed set")
+        return c
+    from .attest import check_subjects, verify_envelope
+    from .generate import attestation_subjects
+    from .hashing import sha256_bytes
+
+    try:
+        envelope = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        c.problems.append(f"{ATTESTATION}: not valid JSON")
+        return c
+    statement = verify_envelope(envelope, ctx.pubkey)
+    c.problems += [f"{ATTESTATION}: {line}" for line in check_subjects(statement, attestation_subjects(ctx.out))]
+    manifest_sha = sha256_bytes((ctx.out / mf.MANIFEST).read_bytes())
+    if statement.get("predicate", {}).get("manifest_sha256") != manifest_sha:
+        c.problems.append(f"{ATTESTATION}: the signed manifest digest is not this manifest's")
+    c.detail = "signature valid; every file matches its signed digest"
     return c
 
 
@@ -224,12 +330,16 @@ def _load_check_modules() -> None:
         importlib.import_module(f"{checks.__name__}.{mod.name}")
 
 
-def verify(out: Path, **options: Any) -> list[Check]:
+def verify(out: Path, holdout: Path | None = None, reveal: Path | None = None, pubkey: Path | None = None) -> list[Check]:
     _load_check_modules()
     out = Path(out).resolve()
     if not out.is_dir():
         raise TwinsplitError(f"{out}: no such output directory")
-    ctx = Context(out, mf.load(out), dict(options))
+    if (holdout is None) != (reveal is None):
+        raise TwinsplitError("--holdout and --reveal go together")
+    if holdout is not None and not Path(holdout).is_dir():
+        raise TwinsplitError(f"{holdout}: no such holdout directory")
+    ctx = Context(out, mf.load(out), Path(holdout).resolve() if holdout else None, reveal, pubkey)
     results = []
     for fn in CHECKS:
         try:

@@ -31,17 +31,38 @@ def progress_bar():
 @click.option("--seed-holdout", type=click.IntRange(min=0), help="Holdout root entropy (default: config, else the OS).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes for writing.")
 @click.option("--force", is_flag=True, help="Replace a non-empty output directory.")
+@click.option("--seal", "seal_key", type=click.Path(path_type=Path),
+              help="Seal the holdout: write its entropy to this key file; OUT keeps only a commitment.")
+@click.option("--holdout-out", type=click.Path(path_type=Path), help="With --seal: where the holdout variants go.")
+@click.option("--sign", "sign_key", type=click.Path(path_type=Path),
+              help="Ed25519 private key (twinsplit keygen): write OUT/attestation.json.")
 @friendly
 def command(source: Path, config_path: Path | None, out: Path, n_train: int, n_holdout: int,
-            seed_train: int | None, seed_holdout: int | None, workers: int, force: bool) -> None:
+            seed_train: int | None, seed_holdout: int | None, workers: int, force: bool,
+            seal_key: Path | None, holdout_out: Path | None, sign_key: Path | None) -> None:
     """Generate train and holdout twin variants of SOURCE, and the manifest that proves independence."""
     config = load_config(config_path) if config_path else Config()
-    req = Request(source, config, out, n_train, n_holdout, seed_train, seed_holdout, workers, force)
+    req = Request(source, config, out, n_train, n_holdout, seed_train, seed_holdout, workers, force,
+                  seal_key, holdout_out, sign_key)
     with progress_bar() as bar:
         task = bar.add_task("writing variants", total=n_train + n_holdout) if bar else None
         manifest = run(req, (lambda done, total: bar.update(task, completed=done)) if bar else None)
-    d = manifest["disjointness"]
-    click.echo(f"wrote {manifest['counts']['train']} train + {manifest['counts']['holdout']} holdout variants "
+    summarize(manifest, out, holdout_out, seal_key, sign_key)
+
+
+def summarize(manifest: dict, out: Path, holdout_out: Path | None, seal_key: Path | None, sign_key: Path | None) -> None:
+    d, counts = manifest["disjointness"], manifest["counts"]
+    click.echo(f"wrote {counts['train']} train + {counts['holdout']} holdout variants "
                f"of {len(manifest['parameters'])} parameters to {out}")
+    if holdout_out is not None:
+        click.echo(f"sealed: holdout variants in {holdout_out}, key in {seal_key} (keep it away from trainers)")
+    if sign_key is not None:
+        click.echo(f"signed: {out / 'attestation.json'}")
     click.echo(f"min train-holdout {d['metric']} distance {d['min_distance']} (margin {d['min_margin']}), "
-               f"energy distance {manifest['distance'].get('energy_distance')}")
+               f"energy distance {manifest['distance'].get('energy_distance', 'sealed')}")
+    events: dict[str, dict[str, int]] = {}
+    for v in manifest["variants"]:
+        for e in v.get("events", []):
+            events.setdefault(e.get("kind", "?"), {"train": 0, "holdout": 0})[v["split"]] += 1
+    for kind, n in sorted(events.items()):
+        click.echo(f"event {kind}: {n['train']} in train, {n['holdout']} in holdout")

@@ -12,10 +12,13 @@ from .common import friendly
 @click.command("verify")
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--json", "as_json_flag", is_flag=True, help="Print the checks as JSON.")
+@click.option("--holdout", "holdout", type=click.Path(path_type=Path), help="Sealed holdout directory (generate --holdout-out).")
+@click.option("--reveal", type=click.Path(path_type=Path), help="Seal key file (generate --seal) that opens the commitment.")
+@click.option("--pubkey", type=click.Path(path_type=Path), help="Public key: check OUT/attestation.json's signature and subjects.")
 @friendly
-def command(out: Path, as_json_flag: bool) -> None:
+def command(out: Path, as_json_flag: bool, holdout: Path | None, reveal: Path | None, pubkey: Path | None) -> None:
     """Re-derive and re-check a generated set; exit 1 naming every check that fails."""
-    results = verify(out)
+    results = verify(out, holdout=holdout, reveal=reveal, pubkey=pubkey)
     ok = all(r.ok for r in results)
     if as_json_flag:
         click.echo(json.dumps(as_json(results), indent=2))
