@@ -423,3 +423,27 @@ def test_output_dir_with_a_broken_manifest_exits_2(tmp_path):
     (out / "manifest.json").write_text("{not json")
     result = invoke(str(out))
     assert result.exit_code == 2 and "manifest.json" in result.stderr
+
+
+def test_delta_paths_ignore_bare_container_overs(tmp_path):
+    from pxr import Sdf
+
+    from twinsplit.validate.engine import delta_paths
+
+    p = tmp_path / "delta.usda"
+    p.write_text(textwrap.dedent("""\
+        #usda 1.0
+        over "World" {
+            over "Shelf" {
+                over "Box" {
+                    float physics:mass = 3
+                }
+            }
+            def Xform "Person" {
+                def Capsule "Body" {}
+            }
+            over "Gate" (active = false) {}
+        }
+        """))
+    got = [str(x) for x in delta_paths(Sdf.Layer.FindOrOpen(str(p)))]
+    assert got == ["/World/Gate", "/World/Person", "/World/Person/Body", "/World/Shelf/Box"]

@@ -228,16 +228,20 @@ def validate_stage(path: Path, rules: Sequence[RuleInfo], *, config: Any = None,
 
 
 def delta_paths(layer) -> tuple[Any, ...]:
-    """Prim paths the layer has specs for (variant selections stripped), outermost first."""
+    """Prim paths the layer changes (variant selections stripped). A bare `over` that only holds children
+    is a container, not a change: counting it would make `over "World"` touch the whole stage."""
     from pxr import Sdf
 
     paths: set = set()
 
     def visit(p):
-        if p.IsPrimPath() or p.IsPrimVariantSelectionPath():
+        if not p.IsPrimPath():
+            return
+        spec = layer.GetPrimAtPath(p)
+        changed = (spec.specifier != Sdf.SpecifierOver or len(spec.properties) > 0
+                   or any(k != "specifier" for k in spec.ListInfoKeys()))
+        if changed:
             paths.add(p.StripAllVariantSelections())
-        elif p.IsPropertyPath():
-            paths.add(p.GetPrimPath().StripAllVariantSelections())
 
     layer.Traverse(Sdf.Path.absoluteRootPath, visit)
     paths.discard(Sdf.Path.absoluteRootPath)
@@ -257,6 +261,7 @@ def validate_variant(path: Path, rules: Sequence[RuleInfo], *, source: Any, shar
             raise InputError(f"cannot open stage {path}: no such file or not a USD layer")
         paths = delta_paths(layer)
         stage = Usd.Stage.OpenMasked(layer, Usd.StagePopulationMask(list(paths)), Usd.Stage.LoadAll)
+        stage.ExpandPopulationMask()  # pull in relationship targets: bound materials, joint bodies, ...
     except Tf.ErrorException as exc:
         return FileResult(name, "variant", error=f"cannot open stage {path}: {' '.join(str(exc).split())[:400]}")
     except InputError as exc:

@@ -249,11 +249,8 @@ class NoInterpenetration(Rule):
         t = Usd.TimeCode(0.0)
         tolerance = self.TOLERANCE_M / UsdGeom.GetStageMetersPerUnit(ctx.source if ctx.delta else ctx.stage)
         if ctx.delta and ctx.source is not None:
-            # Untouched shapes come from the source (computed once per output dir), touched ones from the variant.
-            if "source_shapes" not in ctx.shared:
-                ctx.shared["source_shapes"] = shapes_from_stage(ctx.source, time=t)
             mine = [s for s in shapes_from_stage(ctx.stage, time=t) if ctx.touched(s.path)]
-            shapes = [s for s in ctx.shared["source_shapes"] if not ctx.touched(s.path)] + mine
+            shapes = self._near(ctx, shapes_from_stage, t, mine, tolerance) + mine
         else:
             shapes = shapes_from_stage(ctx.stage, time=t)
         slack = self._hull_slack(shapes)
@@ -268,6 +265,25 @@ class NoInterpenetration(Rule):
                 pair += f" (colliders {ca} and {cb})"
             yield self.issue(ctx, f"{pair} interpenetrate by {o.depth:.4g} stage units at time 0", o.a,
                              suggestion=f"move {o.a} or {o.b} apart")
+
+    @staticmethod
+    def _near(ctx: Context, shapes_from_stage, t, mine: list, tolerance: float) -> list:
+        """Untouched source shapes whose bounding boxes reach a touched one: the only possible partners.
+        Source shapes and their boxes are computed once per output dir, so a variant costs O(touched x N)
+        numpy comparisons instead of a full overlap pass over the stage."""
+        if "source_shapes" not in ctx.shared:
+            src = shapes_from_stage(ctx.source, time=t)
+            boxes = [s.aabb() for s in src]
+            lo = np.array([b[0] for b in boxes]).reshape(-1, 3)
+            hi = np.array([b[1] for b in boxes]).reshape(-1, 3)
+            ctx.shared["source_shapes"] = (src, lo, hi)
+        src, lo, hi = ctx.shared["source_shapes"]
+        if not mine or not src:
+            return []
+        mlo = np.array([s.aabb()[0] for s in mine]) - tolerance
+        mhi = np.array([s.aabb()[1] for s in mine]) + tolerance
+        hit = ((lo[None] <= mhi[:, None]) & (hi[None] >= mlo[:, None])).all(axis=2).any(axis=0)
+        return [src[k] for k in np.flatnonzero(hit) if not ctx.touched(src[k].path)]
 
     @staticmethod
     def _hull_slack(shapes) -> dict[str, float]:
