@@ -79,6 +79,9 @@ class SceneInfo:
     bounds: tuple[tuple[float, float, float], tuple[float, float, float]] | None
     floor_height: float | None
     shapes: list | None = None  # geometry.Shape list, filled when a randomizer needs collisions
+    # layout (issue 4): derived data read lazily from the stage file by blocks that need it (collision
+    # shapes, xform ops); plain picklable values, so workers get it with the scene instead of re-reading USD.
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def up_index(self) -> int:
@@ -163,6 +166,8 @@ def plain(value: Any) -> Any:
         return (value.GetReal(), *value.GetImaginary())
     if isinstance(value, Sdf.AssetPath):
         return value.path
+    if isinstance(getattr(value, "dimension", None), int):  # Gf vectors: the common case, kept fast
+        return tuple(map(float, value))
     if hasattr(value, "__len__") and not isinstance(value, (bytes, dict)):
         try:
             return tuple(plain(v) for v in value)
@@ -189,9 +194,12 @@ def applied_schemas(prim: Usd.Prim) -> tuple[str, ...]:
 
 def labels_of(prim: Usd.Prim) -> tuple[str, ...]:
     labels: list[str] = []
-    for attr in prim.GetAttributes():
-        name = attr.GetName()
-        if name.startswith(LABEL_ATTR_PREFIX) or name == LEGACY_LABEL_ATTR:
+    attrs = list(prim.GetAuthoredPropertiesInNamespace(["semantics", "labels"]))
+    legacy = prim.GetAttribute(LEGACY_LABEL_ATTR)
+    if legacy:
+        attrs.append(legacy)
+    for attr in attrs:
+        if isinstance(attr, Usd.Attribute):
             value = attr.Get()
             if value is None:
                 continue
@@ -200,9 +208,15 @@ def labels_of(prim: Usd.Prim) -> tuple[str, ...]:
     return tuple(dict.fromkeys(labels))
 
 
-def _attr_table(prim: Usd.Prim) -> dict[str, AttrInfo]:
+# Bodies can be many: keep only their authored transform ops (what layout acts on), never big arrays.
+BODY_ATTR_PREFIXES = ("xformOp",)
+
+
+def _attr_table(prim: Usd.Prim, prefixes: tuple[str, ...] = ()) -> dict[str, AttrInfo]:
     out = {}
-    for attr in prim.GetAttributes():
+    for attr in prim.GetAuthoredAttributes() if prefixes else prim.GetAttributes():
+        if prefixes and not attr.GetName().startswith(prefixes):
+            continue
         type_name = str(attr.GetTypeName())
         try:
             value = plain(attr.Get())
@@ -262,8 +276,10 @@ def scan(stage: Usd.Stage, root: str | Path = "") -> SceneInfo:
         if info.is_body:
             enabled = UsdPhysics.RigidBodyAPI(prim).GetKinematicEnabledAttr().Get()
             info.is_kinematic = bool(enabled)
-        if info.is_material or info.is_light or info.is_body:
+        if info.is_material or info.is_light:
             info.attrs = _attr_table(prim)
+        elif info.is_body:
+            info.attrs = _attr_table(prim, BODY_ATTR_PREFIXES)
         if prim.IsA(UsdGeom.Xformable) and (info.is_body or info.is_collider or info.is_light):
             info.world = _matrix(cache.GetLocalToWorldTransform(prim))
         region_attr = prim.GetAttribute(REGION_ATTR)
