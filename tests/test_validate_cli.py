@@ -447,3 +447,46 @@ def test_delta_paths_ignore_bare_container_overs(tmp_path):
         """))
     got = [str(x) for x in delta_paths(Sdf.Layer.FindOrOpen(str(p)))]
     assert got == ["/World/Gate", "/World/Person", "/World/Person/Body", "/World/Shelf/Box"]
+
+
+def test_variant_narrowing_the_time_range_is_checked_against_untouched_source_samples(tmp_path):
+    out = make_output_dir(tmp_path)
+    src = out / "source" / "scene.usda"
+    src.write_text(src.read_text().replace(
+        "float inputs:intensity = 800", "float inputs:intensity = 800\n        custom bool twinsplit:alarm:active.timeSamples = { 0: 0, 80: 1 }"))
+    narrow = _variant("holdout", 2, """
+        over "World" {
+            over "Crate" {
+                float physics:mass = 6
+            }
+        }
+        """).replace("endTimeCode = 100", "endTimeCode = 50")
+    (out / "holdout" / "holdout-00002.usda").write_text(narrow)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["variants"].append({"id": "holdout-00002", "split": "holdout", "path": "holdout/holdout-00002.usda"})
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    report = json.loads(invoke("--format", "json", "--rules", "time-samples-in-range", str(out)).stdout)
+    files = {Path(f["file"]).name: f["issues"] for f in report["files"]}
+    assert files["scene.usda"] == []  # 80 is inside the source's [0, 100]
+    [issue] = files["holdout-00002.usda"]
+    assert (issue["at"], issue["attribute"]) == ("/World/Lamp", "twinsplit:alarm:active") and "[0, 50]" in issue["message"]
+    assert files["train-00000.usda"] == []  # same range as the source: no finding
+
+
+def test_pre_commit_hook_definition():
+    yaml = pytest.importorskip("yaml")
+    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert (hook["id"], hook["entry"], hook["language"]) == ("twinsplit-validate", "twinsplit validate", "python")
+    pattern = re.compile(hook["files"])
+    assert all(pattern.search(f"a/b.{ext}") for ext in ("usd", "usda", "usdc", "usdz"))
+    assert not pattern.search("notes.usdx") and not pattern.search("a.txt")
+
+
+def test_importing_twinsplit_does_not_import_the_nvidia_validator():
+    import subprocess
+    import sys
+
+    code = ("import sys, twinsplit.cli, twinsplit.validate, twinsplit.validate.engine; "
+            "print('omni.asset_validator' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
