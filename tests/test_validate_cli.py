@@ -490,3 +490,13 @@ def test_importing_twinsplit_does_not_import_the_nvidia_validator():
             "print('omni.asset_validator' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_variant_whose_source_sublayer_is_gone_is_an_error(tmp_path):
+    out = make_output_dir(tmp_path)
+    v = out / "train" / "train-00000.usda"
+    v.write_text(v.read_text().replace("@../source/scene.usda@", "@../source/renamed.usda@"))
+    report = json.loads(invoke("--format", "json", str(out)).stdout)
+    issues = next(f["issues"] for f in report["files"] if f["file"].endswith("train-00000.usda"))
+    assert [i["rule"] for i in issues if i["severity"] == "error"] == ["sublayers-resolve"]
+    assert "renamed.usda" in issues[0]["message"]

@@ -82,6 +82,21 @@ class UnitsAuthored(Rule):
                     yield self.issue(ctx, f"{key} = {_num(value)} differs from the source's {_num(src)}")
 
 
+@rule("sublayers-resolve", "composition", Severity.ERROR, on_delta=True)
+class SublayersResolve(Rule):
+    """Every sublayer of the root layer opens. A variant's delta layer that loses its source (moved or
+    renamed) still opens, silently empty; the NVIDIA reference check does not re-run per variant."""
+
+    def check(self, ctx: Context) -> Iterator[Issue]:
+        from pxr import Sdf
+
+        root = ctx.stage.GetRootLayer()
+        for sub in root.subLayerPaths:
+            if Sdf.Layer.FindOrOpenRelativeToLayer(root, sub) is None:
+                yield self.issue(ctx, f"sublayer @{sub}@ of {root.identifier} does not resolve",
+                                 suggestion="fix the path, or keep the output directory's source/ next to it")
+
+
 # ---------------------------------------------------------------------------------------------- physics
 
 
