@@ -45,8 +45,8 @@ def physics_starter(scene: SceneInfo) -> str | None:
         f"  # {len(mats)} physics material(s) found, e.g. {mats[0]}",
         "  physics_materials:",
         "    match: {api: [PhysicsMaterialAPI]}   # or paths: [\"/World/Materials/**\"]",
-        "    static_friction: {distribution: uniform, low: 0.3, high: 1.0}",
-        "    dynamic_friction: {distribution: uniform, low: 0.2, high: 0.9}",
+        "    static_friction: {distribution: uniform, low: 0.5, high: 1.0}",
+        "    dynamic_friction: {distribution: uniform, low: 0.2, high: 0.5}  # below static friction",
         "    restitution: {distribution: uniform, low: 0.0, high: 0.4}",
     ]
     if any(_density(scene, m) > 0 for m in mats):
