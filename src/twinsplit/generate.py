@@ -106,7 +106,7 @@ def run(req: Request, progress: Callable[[int, int], None] | None = None) -> dic
             shutil.copytree(tmp / "source", htmp / "source")
         variants = _write_variants(plan, f"../source/{copy.root}", metadata, req.workers, {"train": tmp, "holdout": htmp},
                                    _ticker(progress, total))
-        manifest = assemble(plan, entropy, copy, req.source.name, variants, sealed=sealed)
+        manifest = assemble(plan, entropy, copy, req.source, variants, sealed=sealed)
         key = seal_manifest(manifest, entropy["holdout"]) if sealed else None
         (tmp / mf.MANIFEST).write_bytes(mf.dumps(manifest))
         if req.sign_key is not None:
@@ -149,14 +149,14 @@ def _write_variants(plan: Plan, sublayer: str, metadata: dict, workers: int, roo
     return variants
 
 
-def assemble(plan: Plan, entropy: dict[str, int], copy, source_name: str, variants: list[dict],
+def assemble(plan: Plan, entropy: dict[str, int], copy, source: Path, variants: list[dict],
              sealed: bool = False) -> dict[str, Any]:
     names = plan.shared_names()
     return {
         "schema_version": mf.SCHEMA_VERSION,
         "tool": mf.tool_entry(),
         "usd_version": mf.usd_version(),
-        "source": mf.source_entry(copy, source_name, plan.scene),
+        "source": mf.source_entry(copy, source, plan.scene),
         "config": {"sha256": config_sha256(plan.config), "body": config_body(plan.config)},
         "seeds": {s: {"entropy": str(e)} for s, e in entropy.items()},
         "counts": {s: len(sp.draws) for s, sp in plan.splits.items()},

@@ -32,6 +32,7 @@ class FileEntry(BaseModel):
 class SourceEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(description="File name of the source root layer as given.")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the source root layer as given (before any localization).")
     root: str = Field(description="Copied root layer, relative to the output dir.")
     files: list[FileEntry] = Field(description="Every copied layer and asset with its sha256.")
     unresolved: list[str] = Field(description="Asset paths the stage names that did not resolve (e.g. missing textures).")
@@ -127,9 +128,12 @@ def disjointness_entry(plan: Plan, sealed: bool = False) -> dict[str, Any]:
     return entry
 
 
-def source_entry(copy: SourceCopy, name: str, scene) -> dict[str, Any]:
+def source_entry(copy: SourceCopy, source: Path, scene) -> dict[str, Any]:
+    from .hashing import sha256_file
+
     return {
-        "name": name,
+        "name": source.name,
+        "sha256": sha256_file(source),
         "root": f"source/{copy.root}",
         "files": [{"path": f"source/{rel}", "sha256": sha} for rel, sha in copy.files],
         "unresolved": list(copy.unresolved),

@@ -6,6 +6,7 @@ Nothing after this module touches USD until the writer, so sampling is testable 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,11 +150,17 @@ def open_stage(path: str | Path) -> Usd.Stage:
     try:
         stage = Usd.Stage.Open(str(p), Usd.Stage.LoadAll)
     except Tf.ErrorException as exc:
-        reason = " ".join(str(exc).split())
-        raise InputError(f"cannot open stage {p}: {reason[:400]}") from None
+        raise InputError(f"cannot open stage {p}: {usd_error_text(exc)}") from None
     if stage is None:
         raise InputError(f"cannot open stage {p}: USD returned no stage")
     return stage
+
+
+def usd_error_text(exc: Exception, limit: int = 400) -> str:
+    """The human part of a Tf error ("file.usda:3:12: Expected ..."), without C++ function names."""
+    text = " ".join(str(exc).split())
+    parts = re.findall(r"in file \S+ : '(.*?)'(?= Error in |$)", text)
+    return ("; ".join(p.strip() for p in parts) if parts else text)[:limit]
 
 
 def plain(value: Any) -> Any:

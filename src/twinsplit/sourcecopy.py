@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,10 @@ def dependencies(root: Path) -> tuple[list[Path], list[str]]:
         raise InputError(f"cannot read the dependencies of {root}: {' '.join(str(exc).split())[:300]}") from None
     files = [Path(layer.realPath) for layer in layers if layer.realPath]
     files += [Path(a) for a in assets if a and "[" not in a]  # package-internal paths travel with their package
-    return list(dict.fromkeys(f.resolve() for f in files)), sorted(str(u) for u in unresolved)
+    # Unresolved paths are recorded relative to the root's folder: no absolute paths in hashed content.
+    base = root.resolve().parent
+    missing = sorted({os.path.relpath(u, base) if os.path.isabs(u) else str(u) for u in map(str, unresolved)})
+    return list(dict.fromkeys(f.resolve() for f in files)), missing
 
 
 def copy_source(root: Path, dest: Path) -> SourceCopy:
