@@ -1,0 +1,362 @@
+"""Scripted events: generated variants play in pxr (read at several time codes), holdout-only kinds stay out of
+train (manifest and layers), verify catches edited time samples, bad configs fail with exit 1 and a clear message."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+import yaml
+from pxr import Usd, UsdGeom
+
+from conftest import REPO
+from stages import write
+from twinsplit.geometry import find_overlaps, shapes_from_stage
+
+HOSPITAL = REPO / "sample_scenes" / "hospital_corridor" / "hospital_corridor.usda"
+
+
+def stage_text(*, up="Z", mpu=1.0, default=True, times=True, world_offset=(0.0, 0.0, 0.0),
+               crates=((-9.5, 0.75, 1.0),)) -> str:
+    """A corridor site written in metres (x along, y across, h up), converted to the stage's units and up axis.
+
+    Regions: corridor (20 x 3 m), route (18 x 0.5 m), a doorway into an infection_control room. Walls along the
+    corridor are static colliders; crates are dynamic boxes (x, y, size) that an entry point must avoid."""
+    s = 1.0 / mpu
+
+    def p(x, y, h):
+        return (x * s, h * s, -y * s) if up == "Y" else (x * s, y * s, h * s)
+
+    def sc(x, y, h):
+        return (x * s, h * s, y * s) if up == "Y" else (x * s, y * s, h * s)
+
+    def cube(name, center, size, schemas="", region=None, body=False):
+        api = f' (\n    prepend apiSchemas = [{schemas}]\n)' if schemas else ""
+        lines = [f'def Cube "{name}"{api}', "{", "    double size = 1"]
+        if region:
+            lines += ['    uniform token purpose = "guide"', f'    custom token twinsplit:region = "{region}"']
+        if body:
+            lines += ["    float physics:mass = 20"]
+        lines += [f"    double3 xformOp:translate = {p(*center)}", f"    double3 xformOp:scale = {sc(*size)}",
+                  '    uniform token[] xformOpOrder = ["xformOp:translate", "xformOp:scale"]', "}"]
+        return "\n".join(lines)
+
+    walls = '"PhysicsCollisionAPI"'
+    dyn = '"PhysicsRigidBodyAPI", "PhysicsCollisionAPI", "PhysicsMassAPI"'
+    items = [
+        cube("Floor", (0, 0, -0.05), (30, 12, 0.1), walls),
+        cube("WallS", (0, -1.6, 1.5), (20, 0.2, 3), walls),
+        cube("WallN_A", (-3.5, 1.6, 1.5), (13, 0.2, 3), walls),
+        cube("WallN_B", (7.35, 1.6, 1.5), (5.3, 0.2, 3), walls),
+        cube("Corridor", (0, 0, 1.5), (20, 3, 3), region="corridor"),
+        cube("Route", (0, 0, 1.0), (18, 0.5, 2), region="route"),
+        cube("Doorway", (3.7, 1.6, 1.05), (1.4, 0.2, 2.1), region="doorway"),
+        cube("Isolation", (3.7, 4.0, 1.5), (6, 4.6, 3), region="infection_control"),
+        *(cube(f"Crate_{i}", (x, y, w / 2 + 0.001), (w, w, w), dyn, body=True) for i, (x, y, w) in enumerate(crates)),
+        "\n".join(['def SphereLight "Lamp"', "{", "    float inputs:intensity = 5000",
+                   f"    double3 xformOp:translate = {p(3.0, 0.0, 2.8)}",
+                   '    uniform token[] xformOpOrder = ["xformOp:translate"]', "}"]),
+    ]
+    meta = [f'upAxis = "{up}"', f"metersPerUnit = {mpu}", "kilogramsPerUnit = 1"]
+    if default:
+        meta.append('defaultPrim = "World"')
+    if times:
+        meta += ["startTimeCode = 0", "endTimeCode = 480", "timeCodesPerSecond = 24"]
+    body = "\n".join(items)
+    if default:
+        off = p(*world_offset)
+        body = "\n".join(['def Xform "World"', "{", f"    double3 xformOp:translate = {off}",
+                          '    uniform token[] xformOpOrder = ["xformOp:translate"]',
+                          "\n".join("    " + ln for ln in body.splitlines()), "}"])
+    return "#usda 1.0\n(\n" + "\n".join("    " + m for m in meta) + "\n)\n\n" + body + "\n"
+
+
+CASES = {
+    "m-zup-default-offset": dict(up="Z", mpu=1.0, default=True, times=True, world_offset=(2.0, -1.0, 0.0)),
+    "cm-yup-nodefault-notimes": dict(up="Y", mpu=0.01, default=False, times=False),
+}
+
+
+def _generate(tmp_path, run_cli, text, events, n_train=3, n_holdout=2, expect=0, name="o", src=None):
+    src = src or write(tmp_path, text, "site.usda")
+    cfg = tmp_path / f"{name}.yaml"
+    cfg.write_text(yaml.safe_dump({"seeds": {"train": 7, "holdout": 8}, "events": events}))
+    out = tmp_path / name
+    result = run_cli("generate", src, "--config", cfg, "--out", out, "--train", n_train, "--holdout", n_holdout,
+                     expect=expect)
+    return out, result
+
+
+def _variants(out):
+    manifest = json.loads((out / "manifest.json").read_text())
+    return manifest, manifest["variants"]
+
+
+def _world(prim, t):
+    return np.asarray(UsdGeom.Xformable(prim).ComputeLocalToWorldTransform(t).ExtractTranslation())
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_person_walks_at_drawn_speed(tmp_path, run_cli, case):
+    kw = CASES[case]
+    mpu, up = kw["mpu"], 1 if kw["up"] == "Y" else 2
+    out, _ = _generate(tmp_path, run_cli, stage_text(**kw),
+                       {"person_enters_corridor": {"count": 2, "window": [0, 15]}})
+    run_cli("verify", out)
+    _, variants = _variants(out)
+    root = "/World/TwinsplitEvents" if kw["default"] else "/TwinsplitEvents"
+    for v in variants:
+        stage = Usd.Stage.Open(str(out / v["path"]))
+        assert stage.GetTimeCodesPerSecond() == 24  # the source's rate (its fallback when unauthored), never changed
+        assert stage.GetStartTimeCode() == 0 and stage.GetEndTimeCode() == (480 if kw["times"] else 15 * 24)
+        assert [e["kind"] for e in v["events"]] == ["person_enters_corridor"] * 2
+        for e in v["events"]:
+            assert e["prim"].startswith(root + "/Person_")
+            prim = stage.GetPrimAtPath(e["prim"])
+            caps = UsdGeom.Capsule(prim)
+            assert caps.GetAxisAttr().Get() == kw["up"]
+            total = (caps.GetHeightAttr().Get() + 2 * caps.GetRadiusAttr().Get()) * mpu
+            assert total == pytest.approx(1.7) and caps.GetRadiusAttr().Get() * mpu == pytest.approx(0.25)
+            assert prim.GetAttribute("physics:kinematicEnabled").Get() is True
+            assert prim.GetAttribute("semantics:labels:class").Get() == ["person"]
+            assert "SemanticsLabelsAPI:class" in prim.GetAppliedSchemas()
+            t0, t1 = e["start_time_code"], e["end_time_code"]
+            assert e["start"] * 24 == pytest.approx(t0) and 0 <= e["start"] < e["end"] <= 15
+            entry = np.asarray(e["parameters"]["entry"])
+            # parked, invisible, at the entry point before it enters; visible and walking after
+            before = t0 - 0.5
+            assert UsdGeom.Imageable(prim).ComputeVisibility(before) == "invisible"
+            assert np.allclose(_world(prim, before), entry)
+            assert UsdGeom.Imageable(prim).ComputeVisibility(t0 + 0.5) == "inherited"
+            assert prim.GetAttribute("physics:collisionEnabled").Get(before) is False
+            assert prim.GetAttribute("physics:collisionEnabled").Get(t0 + 0.5) is True
+            # feet on the floor, centre height 0.85 m (+ a 1 cm lift)
+            assert entry[up] * mpu == pytest.approx(0.86)
+            a, b = t0 + 0.25 * (t1 - t0), t0 + 0.75 * (t1 - t0)
+            step = (_world(prim, b) - _world(prim, a)) * mpu
+            speed = np.linalg.norm(step) / ((b - a) / 24)
+            assert speed == pytest.approx(e["parameters"]["speed_mps"], rel=1e-6)
+            assert 0.5 <= speed <= 1.8
+            # along the corridor (its longest horizontal axis: stage x), at a fixed lateral offset
+            assert abs(step[0]) == pytest.approx(np.linalg.norm(step))
+            assert np.sign(step[0]) == (1 if e["parameters"]["direction"] == "forward" else -1)
+            # the corridor runs x in [-10, 10] m (+ the default prim's offset): inside it all the way
+            off = kw.get("world_offset", (0, 0, 0))[0]
+            for t in np.linspace(t0, t1, 7):
+                x = _world(prim, t)[0] * mpu - off
+                assert -10 <= x <= 10
+
+
+def test_entry_point_is_never_inside_an_object(tmp_path, run_cli):
+    # A crate fills most of the width at the negative end: entries there must dodge it (redrawn laterals).
+    text = stage_text(crates=((-9.3, 0.3, 1.4),))
+    out, _ = _generate(tmp_path, run_cli, text, {"person_enters_corridor": {
+        "count": 3, "direction": {"distribution": "choice", "choices": ["forward"]}}}, n_train=6, n_holdout=4)
+    run_cli("verify", out)
+    _, variants = _variants(out)
+    laterals = []
+    for v in variants:
+        stage = Usd.Stage.Open(str(out / v["path"]))
+        for e in v["events"]:
+            shapes = shapes_from_stage(stage, time=Usd.TimeCode(e["start_time_code"]))
+            assert e["prim"] in {s.path for s in shapes}
+            # the person is kinematic and the crate dynamic: find_overlaps counts that pair
+            assert not [o for o in find_overlaps(shapes) if e["prim"] in (o.a, o.b)]
+            laterals.append(e["parameters"]["entry"][1])
+    assert max(laterals) < 0.3 - 0.7 - 0.25 + 1e-6  # all squeezed into the free strip beside the crate
+
+
+def test_blocked_region_is_a_clear_error(tmp_path, run_cli):
+    text = stage_text(crates=((-9.3, 0.0, 3.0), (9.3, 0.0, 3.0)))
+    _, result = _generate(tmp_path, run_cli, text, {"person_enters_corridor": {}}, expect=1)
+    assert "events.person_enters_corridor[0]" in result.output and "/World/Regions" not in result.output
+    assert "/World/Corridor" in result.output and "inside an object" in result.output
+
+
+def test_patient_obstructs_route(tmp_path, run_cli):
+    out, _ = _generate(tmp_path, run_cli, stage_text(**CASES["cm-yup-nodefault-notimes"]), {
+        "patient_obstructs_path": {"window": [0, 20], "count": 3, "duration": {"low": 2, "high": 4}}},
+        n_train=4, n_holdout=2)
+    run_cli("verify", out)
+    _, variants = _variants(out)
+    kinds = set()
+    for v in variants:
+        stage = Usd.Stage.Open(str(out / v["path"]))
+        for e in v["events"]:
+            prim = stage.GetPrimAtPath(e["prim"])
+            kind = e["parameters"]["kind"]
+            kinds.add(kind)
+            assert prim.GetTypeName() == ("Cube" if kind == "bed" else "Capsule")
+            assert e["end"] - e["start"] == pytest.approx(e["parameters"]["duration_s"])
+            t0, t1 = e["start_time_code"], e["end_time_code"]
+            at = np.asarray(e["parameters"]["at"])
+            for t, visible in ((t0 - 0.5, False), (t0, True), ((t0 + t1) / 2, True), (t1 + 0.5, False)):
+                assert (UsdGeom.Imageable(prim).ComputeVisibility(t) == "inherited") is visible
+                assert prim.GetAttribute("physics:collisionEnabled").Get(t) is visible
+                assert np.allclose(_world(prim, t), at) is visible  # parked below the floor when inactive
+            lo = UsdGeom.BBoxCache(t0, ["default"]).ComputeWorldBound(prim).ComputeAlignedRange().GetMin()
+            assert lo[1] * 0.01 == pytest.approx(0.002, abs=1e-4)  # resting on the floor (Y-up, cm)
+            assert abs(at[0] * 0.01) <= 9  # on the route
+    assert kinds == {"bed", "lying", "standing"}
+
+
+def test_alarm_flashes_and_closes_a_doorway(tmp_path, run_cli):
+    out, _ = _generate(tmp_path, run_cli, stage_text(world_offset=(2.0, -1.0, 0.0)), {
+        "alarm_reroute": [{"light": "beacon", "frequency": {"low": 1, "high": 2}},  # /World offset: see below
+                          {"light": "nearest", "window": [5, 15]}]}, n_train=2, n_holdout=2)
+    run_cli("verify", out)
+    _, variants = _variants(out)
+    for v in variants:
+        stage = Usd.Stage.Open(str(out / v["path"]))
+        beacon, nearest = v["events"]
+        assert beacon["parameters"]["light"].endswith("/Alarm_0/Beacon")
+        assert nearest["parameters"]["light"] == "/World/Lamp" and nearest["start"] >= 5
+        for e in v["events"]:
+            alarm = stage.GetPrimAtPath(e["prim"])
+            t0 = e["start_time_code"]
+            active = alarm.GetAttribute("twinsplit:alarm:active")
+            assert active.Get(t0 - 0.5) is False and active.Get(t0) is True and active.Get(t0 + 100) is True
+            light = stage.GetPrimAtPath(e["parameters"]["light"]).GetAttribute("inputs:intensity")
+            hz = e["parameters"]["frequency_hz"]
+            quarter = 24 / hz / 4  # middle of the first on and of the first off half period
+            on = light.Get(t0 + quarter)
+            assert on > 0 and light.Get(t0 + 3 * quarter) == 0 and light.Get(t0 + 5 * quarter) == on
+            if e is nearest:
+                assert light.Get(t0 - 2) == 5000  # the lamp's own intensity until the alarm
+            blocker = stage.GetPrimAtPath(e["parameters"]["blocker"])
+            assert blocker.GetAttribute("physics:kinematicEnabled").Get() is True
+            box = UsdGeom.BBoxCache(t0, ["default"]).ComputeWorldBound(blocker).ComputeAlignedRange()
+            door = np.array([[3.7 - 0.7, 1.5, 0.0], [3.7 + 0.7, 1.7, 2.1]]) + [2.0, -1.0, 0.0]  # + /World offset
+            assert np.allclose([box.GetMin(), box.GetMax()], door, atol=1e-5)  # fills the doorway region
+            assert UsdGeom.Imageable(blocker).ComputeVisibility(t0 - 0.5) == "invisible"
+            assert blocker.GetAttribute("physics:collisionEnabled").Get(t0 - 0.5) is False
+            assert _world(blocker, t0 - 0.01)[2] < -1  # parked below the floor until the alarm
+
+
+def test_alarm_nearest_falls_back_to_beacon_and_selector_must_match(tmp_path, run_cli):
+    out, _ = _generate(tmp_path, run_cli, stage_text(), {"alarm_reroute": {"light_radius": 0.5}}, n_train=2,
+                       n_holdout=1)
+    _, variants = _variants(out)
+    assert all(v["events"][0]["parameters"]["light"].endswith("/Beacon") for v in variants)
+    _, result = _generate(tmp_path, run_cli, stage_text(), {"alarm_reroute": {"light": {"types": ["RectLight"]}}},
+                          expect=1, name="bad")
+    assert "events.alarm_reroute[0].light" in result.output and "RectLight" in result.output
+
+
+@pytest.mark.parametrize("boundary", ["auto", "perimeter"])
+def test_zone_access_flips_and_barriers_rise(tmp_path, run_cli, boundary):
+    out, _ = _generate(tmp_path, run_cli, stage_text(**CASES["cm-yup-nodefault-notimes"]),
+                       {"zone_access_change": {"boundary": boundary}}, n_train=2, n_holdout=2)
+    run_cli("verify", out)
+    _, variants = _variants(out)
+    for v in variants:
+        stage = Usd.Stage.Open(str(out / v["path"]))
+        (e,) = v["events"]
+        assert e["parameters"]["zone"] == "/Isolation"
+        access = stage.GetPrimAtPath("/Isolation").GetAttribute("twinsplit:zone:access")
+        t0 = e["start_time_code"]
+        assert 0 <= e["start"] <= 5  # default: the first half of the default 0-10 s window
+        assert [access.Get(t) for t in (0, t0 - 0.5, t0, t0 + 30, 240)] == ["open", "open", "restricted",
+                                                                            "restricted", "restricted"]
+        barriers = e["parameters"]["barriers"]
+        assert len(barriers) == (1 if boundary == "auto" else 4)
+        for path in barriers:
+            prim = stage.GetPrimAtPath(path)
+            assert prim.GetAttribute("physics:collisionEnabled").Get(t0 - 0.5) is False
+            assert prim.GetAttribute("physics:collisionEnabled").Get(t0) is True
+            box = UsdGeom.BBoxCache(t0, ["default"]).ComputeWorldBound(prim).ComputeAlignedRange()
+            lo, hi = np.asarray(box.GetMin()) * 0.01, np.asarray(box.GetMax()) * 0.01
+            if boundary == "auto":  # the doorway box: x 3.0-4.4, y(stage -z) 1.5-1.7, h 0-2.1
+                assert np.allclose([lo, hi], [[3.0, 0.0, -1.7], [4.4, 2.1, -1.5]], atol=1e-6)
+            else:  # thin walls on the isolation room's sides
+                assert min(hi - lo) == pytest.approx(0.1)
+
+
+def test_holdout_only_kind_never_in_train_and_verify_reads_layers(tmp_path, run_cli):
+    out, _ = _generate(tmp_path, run_cli, stage_text(), {
+        "person_enters_corridor": {},
+        "zone_access_change": {"holdout_only": True}}, n_train=4, n_holdout=3)
+    manifest, variants = _variants(out)
+    for v in variants:
+        kinds = [e["kind"] for e in v["events"]]
+        text = (out / v["path"]).read_text()
+        if v["split"] == "train":
+            assert kinds == ["person_enters_corridor"] and "twinsplit:zone" not in text and "Zone_0" not in text
+        else:
+            assert kinds == ["person_enters_corridor", "zone_access_change"] and "twinsplit:zone:access" in text
+    # train rows hold NaN for the holdout-only columns; they are left out of the margin check
+    params = [p["name"] for p in manifest["parameters"]]
+    assert "/World/TwinsplitEvents/Zone_0.event:start" in params
+    result = run_cli("verify", out)
+    assert "ok    holdout-only events: 4 train layers free of" in result.output
+    # A train layer edited to carry the zone change (even without the manifest saying so) fails verify.
+    p = out / "train" / "train-00001.usda"
+    p.write_text(p.read_text().replace('over "World"\n{', 'over "World"\n{\n    over "Isolation"\n    {\n'
+                                       '        custom token twinsplit:zone:access = "restricted"\n    }\n', 1))
+    result = run_cli("verify", out, expect=1)
+    assert "FAIL  holdout-only events" in result.output
+    assert "train/train-00001.usda: contains holdout-only zone_access_change at " \
+           "/World/Isolation.twinsplit:zone:access" in result.output
+
+
+def test_verify_catches_an_edited_time_sample(tmp_path, run_cli):
+    out, _ = _generate(tmp_path, run_cli, stage_text(), {"person_enters_corridor": {}}, n_train=2, n_holdout=1)
+    p = out / "holdout" / "holdout-00000.usda"
+    text = p.read_text()
+    edited = re.sub(r"(xformOp:translate\.timeSamples = \{\n\s+[0-9.e+-]+: \()([-0-9.e]+)", r"\g<1>1.5", text, count=1)
+    assert edited != text
+    p.write_text(edited)
+    result = run_cli("verify", out, expect=1)
+    assert "FAIL  rederive" in result.output
+    assert "holdout/holdout-00000.usda: /World/TwinsplitEvents/Person_0.xformOp:translate is" in result.output
+
+
+@pytest.mark.parametrize("events, needles", [
+    ({"person_enters_corridor": {"region": "atrium"}},
+     ["events.person_enters_corridor[0].region", "'atrium' does not exist", "known:", "corridor", "route"]),
+    ({"alarm_reroute": {"close": "/World/Nope"}}, ["events.alarm_reroute[0].close", "'/World/Nope' does not exist"]),
+    ({"zone_access_change": {"window": [5, 30]}},
+     ["events.zone_access_change[0].window [5, 30] s", "stage time range [0, 20] s", "0-480 at 24 per second"]),
+    ({"patient_obstructs_path": {"start": {"low": 1, "high": 25}}},
+     ["events.patient_obstructs_path[0].start", "[1, 25] s", "window [0, 20] s"]),
+    ({"person_enters_corridor": {"window": [8, 3]}}, ["window start (8.0) must be before its end (3.0)"]),
+    ({"person_enters_corridor": {"speed": {"low": 2, "high": 1}}}, ["speed", "low (2.0) must be less than high"]),
+    ({"patient_obstructs_path": {"kind": {"distribution": "choice", "choices": ["bed", "sofa"]}}},
+     ["kind must be a choice among bed, lying, standing", "sofa"]),
+    ({"zone_access_change": {"holdout_only": True, "colour": "red"}}, ["colour", "unknown key"]),
+])
+def test_bad_configs_fail_with_a_clear_message(tmp_path, run_cli, events, needles):
+    _, result = _generate(tmp_path, run_cli, stage_text(), events, expect=1)
+    for needle in needles:
+        assert needle in result.output, result.output
+    assert "Traceback" not in result.output
+
+
+def test_init_emits_events_that_generate_unchanged_on_the_hospital(tmp_path, run_cli):
+    cfg = tmp_path / "twin.yaml"
+    run_cli("init", HOSPITAL, "-o", cfg)
+    body = yaml.safe_load(cfg.read_text())
+    events = body["events"]
+    assert set(events) == {"person_enters_corridor", "patient_obstructs_path", "alarm_reroute", "zone_access_change"}
+    assert events["alarm_reroute"]["holdout_only"] is True and events["person_enters_corridor"]["region"] == "corridor"
+    # Only the events section (the randomize section belongs to the randomizers' own tests).
+    ev_cfg = tmp_path / "events.yaml"
+    ev_cfg.write_text(yaml.safe_dump({"seeds": {"train": 1, "holdout": 2}, "events": events}))
+    out = tmp_path / "o"
+    run_cli("generate", HOSPITAL, "--config", ev_cfg, "--out", out, "--train", 3, "--holdout", 2)
+    result = run_cli("verify", out)
+    assert "holdout-only events: 3 train layers free of alarm_reroute" in result.output
+    _, variants = _variants(out)
+    stage = Usd.Stage.Open(str(out / "holdout" / "holdout-00000.usda"))
+    zone = next(e for e in variants[3]["events"] if e["kind"] == "zone_access_change")
+    assert zone["parameters"]["barriers"] and zone["parameters"]["zone"] == "/World/Regions/Isolation_North_0"
+    access = stage.GetPrimAtPath(zone["parameters"]["zone"]).GetAttribute("twinsplit:zone:access")
+    assert access.Get(zone["start_time_code"] - 0.5) == "open" and access.Get(zone["start_time_code"]) == "restricted"
+
+
+def test_starter_skips_kinds_without_regions(tmp_path, run_cli):
+    src = write(tmp_path, stage_text().replace('"doorway"', '"gate"').replace('"infection_control"', '"lobby"'))
+    body = yaml.safe_load(run_cli("init", src).output)
+    assert set(body["events"]) == {"person_enters_corridor", "patient_obstructs_path"}
