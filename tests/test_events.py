@@ -16,6 +16,7 @@ from stages import write
 from twinsplit.geometry import find_overlaps, shapes_from_stage
 
 HOSPITAL = REPO / "sample_scenes" / "hospital_corridor" / "hospital_corridor.usda"
+CLEANROOM = REPO / "sample_scenes" / "cleanroom_fab" / "cleanroom_fab.usda"
 
 
 def stage_text(*, up="Z", mpu=1.0, default=True, times=True, world_offset=(0.0, 0.0, 0.0),
@@ -334,26 +335,41 @@ def test_bad_configs_fail_with_a_clear_message(tmp_path, run_cli, events, needle
     assert "Traceback" not in result.output
 
 
-def test_init_emits_events_that_generate_unchanged_on_the_hospital(tmp_path, run_cli):
+@pytest.mark.parametrize("scene, walk, zone", [
+    (HOSPITAL, "corridor", "/World/Regions/Isolation_North_0"),
+    (CLEANROOM, "aisle", "/World/Regions/LithoRestricted"),
+], ids=["hospital_corridor", "cleanroom_fab"])
+def test_init_events_generate_unchanged_and_play_on_sample_scenes(tmp_path, run_cli, scene, walk, zone):
     cfg = tmp_path / "twin.yaml"
-    run_cli("init", HOSPITAL, "-o", cfg)
-    body = yaml.safe_load(cfg.read_text())
-    events = body["events"]
+    run_cli("init", scene, "-o", cfg)
+    events = yaml.safe_load(cfg.read_text())["events"]
     assert set(events) == {"person_enters_corridor", "patient_obstructs_path", "alarm_reroute", "zone_access_change"}
-    assert events["alarm_reroute"]["holdout_only"] is True and events["person_enters_corridor"]["region"] == "corridor"
+    assert events["alarm_reroute"]["holdout_only"] is True and events["person_enters_corridor"]["region"] == walk
     # Only the events section (the randomize section belongs to the randomizers' own tests).
     ev_cfg = tmp_path / "events.yaml"
     ev_cfg.write_text(yaml.safe_dump({"seeds": {"train": 1, "holdout": 2}, "events": events}))
     out = tmp_path / "o"
-    run_cli("generate", HOSPITAL, "--config", ev_cfg, "--out", out, "--train", 3, "--holdout", 2)
+    run_cli("generate", scene, "--config", ev_cfg, "--out", out, "--train", 3, "--holdout", 2)
     result = run_cli("verify", out)
     assert "holdout-only events: 3 train layers free of alarm_reroute" in result.output
     _, variants = _variants(out)
-    stage = Usd.Stage.Open(str(out / "holdout" / "holdout-00000.usda"))
-    zone = next(e for e in variants[3]["events"] if e["kind"] == "zone_access_change")
-    assert zone["parameters"]["barriers"] and zone["parameters"]["zone"] == "/World/Regions/Isolation_North_0"
-    access = stage.GetPrimAtPath(zone["parameters"]["zone"]).GetAttribute("twinsplit:zone:access")
-    assert access.Get(zone["start_time_code"] - 0.5) == "open" and access.Get(zone["start_time_code"]) == "restricted"
+    for v in variants:
+        stage = Usd.Stage.Open(str(out / v["path"]))
+        by_kind = {e["kind"]: e for e in v["events"]}
+        assert ("alarm_reroute" in by_kind) is (v["split"] == "holdout")
+        person = by_kind["person_enters_corridor"]
+        prim, t0, t1 = stage.GetPrimAtPath(person["prim"]), person["start_time_code"], person["end_time_code"]
+        step = _world(prim, t1) - _world(prim, t0)
+        assert np.linalg.norm(step) / ((t1 - t0) / 30) == pytest.approx(person["parameters"]["speed_mps"], rel=1e-6)
+        z = by_kind["zone_access_change"]
+        assert z["parameters"]["zone"] == zone and z["parameters"]["barriers"]
+        access = stage.GetPrimAtPath(zone).GetAttribute("twinsplit:zone:access")
+        assert access.Get(z["start_time_code"] - 0.5) == "open" and access.Get(z["start_time_code"]) == "restricted"
+        if "alarm_reroute" in by_kind:
+            a = by_kind["alarm_reroute"]
+            active = stage.GetPrimAtPath(a["prim"]).GetAttribute("twinsplit:alarm:active")
+            assert active.Get(a["start_time_code"] - 0.5) is False and active.Get(a["start_time_code"]) is True
+            assert stage.GetPrimAtPath(a["parameters"]["closes"]).GetAttribute("twinsplit:region").Get() == "doorway"
 
 
 def test_starter_skips_kinds_without_regions(tmp_path, run_cli):

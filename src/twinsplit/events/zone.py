@@ -136,7 +136,7 @@ def zone_starter(scene: SceneInfo) -> str | None:
     if kind is None:
         return None
     return "\n".join([
-        f"  # the {kind} zone becomes restricted mid-run; barriers close its doorways",
+        f"  # the {kind} zone switches from open to restricted mid-run; barriers close its doorways",
         "  zone_access_change:",
         f"    zone: {kind}",
         "    # holdout_only: true   # make it a kind only the holdout twin contains",
