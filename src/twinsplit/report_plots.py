@@ -197,7 +197,11 @@ def timeline(lanes: Sequence[EventLane], kinds: Sequence[str]) -> bytes:
 
     cmap = matplotlib.colormaps["tab10"]
     color = {k: cmap(i % 10) for i, k in enumerate(kinds)}
-    heights = [max(1.2, 0.16 * len(lane.labels) + 0.6) for lane in lanes]
+    def lanes_per_row(lane: EventLane) -> int:
+        rows = [b.row for b in lane.bars]
+        return max((rows.count(r) for r in set(rows)), default=1)
+
+    heights = [max(1.2, 0.16 * min(3, lanes_per_row(lane)) * len(lane.labels) + 0.6) for lane in lanes]
     with rc_context(RC):
         fig = _figure(sum(heights) + 0.6)
         axes = fig.subplots(len(lanes), 1, squeeze=False, height_ratios=heights, sharex=True)[:, 0]
@@ -218,6 +222,10 @@ def timeline(lanes: Sequence[EventLane], kinds: Sequence[str]) -> bytes:
                 ax.barh(b.row - 0.4 + (k + 0.5) * h, max(b.end - b.start, 1e-3), left=b.start, height=h * 0.9,
                         color=color[b.kind])
             ax.set_yticks(range(len(lane.labels)), lane.labels, fontsize=6)
+            ax.set_yticks(np.arange(len(lane.labels) + 1) - 0.5, minor=True)
+            ax.tick_params(axis="y", which="minor", length=0)
+            ax.grid(axis="y", which="minor", color="#dddddd", lw=0.6)
+            ax.set_axisbelow(True)
             ax.set_ylim(len(lane.labels) - 0.5, -0.5)
         axes[-1].set_xlabel("time (s)")
         handles = [matplotlib.patches.Patch(color=color[k], label=k) for k in kinds]
