@@ -95,3 +95,15 @@ def test_checked_in_schemas_match_the_models(run_cli):
         printed = run_cli("schema", name).output
         assert json.loads(printed)["title"]
         assert (REPO / "schemas" / f"{name}.schema.json").read_text() == printed, f"run `make schemas` ({name})"
+
+
+def test_two_blocks_writing_one_attribute_is_an_error(tmp_path, run_cli):
+    src = write(tmp_path)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("seeds: {train: 1, holdout: 2}\nrandomize:\n  physics_materials:\n"
+                   "    - restitution: {low: 0, high: 0.5}\n"
+                   "    - {match: {paths: [/World/Materials/Steel]}, restitution: {low: 0.5, high: 1}}\n")
+    result = run_cli("generate", src, "--config", cfg, "--out", tmp_path / "o", "--train", 2, "--holdout", 2, expect=1)
+    assert ("randomize.physics_materials[0] and randomize.physics_materials[1] both write "
+            "/World/Materials/Steel.physics:restitution") in result.output
+    assert not (tmp_path / "o").exists()
