@@ -14,7 +14,7 @@ def test_init_then_generate_unchanged(tmp_path, run_cli, text):
     cfg = tmp_path / "twin.yaml"
     run_cli("init", src, "-o", cfg)
     body = yaml.safe_load(cfg.read_text())
-    assert set(body["randomize"]) == {"physics_materials", "lighting"}
+    assert set(body["randomize"]) == {"physics_materials", "lighting", "layout"}  # layout: the stages have a rigid body
     run_cli("generate", src, "--config", cfg, "--out", tmp_path / "o", "--train", 4, "--holdout", 2)
     run_cli("verify", tmp_path / "o")
 

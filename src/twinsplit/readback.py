@@ -32,6 +32,8 @@ def layer_values(path: Path) -> tuple[dict[str, Any], list[str]]:
         if isinstance(spec, Sdf.PrimSpec):
             if spec.specifier == Sdf.SpecifierDef:
                 out[str(spec_path)] = {"def": spec.typeName}
+            if spec.HasInfo("active"):  # prim metadata edits (usdtext.PRIM_METADATA)
+                out[f"{spec_path}.active"] = bool(spec.active)
         elif isinstance(spec, Sdf.AttributeSpec):
             key = f"{spec.owner.path}.{spec.name}"
             times = layer.ListTimeSamplesForPath(spec_path)

@@ -14,6 +14,10 @@ STAGE_METADATA = ("defaultPrim", "upAxis", "metersPerUnit", "kilogramsPerUnit", 
                   "timeCodesPerSecond", "framesPerSecond")
 
 
+# Prim metadata an Edit may set via `attr` (recorded in the values file as "<prim>.<field>" like attributes).
+PRIM_METADATA = ("active",)
+
+
 def stage_metadata(layer: Sdf.Layer) -> dict[str, Any]:
     root = layer.pseudoRoot
     return {k: root.GetInfo(k) for k in STAGE_METADATA if root.HasInfo(k)}
@@ -23,6 +27,8 @@ def _usd_value(type_name: str, value: Any) -> Any:
     if type_name.startswith("quat"):
         cls = {"quatf": Gf.Quatf, "quatd": Gf.Quatd, "quath": Gf.Quath}[type_name]
         return cls(float(value[0]), float(value[1]), float(value[2]), float(value[3]))
+    if type_name == "matrix4d":  # layout: a moved prim's xformOp:transform, recorded as 4 row tuples
+        return Gf.Matrix4d(*(tuple(float(v) for v in row) for row in value))
     return value
 
 
@@ -42,6 +48,9 @@ def build_layer(edits: list[Edit], sublayer: str, metadata: dict[str, Any]) -> S
                 if e.prim_def.kind:
                     prim.kind = e.prim_def.kind
             if e.attr is None:
+                continue
+            if e.attr in PRIM_METADATA:  # e.g. `active = false` (layout removal): prim metadata, not an attribute
+                prim.SetInfo(e.attr, e.value)
                 continue
             type_name = Sdf.ValueTypeNames.Find(e.type_name)
             if not type_name:
