@@ -391,3 +391,16 @@ def test_config_errors_name_the_problem(tmp_path, run_cli):
         result = run_cli("generate", src, "--config", cfg, "--out", tmp_path / "o", "--train", 1, "--holdout", 1,
                          expect=1)
         assert message in result.output, (text, result.output)
+
+
+def test_two_blocks_whose_bodies_can_meet_are_refused(tmp_path, run_cli):
+    src = _corridor_room(tmp_path / "room.usda")
+    ok = config(tmp_path, "    - match: {paths: ['/World/Crates/Crate_0']}\n      offset: {low: -0.2, high: 0.2}\n"
+                          "    - match: {paths: ['/World/Crates/Crate_3']}\n      offset: {low: -0.2, high: 0.2}\n")
+    run_cli("generate", src, "--config", ok, "--out", tmp_path / "a", "--train", 2, "--holdout", 1)
+    run_cli("verify", tmp_path / "a")
+    near = config(tmp_path, "    - match: {paths: ['/World/Crates/Crate_0']}\n      offset: {low: -0.8, high: 0.8}\n"
+                            "    - match: {paths: ['/World/Crates/Crate_1']}\n      offset: {low: -0.8, high: 0.8}\n")
+    result = run_cli("generate", src, "--config", near, "--out", tmp_path / "b", "--train", 2, "--holdout", 1, expect=1)
+    assert "randomize.layout[1] and randomize.layout[0] move bodies that can reach each other" in result.output
+    assert "/World/Crates/Crate_1 and /World/Crates/Crate_0" in result.output

@@ -12,12 +12,13 @@ the accepted values (0, 0, 0 when a unit stays where it was).
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from ..distributions import Dist, Range, Strict, inverse_cdf
+from ..distributions import Dist, Range, Strict, envelope, inverse_cdf
 from ..errors import TwinsplitError
 from ..layout_place import (
     Failure, Geometry, KeepOut, Placer, build_geometry, delta, local_values, prism_from_box, prism_from_region,
@@ -143,10 +144,49 @@ class Bound:
         self.mpu = scene.meters_per_unit
         self.regions = {s: _keep_out(scene, block, s) for s in ("train", "holdout")}
         self.bounds = _bounds(scene, block)
+        self.reach = self._reach(block)
+        _check_blocks_apart(scene, self)
+
+    def _reach(self, block: LayoutCfg) -> tuple[np.ndarray, np.ndarray]:
+        """Planar boxes (n, 2) lo/hi that each unit can reach: its footprint circle grown by the largest
+        offset, spanning every slot of its swap group."""
+        geo = self.geo
+        p = list(geo.plane)
+        off = 0.0
+        if block.offset is not None:
+            lo, hi = envelope(block.offset)
+            off = max(abs(lo), abs(hi)) / self.mpu * math.sqrt(2)
+        lo = np.empty((len(geo.units), 2))
+        hi = np.empty((len(geo.units), 2))
+        for k, u in enumerate(geo.units):
+            a, b = np.min([s.aabb()[0] for s in u.shapes], axis=0), np.max([s.aabb()[1] for s in u.shapes], axis=0)
+            r = float(np.linalg.norm((b - a)[p])) / 2 + off
+            slots = self.groups[self.slot_of[k][0]] if k in self.slot_of else [k]
+            cs = np.array([geo.units[j].centre[p] for j in slots])
+            lo[k], hi[k] = cs.min(0) - r, cs.max(0) + r
+        return lo, hi
 
     def extent(self) -> float:
         """Half height of keep-out prisms along up: far beyond anything in a site (10 km)."""
         return 1e4 / self.mpu
+
+
+def _check_blocks_apart(scene: SceneInfo, b: Bound) -> None:
+    """Blocks sample independently, so bodies of two layout blocks must not be able to reach each other."""
+    blocks: dict[str, Bound] = scene.cache.setdefault("layout:blocks", {})
+    blocks[b.source] = b
+    for source, other in blocks.items():
+        if source == b.source:
+            continue
+        lo1, hi1 = b.reach
+        lo2, hi2 = other.reach
+        hit = np.all((np.minimum(hi1[:, None], hi2[None]) - np.maximum(lo1[:, None], lo2[None])) > 0, axis=2)
+        if hit.any():
+            i, j = np.argwhere(hit)[0]
+            raise TwinsplitError(
+                f"{b.source} and {source} move bodies that can reach each other ({b.geo.units[i].leader} and "
+                f"{other.geo.units[j].leader}); blocks are placed independently, so merge them into one block "
+                "or narrow their match/offset so their reach does not meet")
 
 
 def resolve_regions(scene: SceneInfo, refs: list[str], where: str) -> list:
