@@ -376,3 +376,24 @@ def test_starter_skips_kinds_without_regions(tmp_path, run_cli):
     src = write(tmp_path, stage_text().replace('"doorway"', '"gate"').replace('"infection_control"', '"lobby"'))
     body = yaml.safe_load(run_cli("init", src).output)
     assert set(body["events"]) == {"person_enters_corridor", "patient_obstructs_path"}
+
+
+@pytest.mark.parametrize("kind, block", [
+    ("patient_obstructs_path", {"start": {"low": 0.0, "high": 0.01}}),
+    ("alarm_reroute", {"start": {"low": 0.0, "high": 0.01}}),
+    ("zone_access_change", {"start": {"low": 0.0, "high": 0.01}}),
+])
+def test_events_at_the_window_start_keep_samples_inside_the_stage_range(tmp_path, run_cli, kind, block):
+    """A switch at t = 0 must not author a 'just before' sample at a negative time code."""
+    out, _ = _generate(tmp_path, run_cli, stage_text(**CASES["m-zup-default-offset"]),
+                       {kind: {"window": [0, 10], **block}})
+    run_cli("verify", out)
+    for v in _variants(out)[1]:
+        stage = Usd.Stage.Open(str(out / v["path"]))
+        start = stage.GetStartTimeCode()
+        for prim in stage.Traverse():
+            for attr in prim.GetAttributes():
+                samples = attr.GetTimeSamples()
+                assert not samples or samples[0] >= start, f"{attr.GetPath()} samples {samples[:2]} before {start}"
+    result = run_cli("validate", out, "--rules", "time-samples-in-range")
+    assert "0 errors" in result.output

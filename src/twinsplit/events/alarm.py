@@ -14,7 +14,7 @@ from ..randomizers import Randomizer, sample_independent
 from ..scene import Region, SceneInfo
 from ..selectors import Selector
 from . import register
-from .common import (FRAME, EventCfg, body_edits, body_schemas, by_prim, choice_value, cube_edits, event_meta,
+from .common import (within_window, FRAME, EventCfg, body_edits, body_schemas, by_prim, choice_value, cube_edits, event_meta,
                      events_root, first_kind, instance_name, m, match_regions, pseudo, quat, region_choice,
                      root_edits, start_dist, switch_edits, tag_edits, tc, time_metadata, v3, window, xform_edits)
 
@@ -183,7 +183,7 @@ register(Randomizer(
     selectors=lambda cfg: [] if isinstance(cfg.light, str) else
     [("light", cfg.light, {"default_api": "LightAPI", "kinds": ("light",)})],
     sample=sample_independent,
-    edits=alarm_edits,
+    edits=within_window(alarm_edits),
     starter=alarm_starter,
     metadata=time_metadata,
     doc=AlarmCfg.__doc__ or "",

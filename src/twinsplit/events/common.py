@@ -7,7 +7,7 @@ the source stage's collision shapes once (main process only: `sample` needs them
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -310,6 +310,32 @@ def switch_edits(prim: str, on: float, off: float | None, placed: np.ndarray | N
             moves += [(off - JUMP, placed), (off, parked)] if off - JUMP > on else [(off, parked)]
         out += xform_edits(prim, translate_samples=moves)[:1]
     return out
+
+
+def clamp_samples(edits: list[Edit], floor: float) -> list[Edit]:
+    """Keep every time sample at or after `floor` (the window's first time code): a "just before" sample of an
+    event starting at the window's start would otherwise fall before the stage's startTimeCode. The value
+    held before the first kept sample is preserved by re-timing the last dropped one to `floor`."""
+    out = []
+    for e in edits:
+        if e.time_samples and e.time_samples[0][0] < floor:
+            before = [s for s in e.time_samples if s[0] < floor]
+            after = [s for s in e.time_samples if s[0] >= floor]
+            if not after or after[0][0] > floor:
+                after.insert(0, (floor, before[-1][1]))
+            e = replace(e, time_samples=tuple(after))
+        out.append(e)
+    return out
+
+
+def within_window(edits_fn):
+    """Wrap an event kind's `edits` so none of its time samples precede its window."""
+
+    def edits(scene: SceneInfo, cfg: EventCfg, params: list[ParamSpec], draws: np.ndarray) -> list[Edit]:
+        return clamp_samples(edits_fn(scene, cfg, params, draws), tc(scene, window(scene, cfg, "events")[0]))
+
+    edits.__doc__ = edits_fn.__doc__
+    return edits
 
 
 def event_meta(scene: SceneInfo, kind: str, source: str, prim: str, start_s: float, end_s: float,

@@ -10,7 +10,7 @@ from ..params import Edit, ParamSpec, PrimDef
 from ..randomizers import Randomizer, sample_independent
 from ..scene import SceneInfo
 from . import register
-from .common import (EventCfg, body_edits, body_schemas, by_prim, capsule_edits, choice_value, cube_edits,
+from .common import (within_window, EventCfg, body_edits, body_schemas, by_prim, capsule_edits, choice_value, cube_edits,
                      event_meta, events_root, first_kind, instance_name, lane, m, match_regions, pseudo, quat,
                      region_choice, root_edits, start_dist, switch_edits, tag_edits, tc, time_metadata, window,
                      xform_edits)
@@ -114,7 +114,7 @@ register(Randomizer(
     params=patient_params,
     selectors=lambda cfg: [],
     sample=sample_independent,
-    edits=patient_edits,
+    edits=within_window(patient_edits),
     starter=patient_starter,
     metadata=time_metadata,
     doc=PatientCfg.__doc__ or "",

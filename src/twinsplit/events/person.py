@@ -11,7 +11,7 @@ from ..params import Edit, ParamSpec, PrimDef
 from ..randomizers import Randomizer
 from ..scene import SceneInfo
 from . import register
-from .common import (FRAME, EventCfg, Lane, by_prim, capsule_edits, body_edits, body_schemas, choice_value,
+from .common import (within_window, FRAME, EventCfg, Lane, by_prim, capsule_edits, body_edits, body_schemas, choice_value,
                      collision_index, event_meta, events_root, first_kind, instance_name, lane, m, match_regions,
                      pseudo, region_choice, root_edits, start_dist, tag_edits, tc, time_metadata, window, xform_edits)
 
@@ -156,7 +156,7 @@ register(Randomizer(
     params=person_params,
     selectors=lambda cfg: [],
     sample=person_sample,
-    edits=person_edits,
+    edits=within_window(person_edits),
     starter=person_starter,
     metadata=time_metadata,
     doc=PersonCfg.__doc__ or "",

@@ -12,7 +12,7 @@ from ..params import Edit, ParamSpec, PrimDef
 from ..randomizers import Randomizer, sample_independent
 from ..scene import Region, SceneInfo
 from . import register
-from .common import (EventCfg, body_edits, body_schemas, by_prim, choice_value, cube_edits, event_meta, events_root,
+from .common import (within_window, EventCfg, body_edits, body_schemas, by_prim, choice_value, cube_edits, event_meta, events_root,
                      first_kind, instance_name, m, match_regions, pseudo, quat, region_choice, root_edits, start_dist,
                      switch_edits, tag_edits, tc, time_metadata, window, xform_edits)
 
@@ -149,7 +149,7 @@ register(Randomizer(
     params=zone_params,
     selectors=lambda cfg: [],
     sample=sample_independent,
-    edits=zone_edits,
+    edits=within_window(zone_edits),
     starter=zone_starter,
     metadata=time_metadata,
     doc=ZoneCfg.__doc__ or "",
