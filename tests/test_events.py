@@ -397,3 +397,25 @@ def test_events_at_the_window_start_keep_samples_inside_the_stage_range(tmp_path
                 assert not samples or samples[0] >= start, f"{attr.GetPath()} samples {samples[:2]} before {start}"
     result = run_cli("validate", out, "--rules", "time-samples-in-range")
     assert "0 errors" in result.output
+
+
+def test_event_bodies_bind_a_physics_material_and_validate_strict(tmp_path, run_cli):
+    from pxr import UsdPhysics, UsdShade
+
+    out, _ = _generate(tmp_path, run_cli, stage_text(**CASES["m-zup-default-offset"]), {
+        "person_enters_corridor": {"window": [0, 10]}, "patient_obstructs_path": {"window": [0, 10]},
+        "alarm_reroute": {"window": [0, 10]}, "zone_access_change": {"window": [0, 10]}})
+    stage = Usd.Stage.Open(str(out / "train" / "train-00000.usda"))
+    bodies = [p for p in stage.Traverse() if p.HasAPI(UsdPhysics.CollisionAPI) and "TwinsplitEvents" in str(p.GetPath())]
+    assert len(bodies) >= 4
+    for prim in bodies:
+        material, _ = UsdShade.MaterialBindingAPI(prim).ComputeBoundMaterial("physics")
+        assert material and material.GetPrim().HasAPI(UsdPhysics.MaterialAPI), prim.GetPath()
+    values = json.loads((out / "train" / "train-00000.values.json").read_text())
+    assert any(k.endswith(".material:binding:physics") and v["targets"] for k, v in values.items())
+    run_cli("verify", out)
+    # the test stage itself is not SimReady (no physics scene or materials): only the event prims must be clean
+    report = json.loads(run_cli("validate", out, "--format", "json", expect=1).output)
+    text = json.dumps(report)
+    assert "/World/Floor" in text  # findings are reported ...
+    assert "TwinsplitEvents" not in text  # ... but none about what the events added

@@ -127,14 +127,18 @@ class Plan:
 
     def edits(self, split: str, index: int) -> list[Edit]:
         row, out, start = self.splits[split].draws[index], [], 0
-        owner: dict[str, str] = {}
+        owner: dict[str, tuple[str, Edit]] = {}
         for b in self.blocks:
             stop = start + len(b.params)
             if split in b.splits:
                 for e in b.entry.edits(self.scene, b.cfg, list(b.params), row[start:stop]):
                     if e.attr is not None:  # two blocks may not both author one attribute: which would win?
-                        if (other := owner.setdefault(e.key, b.source)) != b.source:
-                            raise TwinsplitError(f"{other} and {b.source} both write {e.key}; narrow one of their selectors")
+                        other, first = owner.setdefault(e.key, (b.source, e))
+                        if first is not e:
+                            if first == e:
+                                continue  # the same shared value (e.g. the events' physics material): write it once
+                            if other != b.source:
+                                raise TwinsplitError(f"{other} and {b.source} both write {e.key}; narrow one of their selectors")
                     out.append(e)
             start = stop
         return out

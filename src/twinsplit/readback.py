@@ -34,6 +34,8 @@ def layer_values(path: Path) -> tuple[dict[str, Any], list[str]]:
                 out[str(spec_path)] = {"def": spec.typeName}
             if spec.HasInfo("active"):  # prim metadata edits (usdtext.PRIM_METADATA)
                 out[f"{spec_path}.active"] = bool(spec.active)
+        elif isinstance(spec, Sdf.RelationshipSpec):
+            out[f"{spec.owner.path}.{spec.name}"] = {"targets": [str(t) for t in spec.targetPathList.explicitItems]}
         elif isinstance(spec, Sdf.AttributeSpec):
             key = f"{spec.owner.path}.{spec.name}"
             times = layer.ListTimeSamplesForPath(spec_path)

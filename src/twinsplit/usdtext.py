@@ -14,6 +14,8 @@ STAGE_METADATA = ("defaultPrim", "upAxis", "metersPerUnit", "kilogramsPerUnit", 
                   "timeCodesPerSecond", "framesPerSecond")
 
 
+REL = "rel"  # Edit.type_name of a relationship; its value is the tuple of target paths
+
 # Prim metadata an Edit may set via `attr` (recorded in the values file as "<prim>.<field>" like attributes).
 PRIM_METADATA = ("active",)
 
@@ -52,6 +54,10 @@ def build_layer(edits: list[Edit], sublayer: str, metadata: dict[str, Any]) -> S
             if e.attr in PRIM_METADATA:  # e.g. `active = false` (layout removal): prim metadata, not an attribute
                 prim.SetInfo(e.attr, e.value)
                 continue
+            if e.type_name == REL:  # a relationship (e.g. material:binding:physics): explicit targets
+                rel = Sdf.RelationshipSpec(prim, e.attr, e.custom)
+                rel.targetPathList.explicitItems = [Sdf.Path(t) for t in e.value]
+                continue
             type_name = Sdf.ValueTypeNames.Find(e.type_name)
             if not type_name:
                 raise ValueError(f"{e.key}: unknown USD value type {e.type_name!r}")
@@ -83,7 +89,9 @@ def values_record(edits: list[Edit]) -> dict[str, Any]:
             out[e.path] = {"def": e.prim_def.type_name}
         if e.attr is None:
             continue
-        if e.time_samples is not None:
+        if e.type_name == REL:
+            out[e.key] = {"targets": list(e.value)}
+        elif e.time_samples is not None:
             entry: dict[str, Any] = {"timeSamples": [[float(t), _jsonable(v)] for t, v in e.time_samples]}
             if e.value is not None:
                 entry["default"] = _jsonable(e.value)

@@ -153,7 +153,7 @@ def alarm_edits(scene: SceneInfo, cfg: AlarmCfg, params: list[ParamSpec], draws:
         placed = center
         parked = center - up * (2 * top + m(scene, PARK_BELOW_M))
         out.append(Edit(path=blocker, prim_def=PrimDef("Cube", body_schemas())))
-        out += cube_edits(blocker) + body_edits(blocker, "barrier")
+        out += cube_edits(blocker) + body_edits(scene, blocker, "barrier")
         out += [e for e in xform_edits(blocker, translate=placed, orient=quat(rot), scale=2 * he)
                 if e.attr != "xformOp:translate"]
         out += switch_edits(blocker, t0, None, placed, parked)

@@ -230,10 +230,21 @@ def quat(rotation: np.ndarray) -> tuple[float, float, float, float]:
     return tuple(quantize(float(c), "quatf") for c in (w, x, y, z))  # type: ignore[return-value]
 
 
+# Event bodies (people, beds, barriers) get one physics material, so no collider falls back to simulator defaults.
+EVENT_MATERIAL = {"physics:staticFriction": 0.6, "physics:dynamicFriction": 0.5, "physics:restitution": 0.0}
+
+
+def material_path(scene: SceneInfo) -> str:
+    return f"{events_root(scene)}/PhysicsMaterial"
+
+
 def root_edits(scene: SceneInfo) -> list[Edit]:
-    """The events scope (`def Xform`). Only a prim definition, so every event block can emit it: a repeated
-    attribute would be authored twice. Event prims reset the transform stack themselves (see xform_edits)."""
-    return [Edit(path=events_root(scene), prim_def=PrimDef("Xform"))]
+    """The events scope (`def Xform`) and the event bodies' physics material. Every event block emits them; the
+    plan writes identical edits once. Event prims reset the transform stack themselves (see xform_edits)."""
+    mat = material_path(scene)
+    return [Edit(path=events_root(scene), prim_def=PrimDef("Xform")),
+            Edit(path=mat, prim_def=PrimDef("Material", ("PhysicsMaterialAPI",)))] + [
+        Edit(path=mat, attr=name, type_name="float", value=quantize(v, "float")) for name, v in EVENT_MATERIAL.items()]
 
 
 def tag_edits(prim: str, kind: str, source: str) -> list[Edit]:
@@ -263,13 +274,14 @@ def xform_edits(prim: str, translate=None, translate_samples=None, orient=None, 
 
 
 def body_schemas(label: bool = True) -> tuple[str, ...]:
-    return ("PhysicsRigidBodyAPI", "PhysicsCollisionAPI") + (("SemanticsLabelsAPI:class",) if label else ())
+    return ("PhysicsRigidBodyAPI", "PhysicsCollisionAPI", "MaterialBindingAPI") + (("SemanticsLabelsAPI:class",) if label else ())
 
 
-def body_edits(prim: str, label: str) -> list[Edit]:
-    """A kinematic body with a semantic class label (the prim_def carries the applied schemas)."""
+def body_edits(scene: SceneInfo, prim: str, label: str) -> list[Edit]:
+    """A kinematic body with a semantic class label, bound to the events' physics material (physics purpose)."""
     return [Edit(path=prim, attr="physics:kinematicEnabled", type_name="bool", value=True),
-            Edit(path=prim, attr="semantics:labels:class", type_name="token[]", value=(label,))]
+            Edit(path=prim, attr="semantics:labels:class", type_name="token[]", value=(label,)),
+            Edit(path=prim, attr="material:binding:physics", type_name="rel", value=(material_path(scene),))]
 
 
 def capsule_edits(scene: SceneInfo, prim: str, height_m: float, radius_m: float, axis: str) -> list[Edit]:

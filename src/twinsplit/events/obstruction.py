@@ -75,7 +75,7 @@ def patient_edits(scene: SceneInfo, cfg: PatientCfg, params: list[ParamSpec], dr
             height = size[2]
             placed = spot + ln.up * (height / 2 + lift)
             out.append(Edit(path=prim, prim_def=PrimDef("Cube", body_schemas()), meta=meta))
-            out += cube_edits(prim) + body_edits(prim, "bed")
+            out += cube_edits(prim) + body_edits(scene, prim, "bed")
             shape = xform_edits(prim, translate=placed, orient=quat(frame), scale=size)
         else:
             length, radius = LYING_M if kind == "lying" else (1.7, 0.25)
@@ -83,7 +83,7 @@ def patient_edits(scene: SceneInfo, cfg: PatientCfg, params: list[ParamSpec], dr
             placed = spot + ln.up * (height / 2 + lift)
             out.append(Edit(path=prim, prim_def=PrimDef("Capsule", body_schemas()), meta=meta))
             out += capsule_edits(scene, prim, length, radius, "X" if kind == "lying" else "Z")
-            out += body_edits(prim, "person")
+            out += body_edits(scene, prim, "person")
             shape = xform_edits(prim, translate=placed, orient=quat(frame))
         meta["event"]["parameters"]["at"] = [float(c) for c in placed]
         # translate is time-sampled by switch_edits (parked below the floor while inactive); keep orient/scale/order

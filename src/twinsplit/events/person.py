@@ -127,7 +127,7 @@ def person_edits(scene: SceneInfo, cfg: PersonCfg, params: list[ParamSpec], draw
             "exit": float(exit_s) if exit_s <= w[1] else None})
         out.append(Edit(path=prim, prim_def=PrimDef("Capsule", body_schemas()), meta=meta))
         out += tag_edits(prim, KIND, source)
-        out += body_edits(prim, "person")
+        out += body_edits(scene, prim, "person")
         out += capsule_edits(scene, prim, cfg.height, cfg.radius, scene.up_axis)
         out += xform_edits(prim, translate_samples=samples)
         out.append(Edit(path=prim, attr="visibility", type_name="token", time_samples=tuple(vis)))

@@ -124,7 +124,7 @@ def zone_edits(scene: SceneInfo, cfg: ZoneCfg, params: list[ParamSpec], draws: n
         for name, (center, rot, size) in zip(names, boxes):
             parked = center - up * (float(np.abs(rot[scene.up_index, :]) @ size) + m(scene, PARK_BELOW_M))
             out.append(Edit(path=name, prim_def=PrimDef("Cube", body_schemas())))
-            out += cube_edits(name) + body_edits(name, "barrier")
+            out += cube_edits(name) + body_edits(scene, name, "barrier")
             out += [e for e in xform_edits(name, translate=center, orient=quat(rot), scale=size)
                     if e.attr != "xformOp:translate"]
             out += switch_edits(name, t0, None, center, parked)
