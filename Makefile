@@ -13,15 +13,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-DEMO_SCENE ?= sample_scenes/warehouse/warehouse.usda
-DEMO_CONFIG ?= sample_scenes/warehouse/twin.yaml
+DEMO_SCENE ?= sample_scenes/hospital_corridor/hospital_corridor.usda
+DEMO_CONFIG ?= sample_scenes/hospital_corridor/twin.yaml
 
 # The demo owns $(DEMO_OUT): it is replaced on every run. Seeds come from the OS and are recorded.
 demo: $(STAMP)
 	rm -rf $(DEMO_OUT)
-	$(BIN)/twinsplit generate $(DEMO_SCENE) --config $(DEMO_CONFIG) --out $(DEMO_OUT)/set --train 40 --holdout 10
-	$(BIN)/twinsplit verify $(DEMO_OUT)/set
-	@echo "demo output: $(abspath $(DEMO_OUT))/set (manifest: $(abspath $(DEMO_OUT))/set/manifest.json)"
+	$(BIN)/twinsplit keygen --out $(DEMO_OUT)/keys
+	$(BIN)/twinsplit generate $(DEMO_SCENE) --config $(DEMO_CONFIG) --out $(DEMO_OUT)/set \
+		--train 40 --holdout 10 --sign $(DEMO_OUT)/keys/twinsplit.key
+	$(BIN)/twinsplit verify $(DEMO_OUT)/set --pubkey $(DEMO_OUT)/keys/twinsplit.pub
+	$(BIN)/twinsplit validate $(DEMO_OUT)/set
+	$(BIN)/twinsplit report $(DEMO_OUT)/set -o $(DEMO_OUT)/report.html --pubkey $(DEMO_OUT)/keys/twinsplit.pub
+	@echo
+	@echo "demo output:  $(abspath $(DEMO_OUT))/set  (open train/train-00000.usda in Isaac Sim)"
+	@echo "manifest:     $(abspath $(DEMO_OUT))/set/manifest.json"
+	@echo "report:       $(abspath $(DEMO_OUT))/report.html"
+	@echo "public key:   $(abspath $(DEMO_OUT))/keys/twinsplit.pub"
 
 # pytest exit 5 means "no tests ran": treat it as a failure, never as a pass.
 test: $(STAMP)
