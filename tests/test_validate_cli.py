@@ -500,3 +500,23 @@ def test_variant_whose_source_sublayer_is_gone_is_an_error(tmp_path):
     issues = next(f["issues"] for f in report["files"] if f["file"].endswith("train-00000.usda"))
     assert [i["rule"] for i in issues if i["severity"] == "error"] == ["sublayers-resolve"]
     assert "renamed.usda" in issues[0]["message"]
+
+
+def test_sealed_output_dir_validates_its_train_side_and_the_vault_separately(tmp_path, run_cli):
+    """A sealed set keeps its holdout outside OUT: validate OUT must not look for holdout files inside it."""
+    from stages import CONFIG, write
+
+    src = write(tmp_path)
+    cfg = tmp_path / "sealed.yaml"
+    cfg.write_text(CONFIG.replace("seeds: {train: 11, holdout: 22}", "seeds: {train: 11}"))
+    out, vault = tmp_path / "out", tmp_path / "vault"
+    run_cli("generate", src, "--config", cfg, "--out", out, "--train", 2, "--holdout", 2,
+            "--seal", tmp_path / "seal.key", "--holdout-out", vault)
+    (out / "attestation.json").write_text("{}")  # a signed set's extra file is not a stage
+    report = json.loads(run_cli("validate", out, "--format", "json", "--skip", "nvidia:*", expect=0).output)
+    assert [(Path(f["file"]).name, f["kind"]) for f in report["files"]] == [
+        ("scene.usda", "source"), ("train-00000.usda", "variant"), ("train-00001.usda", "variant")]
+    # the vault is a folder of stages (no manifest): its layers still find the source copied beside them
+    report = json.loads(run_cli("validate", vault, "--format", "json", "--skip", "nvidia:*", expect=0).output)
+    assert sorted(Path(f["file"]).name for f in report["files"]) == [
+        "holdout-00000.usda", "holdout-00001.usda", "scene.usda"]

@@ -155,13 +155,15 @@ def _walk(root: Path) -> Iterator[Target]:
 
 
 def read_output(out: Path) -> tuple[Path, list[Path]]:
-    """(source root, variant files) from OUT/manifest.json; only the keys validate needs are required."""
+    """(source root, variant files) from OUT/manifest.json; only the keys validate needs are required.
+    A sealed set's holdout variants live in their own directory (generate --holdout-out), not in OUT."""
     mpath = out / MANIFEST
     try:
         data = json.loads(mpath.read_text(encoding="utf-8"))
         source = data["source"]
         root = source.get("root") or source["path"]
-        variants = [v["path"] for v in data.get("variants", [])]
+        sealed = "commitment" in ((data.get("seeds") or {}).get("holdout") or {})
+        variants = [v["path"] for v in data.get("variants", []) if not (sealed and v.get("split") == "holdout")]
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"cannot read {mpath}: {type(exc).__name__}: {exc}") from None
     return out / root, [out / v for v in variants]
