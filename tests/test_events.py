@@ -419,3 +419,39 @@ def test_event_bodies_bind_a_physics_material_and_validate_strict(tmp_path, run_
     text = json.dumps(report)
     assert "/World/Floor" in text  # findings are reported ...
     assert "TwinsplitEvents" not in text  # ... but none about what the events added
+
+
+def test_several_alarms_of_one_block_never_share_a_light(tmp_path, run_cli):
+    """Two alarms of one variant near the same lamp: the first flashes it, the second gets a beacon (was a USD
+    'spec already exists' traceback from generate)."""
+    out, _ = _generate(tmp_path, run_cli, stage_text(), {"alarm_reroute": {"count": 2, "light": "nearest"}},
+                       n_train=2, n_holdout=1)
+    run_cli("verify", out)
+    for v in _variants(out)[1]:
+        first, second = v["events"]
+        assert first["parameters"]["light"] == "/World/Lamp"
+        assert second["parameters"]["light"] == second["prim"] + "/Beacon"
+        stage = Usd.Stage.Open(str(out / v["path"]))
+        for e in (first, second):
+            light = stage.GetPrimAtPath(e["parameters"]["light"]).GetAttribute("inputs:intensity")
+            quarter = 24 / e["parameters"]["frequency_hz"] / 4
+            assert light.Get(e["start_time_code"] + quarter) > 0 and light.Get(e["start_time_code"] + 3 * quarter) == 0
+
+
+def test_several_zone_changes_on_one_zone_restrict_it_at_the_first(tmp_path, run_cli):
+    """Two instances drawing the same zone author its access token once: restricted from the earlier start
+    (was a USD 'spec already exists' traceback from generate); each instance's barriers rise at its own start."""
+    out, _ = _generate(tmp_path, run_cli, stage_text(), {"zone_access_change": {"count": 2}}, n_train=2, n_holdout=1)
+    run_cli("verify", out)
+    for v in _variants(out)[1]:
+        stage = Usd.Stage.Open(str(out / v["path"]))
+        a, b = v["events"]
+        assert a["parameters"]["zone"] == b["parameters"]["zone"] == "/World/Isolation"
+        t0 = min(a["start_time_code"], b["start_time_code"])
+        access = stage.GetPrimAtPath("/World/Isolation").GetAttribute("twinsplit:zone:access")
+        assert access.Get(t0 - 0.5) == "open" and access.Get(t0) == "restricted"
+        assert access.Get(max(a["start_time_code"], b["start_time_code"]) + 1) == "restricted"
+        for e in (a, b):
+            barrier = stage.GetPrimAtPath(e["parameters"]["barriers"][0])
+            c = barrier.GetAttribute("physics:collisionEnabled")
+            assert c.Get(e["start_time_code"] - 0.5) is False and c.Get(e["start_time_code"]) is True

@@ -33,7 +33,8 @@ class AlarmCfg(EventCfg):
     light: Literal["nearest", "beacon"] | Selector = Field(
         "nearest", description="Which light flashes: nearest (the stage light closest to the closed region, within "
                                "light_radius, else a new beacon), beacon (always a new SphereLight above the closed "
-                               "region) or a light selector (the nearest matched light). Default: nearest.")
+                               "region) or a light selector (the nearest matched light). A light an earlier alarm of "
+                               "the same variant flashes is skipped. Default: nearest.")
     light_radius: float = Field(5.0, gt=0.0, description="How far (m) from the closed region's centre a stage light "
                                                          "counts as near. Default: 5.")
     frequency: Dist = Field(default_factory=lambda: Dist(low=1.0, high=3.0),
@@ -58,12 +59,13 @@ def _candidate_lights(scene: SceneInfo, cfg: AlarmCfg, source: str) -> list[str]
     return scene.require(cfg.light, f"{source}.light", default_api="LightAPI", kinds=("light",))
 
 
-def _light_for(scene: SceneInfo, cfg: AlarmCfg, region: Region, lights: list[str]) -> str | None:
-    """The candidate light nearest the region centre (within light_radius unless a selector named them)."""
+def _light_for(scene: SceneInfo, cfg: AlarmCfg, region: Region, lights: list[str], taken: set[str]) -> str | None:
+    """The candidate light nearest the region centre (within light_radius unless a selector named them), skipping
+    lights an earlier alarm of this variant already flashes (one attribute cannot carry two square waves)."""
     best, best_d = None, np.inf
     for p in lights:
         world = scene.prims[p].world
-        if world is None:
+        if world is None or p in taken:
             continue
         d = float(np.linalg.norm(np.asarray(world[3][:3]) - np.asarray(region.center)))
         if d < best_d:
@@ -108,12 +110,15 @@ def alarm_edits(scene: SceneInfo, cfg: AlarmCfg, params: list[ParamSpec], draws:
     regions = _close_regions(scene, cfg, source)
     lights = _candidate_lights(scene, cfg, source)
     out = root_edits(scene)
+    taken: set[str] = set()
     for prim, cols in by_prim(params, draws).items():
         close = choice_value(cols.get("close"), regions[0].path)
         reg = next(r for r in regions if r.path == close)
         start, hz = cols["start"][1], cols["frequency"][1]
         t0, t1 = tc(scene, start), tc(scene, w[1])
-        light = _light_for(scene, cfg, reg, lights)
+        light = _light_for(scene, cfg, reg, lights, taken)
+        if light is not None:
+            taken.add(light)
         rot = np.asarray(reg.rotation)
         he = np.asarray(reg.half_extents)
         center = np.asarray(reg.center)

@@ -12,7 +12,7 @@ from ..params import Edit, ParamSpec, PrimDef
 from ..randomizers import Randomizer, sample_independent
 from ..scene import Region, SceneInfo
 from . import register
-from .common import (within_window, EventCfg, body_edits, body_schemas, by_prim, choice_value, cube_edits, event_meta, events_root,
+from .common import (within_window, FRAME, EventCfg, body_edits, body_schemas, by_prim, choice_value, cube_edits, event_meta, events_root,
                      first_kind, instance_name, m, match_regions, pseudo, quat, region_choice, root_edits, start_dist,
                      switch_edits, tag_edits, tc, time_metadata, window, xform_edits)
 
@@ -105,10 +105,14 @@ def zone_edits(scene: SceneInfo, cfg: ZoneCfg, params: list[ParamSpec], draws: n
     out = root_edits(scene)
     up = np.zeros(3)
     up[scene.up_index] = 1.0
-    for prim, cols in by_prim(params, draws).items():
-        zone_path = choice_value(cols.get("zone"), zones[0].path)
+    instances = {prim: (choice_value(cols.get("zone"), zones[0].path), cols["start"][1])
+                 for prim, cols in by_prim(params, draws).items()}
+    # Several instances drawing one zone share its access token: restricted from the earliest of their starts.
+    first: dict[str, float] = {}
+    for zone_path, start in instances.values():
+        first[zone_path] = min(start, first.get(zone_path, start))
+    for prim, (zone_path, start) in instances.items():
         zone = next(z for z in zones if z.path == zone_path)
-        start = cols["start"][1]
         t0 = tc(scene, start)
         boxes = barriers(scene, cfg, zone)
         names = [f"{prim}/Barrier_{i}" for i in range(len(boxes))]
@@ -119,8 +123,10 @@ def zone_edits(scene: SceneInfo, cfg: ZoneCfg, params: list[ParamSpec], draws: n
         out.append(Edit(path=prim, attr="twinsplit:zone:region", type_name="string", value=zone_path, custom=True,
                         variability_uniform=True))
         # The access token lives on the zone's own region prim (an `over`), where an evaluator looks it up.
-        out.append(Edit(path=zone_path, attr=ACCESS_ATTR, type_name="token", custom=True,
-                        time_samples=((t0 - 1.0, "open"), (t0, "restricted"))))
+        if zone_path in first:
+            t_first = tc(scene, first.pop(zone_path))
+            out.append(Edit(path=zone_path, attr=ACCESS_ATTR, type_name="token", custom=True,
+                            time_samples=((t_first - FRAME, "open"), (t_first, "restricted"))))
         for name, (center, rot, size) in zip(names, boxes):
             parked = center - up * (float(np.abs(rot[scene.up_index, :]) @ size) + m(scene, PARK_BELOW_M))
             out.append(Edit(path=name, prim_def=PrimDef("Cube", body_schemas())))
