@@ -404,3 +404,122 @@ def test_two_blocks_whose_bodies_can_meet_are_refused(tmp_path, run_cli):
     result = run_cli("generate", src, "--config", near, "--out", tmp_path / "b", "--train", 2, "--holdout", 1, expect=1)
     assert "randomize.layout[1] and randomize.layout[0] move bodies that can reach each other" in result.output
     assert "/World/Crates/Crate_1 and /World/Crates/Crate_0" in result.output
+
+
+# --------------------------------------------------------------------------------------------------
+# stages written by other tools: nested bodies, instances
+
+
+USDA = '#usda 1.0\n(\n    defaultPrim = "World"\n    metersPerUnit = 1\n    upAxis = "Z"\n)\n'
+FLOOR = """
+    def Cube "Floor" (prepend apiSchemas = ["PhysicsCollisionAPI"])
+    {
+        double size = 1
+        double3 xformOp:translate = (0, 0, -0.05)
+        float3 xformOp:scale = (20, 20, 0.1)
+        uniform token[] xformOpOrder = ["xformOp:translate", "xformOp:scale"]
+    }
+"""
+
+
+def _world(prim_path: str, stage: Usd.Stage) -> np.ndarray:
+    return np.array(UsdGeom.XformCache().GetLocalToWorldTransform(stage.GetPrimAtPath(prim_path)))
+
+
+def test_body_nested_under_a_moved_body_moves_with_it(tmp_path, run_cli):
+    """A cart body with a nested wheel body: the wheel inherits the cart's move, so it must be placed and
+    written as part of the cart (it used to get its own move on top of the cart's: moved twice)."""
+    src = tmp_path / "cart.usda"
+    src.write_text(USDA + 'def Xform "World"\n{' + FLOOR + """
+    def Xform "Cart" (prepend apiSchemas = ["PhysicsRigidBodyAPI"])
+    {
+        double3 xformOp:translate = (0, 0, 0)
+        uniform token[] xformOpOrder = ["xformOp:translate"]
+        def Cube "Base" (prepend apiSchemas = ["PhysicsCollisionAPI"])
+        {
+            double size = 1
+            double3 xformOp:translate = (0, 0, 0.25)
+            float3 xformOp:scale = (1, 1, 0.5)
+            uniform token[] xformOpOrder = ["xformOp:translate", "xformOp:scale"]
+        }
+        def Cube "Wheel" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "PhysicsCollisionAPI"])
+        {
+            double size = 0.2
+            double3 xformOp:translate = (2, 0, 0.1)
+            uniform token[] xformOpOrder = ["xformOp:translate"]
+        }
+    }
+}
+""")
+    cfg = config(tmp_path, "    offset: {low: -1, high: 1}\n    yaw: {low: -40, high: 40}\n")
+    out = tmp_path / "o"
+    run_cli("generate", src, "--config", cfg, "--out", out, "--train", 3, "--holdout", 1)
+    source = Usd.Stage.Open(str(src))
+    rel0 = _world("/World/Cart/Wheel", source) @ np.linalg.inv(_world("/World/Cart", source))
+    for i in range(3):
+        stage = variant(out, "train", i)
+        assert not np.allclose(_world("/World/Cart", stage), _world("/World/Cart", source))
+        rel = _world("/World/Cart/Wheel", stage) @ np.linalg.inv(_world("/World/Cart", stage))
+        assert np.allclose(rel, rel0, atol=1e-9), i  # the wheel stays on its cart
+    run_cli("verify", out)
+
+
+INSTANCED = USDA + """
+class Xform "Protos"
+{
+    def Xform "Carton"
+    {
+        def Cube "Body" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "PhysicsCollisionAPI"])
+        {
+            double size = 0.4
+            double3 xformOp:translate = (0, 0, 0.2)
+            uniform token[] xformOpOrder = ["xformOp:translate"]
+        }
+    }
+}
+
+def Xform "World"
+{""" + FLOOR + """
+    def Cube "Pallet" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "PhysicsCollisionAPI"])
+    {
+        double size = 1
+        double3 xformOp:translate = (0, 0, 0.1)
+        float3 xformOp:scale = (1.2, 1.0, 0.2)
+        uniform token[] xformOpOrder = ["xformOp:translate", "xformOp:scale"]
+    }
+    def Xform "Carton_0" (instanceable = true; prepend references = </Protos/Carton>)
+    {
+        double3 xformOp:translate = (0, 0, 0.2)
+        uniform token[] xformOpOrder = ["xformOp:translate"]
+    }
+    def Xform "Carton_1" (instanceable = true; prepend references = </Protos/Carton>)
+    {
+        double3 xformOp:translate = (3, 0, 0)
+        uniform token[] xformOpOrder = ["xformOp:translate"]
+    }
+}
+"""
+
+
+def test_rider_inside_an_instance_is_refused_by_name(tmp_path, run_cli):
+    """A carton body inside an instance rests on a pallet: an `over` on an instance proxy is ignored by
+    USD, so moving the pallet would leave the carton behind while claiming it moved."""
+    src = tmp_path / "inst.usda"
+    src.write_text(INSTANCED)
+    cfg = config(tmp_path, "    match: {paths: [/World/Pallet]}\n    offset: {low: -1, high: 1}\n")
+    result = run_cli("generate", src, "--config", cfg, "--out", tmp_path / "o", "--train", 2, "--holdout", 1,
+                     expect=1)
+    assert "/World/Carton_0/Body" in result.output and "instance /World/Carton_0" in result.output
+    assert "/World/Pallet" in result.output
+    # an instance whose root is the rigid body can be moved: the over is on the instance prim itself
+    src = tmp_path / "inst_root_body.usda"
+    src.write_text(INSTANCED.replace('def Xform "Carton_1" (', 'def Xform "Carton_1" (prepend apiSchemas = '
+                                     '["PhysicsRigidBodyAPI"]; ').replace('def Cube "Body" (prepend apiSchemas = '
+                                     '["PhysicsRigidBodyAPI", ', 'def Cube "Body" (prepend apiSchemas = ['))
+    cfg = config(tmp_path, "    match: {paths: [/World/Carton_1]}\n    offset: {low: -1, high: 1}\n")
+    out = tmp_path / "o2"
+    run_cli("generate", src, "--config", cfg, "--out", out, "--train", 2, "--holdout", 1)
+    source = Usd.Stage.Open(str(src))
+    assert not np.allclose(_world("/World/Carton_1/Body", variant(out, "train", 0)),
+                           _world("/World/Carton_1/Body", source))
+    run_cli("verify", out)

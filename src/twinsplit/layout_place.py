@@ -193,8 +193,56 @@ def rests_on(shapes: list[Shape], up: int, plane: tuple[int, int], tol: float) -
     return out
 
 
-def build_geometry(scene, matched: list[str]) -> Geometry:
-    """Units (matched bodies + riders), their supports, and the obstacles, from the source at t = 0."""
+def _inherits(stage: Usd.Stage, body: str, ancestor: str) -> bool:
+    """True if `body` follows `ancestor`'s transform (no `!resetXformStack!` on the way down)."""
+    prim = stage.GetPrimAtPath(body)
+    while prim and str(prim.GetPath()) != ancestor:
+        xf = UsdGeom.Xformable(prim)
+        if xf and xf.GetResetXformStack():
+            return False
+        prim = prim.GetParent()
+    return True
+
+
+def nested_in(scene, bodies: set[str]) -> dict[str, str]:
+    """body -> the closest ancestor body whose transform it inherits (a wheel body under a cart body
+    moves whenever the cart does, so the two are placed and written as one)."""
+    out: dict[str, str] = {}
+    stage = None
+    for b in sorted(bodies):
+        a = b.rpartition("/")[0]
+        while a and a not in bodies:
+            a = a.rpartition("/")[0]
+        if a:
+            stage = stage_of(scene) if stage is None else stage
+            if _inherits(stage, b, a):
+                out[b] = a
+    return out
+
+
+def _refuse_instance_proxies(scene, units: list[Unit], where: str) -> None:
+    """An `over` on a prim inside an instance is ignored by USD: such a unit member cannot be moved."""
+    stage = None
+    for u in units:
+        for m in u.top_members():
+            if m in scene.prims:  # scan lists every prim that is not an instance proxy
+                continue
+            stage = stage_of(scene) if stage is None else stage
+            prim = stage.GetPrimAtPath(m)
+            if not prim.IsInstanceProxy():
+                continue
+            root = prim.GetParent()
+            while root.IsInstanceProxy():
+                root = root.GetParent()
+            raise TwinsplitError(
+                f"{where}: {m} would move with {u.leader} (it rests on it or is nested in it) but lies inside "
+                f"instance {root.GetPath()}, and USD ignores overs on instance proxies; exclude {u.leader} from "
+                f"match, put the rigid body on {root.GetPath()} itself, or make it not instanceable")
+
+
+def build_geometry(scene, matched: list[str], where: str = "randomize.layout") -> Geometry:
+    """Units (matched bodies + riders + bodies nested in them), their supports, and the obstacles, from the
+    source at t = 0."""
     shapes = scene_shapes(scene)
     up = scene.up_index
     plane = tuple(i for i in range(3) if i != up)
@@ -204,11 +252,14 @@ def build_geometry(scene, matched: list[str]) -> Geometry:
     skipped = [m for m in matched if m not in dyn_bodies]
     movable = [m for m in matched if m in dyn_bodies]
     support = rests_on(shapes, up, plane, SUPPORT_TOL_M / mpu)
-    riders: dict[str, set[str]] = defaultdict(set)
+    riders: dict[str, set[str]] = defaultdict(set)  # body -> bodies that move when it moves
     for body, sup in support.items():
         for s in sup:
             if s.dynamic:
                 riders[s.body].add(body)
+    nested = nested_in(scene, {s.body for s in shapes})
+    for body, ancestor in nested.items():
+        riders[ancestor].add(body)
     moving, todo = set(movable), list(movable)
     while todo:
         for r in riders.get(todo.pop(), ()):
@@ -224,9 +275,9 @@ def build_geometry(scene, matched: list[str]) -> Geometry:
         return b
 
     for body in moving:
-        for s in support.get(body, ()):
-            if s.body in moving:
-                ra, rb = find(body), find(s.body)
+        for other in [s.body for s in support.get(body, ())] + [nested.get(body, "")]:
+            if other in moving:
+                ra, rb = find(body), find(other)
                 if ra != rb:
                     parent[max(ra, rb)] = min(ra, rb)
     order = {p: k for k, p in enumerate(scene.prims)}
@@ -247,6 +298,7 @@ def build_geometry(scene, matched: list[str]) -> Geometry:
         lo, hi = _aabb(ushapes)
         units.append(Unit(leader, tuple(members), ushapes, base, (lo + hi) / 2, float(lo[up])))
     units.sort(key=lambda u: order.get(u.leader, len(order)))
+    _refuse_instance_proxies(scene, units, where)
     obstacles = [s for s in shapes if s.body not in moving]
     return Geometry(up, plane, mpu, tol, units, obstacles, skipped)
 

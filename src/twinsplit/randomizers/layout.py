@@ -124,7 +124,7 @@ class Bound:
                    if not scene.prims[p].is_kinematic]
         if not matched:
             raise TwinsplitError(f"{source}.match: {block.match.describe()} matched only kinematic bodies")
-        self.geo: Geometry = build_geometry(scene, matched)
+        self.geo: Geometry = build_geometry(scene, matched, source)
         if not self.geo.units:
             raise TwinsplitError(f"{source}.match: none of the {len(matched)} matched bodies has a collider to place")
         leaders = {u.leader: k for k, u in enumerate(self.geo.units)}
