@@ -455,3 +455,15 @@ def test_several_zone_changes_on_one_zone_restrict_it_at_the_first(tmp_path, run
             barrier = stage.GetPrimAtPath(e["parameters"]["barriers"][0])
             c = barrier.GetAttribute("physics:collisionEnabled")
             assert c.Get(e["start_time_code"] - 0.5) is False and c.Get(e["start_time_code"]) is True
+
+
+def test_a_stage_with_an_empty_time_range_takes_any_window(tmp_path, run_cli):
+    """startTimeCode == endTimeCode (a still stage, as many exporters write it) is no range: an explicit window
+    is accepted like the default one (it was refused as 'outside the stage time range [0, 0] s')."""
+    out, _ = _generate(tmp_path, run_cli, stage_text().replace("endTimeCode = 480", "endTimeCode = 0"),
+                       {"person_enters_corridor": {"window": [2, 12]}}, n_train=1, n_holdout=1)
+    run_cli("verify", out)
+    for v in _variants(out)[1]:
+        stage = Usd.Stage.Open(str(out / v["path"]))
+        assert (stage.GetStartTimeCode(), stage.GetEndTimeCode()) == (0, 12 * 24)
+        assert 2 <= v["events"][0]["start"] <= 7

@@ -53,7 +53,9 @@ class EventCfg(Strict):
 
 
 def stage_range_s(scene: SceneInfo) -> tuple[float, float] | None:
-    if scene.start_time is None or scene.end_time is None:
+    """The stage's authored time range in seconds; None when it has none or an empty one (start == end: a still
+    stage, as many exporters write it)."""
+    if scene.start_time is None or scene.end_time is None or not scene.end_time > scene.start_time:
         return None
     tcps = scene.time_codes_per_second
     return scene.start_time / tcps, scene.end_time / tcps
@@ -63,7 +65,7 @@ def window(scene: SceneInfo, cfg: EventCfg, source: str) -> tuple[float, float]:
     """The block's window in seconds; a window outside the stage's authored range is an error naming both."""
     stage = stage_range_s(scene)
     if cfg.window is None:
-        return stage if stage is not None and stage[1] > stage[0] else DEFAULT_WINDOW_S
+        return stage or DEFAULT_WINDOW_S
     w0, w1 = float(cfg.window[0]), float(cfg.window[1])
     if stage is not None and (w0 < stage[0] - 1e-9 or w1 > stage[1] + 1e-9):
         raise TwinsplitError(
