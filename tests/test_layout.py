@@ -523,3 +523,44 @@ def test_rider_inside_an_instance_is_refused_by_name(tmp_path, run_cli):
     assert not np.allclose(_world("/World/Carton_1/Body", variant(out, "train", 0)),
                            _world("/World/Carton_1/Body", source))
     run_cli("verify", out)
+
+
+def test_z_up_asset_turned_upright_in_a_y_up_stage(tmp_path, run_cli):
+    """rotateZXY = (-90, 20, 0) (a Z-up asset stood up in a Y-up stage) is gimbal-locked for Euler
+    decomposition: the new angles are still exact, and no scipy warning reaches the user."""
+    import warnings
+
+    src = tmp_path / "yup.usda"
+    src.write_text(USDA.replace('"Z"', '"Y"').replace("metersPerUnit = 1", "metersPerUnit = 0.01") + """
+def Xform "World"
+{
+    def Cube "Floor" (prepend apiSchemas = ["PhysicsCollisionAPI"])
+    {
+        double size = 1
+        double3 xformOp:translate = (0, -5, 0)
+        float3 xformOp:scale = (2000, 10, 2000)
+        uniform token[] xformOpOrder = ["xformOp:translate", "xformOp:scale"]
+    }
+    def Cube "Crate" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "PhysicsCollisionAPI"])
+    {
+        double size = 1
+        float3 xformOp:translate = (100, 20, 30)
+        float3 xformOp:rotateZXY = (-90, 20, 0)
+        float3 xformOp:scale = (80, 60, 40)
+        uniform token[] xformOpOrder = ["xformOp:translate", "xformOp:rotateZXY", "xformOp:scale"]
+    }
+}
+""")
+    cfg = config(tmp_path, "    offset: {low: -0.5, high: 0.5}\n    yaw: {low: -40, high: 40}\n")
+    out = tmp_path / "o"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run_cli("generate", src, "--config", cfg, "--out", out, "--train", 3, "--holdout", 1)
+    assert not [w for w in caught if "imbal" in str(w.message)]
+    w0 = _world("/World/Crate", Usd.Stage.Open(str(src)))
+    for i in range(3):
+        assert "/World/Crate.xformOp:rotateZXY" in values(out, "train", i)
+        w = _world("/World/Crate", variant(out, "train", i))
+        assert np.allclose(w[:3, 1], w0[:3, 1], atol=1e-5)  # local Y row (scaled): height axis unchanged
+        assert abs(w[3, 1] - w0[3, 1]) < 1e-4 and not np.allclose(w, w0)
+    run_cli("verify", out)

@@ -17,6 +17,7 @@ Conventions follow `twinsplit.geometry`: 4x4 matrices are USD's row-vector conve
 from __future__ import annotations
 
 import math
+import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -567,7 +568,9 @@ def _rotation_values(op: Op, rot_row: np.ndarray):
         from scipy.spatial.transform import Rotation
 
         order = _ROTATE3[op.op_type]
-        ang = Rotation.from_matrix(rc).as_euler(order, degrees=True)
+        with warnings.catch_warnings():  # gimbal lock (a Z-up asset stood up: X = -90) is fine, see `back`
+            warnings.simplefilter("ignore", UserWarning)
+            ang = Rotation.from_matrix(rc).as_euler(order, degrees=True)
         out = np.zeros(3)
         for letter, a in zip(order, ang):
             out["xyz".index(letter)] = a
