@@ -467,3 +467,18 @@ def test_a_stage_with_an_empty_time_range_takes_any_window(tmp_path, run_cli):
         stage = Usd.Stage.Open(str(out / v["path"]))
         assert (stage.GetStartTimeCode(), stage.GetEndTimeCode()) == (0, 12 * 24)
         assert 2 <= v["events"][0]["start"] <= 7
+
+
+def test_alarm_light_is_off_on_every_frame_before_the_alarm(tmp_path, run_cli):
+    """Intensity interpolates linearly: the first edge must be as sharp as the others, or the frame before the
+    alarm shows the light partly on while twinsplit:alarm:active is still false."""
+    out, _ = _generate(tmp_path, run_cli, stage_text(), {"alarm_reroute": [{"light": "beacon"}, {"light": "nearest"}]},
+                       n_train=3, n_holdout=2)
+    for v in _variants(out)[1]:
+        stage = Usd.Stage.Open(str(out / v["path"]))
+        for e, before in zip(v["events"], (0.0, 5000.0)):
+            t0 = e["start_time_code"]
+            frame = float(np.ceil(t0) - 1)  # the last whole frame before the alarm
+            light = stage.GetPrimAtPath(e["parameters"]["light"]).GetAttribute("inputs:intensity")
+            assert stage.GetPrimAtPath(e["prim"]).GetAttribute("twinsplit:alarm:active").Get(frame) is False
+            assert light.Get(frame) == before, (t0, light.Get(frame))

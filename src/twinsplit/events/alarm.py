@@ -14,7 +14,7 @@ from ..randomizers import Randomizer, sample_independent
 from ..scene import Region, SceneInfo
 from ..selectors import Selector
 from . import register
-from .common import (within_window, FRAME, EventCfg, body_edits, body_schemas, by_prim, choice_value, cube_edits, event_meta,
+from .common import (within_window, FRAME, JUMP, EventCfg, body_edits, body_schemas, by_prim, choice_value, cube_edits, event_meta,
                      events_root, first_kind, instance_name, m, match_regions, pseudo, quat, region_choice,
                      root_edits, start_dist, switch_edits, tag_edits, tc, time_metadata, v3, window, xform_edits)
 
@@ -91,10 +91,11 @@ def alarm_params(scene: SceneInfo, cfg: AlarmCfg, source: str) -> list[ParamSpec
 
 def flash(t0: float, t1: float, hz: float, tcps: float, on: float, before: float) -> tuple[tuple[float, float], ...]:
     """Square wave as float samples (intensity interpolates linearly): each edge is a pair of samples 1% of a
-    half period apart, so the light is fully on or off for 99% of each half period."""
+    half period apart, so the light is fully on or off for 99% of each half period. The first edge is a JUMP:
+    until the alarm starts the light keeps `before` (a ramp would light it on the frame before)."""
     half = tcps / (2 * hz)
     eps = 0.01 * half
-    samples = [(t0 - FRAME, before)]
+    samples = [(t0 - JUMP, before)]
     t, level = t0, on
     while t < t1 - 1e-9:
         samples.append((t, level))
