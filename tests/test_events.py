@@ -482,3 +482,20 @@ def test_alarm_light_is_off_on_every_frame_before_the_alarm(tmp_path, run_cli):
             light = stage.GetPrimAtPath(e["parameters"]["light"]).GetAttribute("inputs:intensity")
             assert stage.GetPrimAtPath(e["prim"]).GetAttribute("twinsplit:alarm:active").Get(frame) is False
             assert light.Get(frame) == before, (t0, light.Get(frame))
+
+
+def test_holdout_only_check_on_a_sealed_set_counts_what_the_holdout_layers_hold(tmp_path, run_cli):
+    """The sealed manifest lists no holdout events: without the key the check says the holdout is sealed (not
+    '0 holdout-only events'); with --holdout --reveal it counts them in the holdout layers."""
+    src = write(tmp_path, stage_text(), "site.usda")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({"seeds": {"train": 7}, "events": {
+        "person_enters_corridor": {}, "zone_access_change": {"holdout_only": True}}}))
+    out, vault, key = tmp_path / "o", tmp_path / "vault", tmp_path / "seal.key"
+    run_cli("generate", src, "--config", cfg, "--out", out, "--train", 2, "--holdout", 2, "--seal", key,
+            "--holdout-out", vault)
+    line = next(ln for ln in run_cli("verify", out).output.splitlines() if "holdout-only events" in ln)
+    assert line.startswith("ok") and "2 train layers free of" in line and "holdout sealed" in line
+    result = run_cli("verify", out, "--holdout", vault, "--reveal", key)
+    line = next(ln for ln in result.output.splitlines() if "holdout-only events" in ln)
+    assert line.startswith("ok") and line.endswith("; 2 holdout-only events in holdout")
