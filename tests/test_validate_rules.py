@@ -140,6 +140,28 @@ def test_collider_material(tmp_path):
     assert code == 1  # ... unless --strict
 
 
+def test_collider_material_names_the_binding_that_resolved(tmp_path):
+    """The finding's attribute is the relationship that bound the material: the all-purpose one, or none on the
+    collider when it inherits the binding (the message then names the ancestor's relationship)."""
+    p = stage(tmp_path, """
+        def Xform "World" {
+            def Material "Visual" {}
+            def Cube "AllPurpose" (prepend apiSchemas = ["PhysicsCollisionAPI", "MaterialBindingAPI"]) {
+                rel material:binding = </World/Visual>
+            }
+            def Xform "Group" (prepend apiSchemas = ["MaterialBindingAPI"]) {
+                rel material:binding:physics = </World/Visual>
+                def Cube "Inherits" (prepend apiSchemas = ["PhysicsCollisionAPI"]) {}
+            }
+        }
+        """)
+    _, report = run("--rules", "collider-material", str(p))
+    issues = {i["at"]: i for i in found(report, "collider-material")}
+    assert issues["/World/AllPurpose"]["attribute"] == "material:binding"
+    assert issues["/World/Group/Inherits"]["attribute"] is None
+    assert "/World/Group.material:binding:physics" in issues["/World/Group/Inherits"]["message"]
+
+
 def test_mass_valid(tmp_path):
     p = stage(tmp_path, """
         def Xform "World" {

@@ -130,16 +130,18 @@ class ColliderMaterial(Rule):
         colliders = [p for p in ctx.prims() if p.HasAPI(UsdPhysics.CollisionAPI)]
         if not colliders:
             return
-        materials, _ = UsdShade.MaterialBindingAPI.ComputeBoundMaterials(colliders, "physics")
-        for prim, material in zip(colliders, materials):
+        materials, rels = UsdShade.MaterialBindingAPI.ComputeBoundMaterials(colliders, "physics")
+        for prim, material, rel in zip(colliders, materials, rels):
             if not material:
                 yield self.issue(ctx, f"collider {prim.GetPath()} has no physics material; the simulator's "
                                       "default is used", prim,
                                  suggestion="bind a material with PhysicsMaterialAPI via material:binding:physics")
             elif not material.GetPrim().HasAPI(UsdPhysics.MaterialAPI):
-                yield self.issue(ctx, f"collider {prim.GetPath()} is bound to {material.GetPath()}, which has no "
-                                      "PhysicsMaterialAPI; the simulator's default is used", prim,
-                                 attribute="material:binding:physics",
+                own = rel.GetPrim() == prim  # else inherited from an ancestor's binding
+                yield self.issue(ctx, f"collider {prim.GetPath()} is bound to {material.GetPath()}"
+                                      f"{'' if own else f' (by {rel.GetPath()})'}, which has no PhysicsMaterialAPI; "
+                                      "the simulator's default is used", prim,
+                                 attribute=rel.GetName() if own else None,
                                  suggestion=f"apply PhysicsMaterialAPI to {material.GetPath()}")
 
 
