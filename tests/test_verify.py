@@ -120,3 +120,123 @@ def test_moved_output_still_verifies(generated, tmp_path, run_cli):
     moved = tmp_path / "elsewhere" / "set"
     shutil.move(str(generated), moved)
     run_cli("verify", moved)
+
+
+# A tampered manifest must end in exit 1 with a clear message, never a traceback (CliRunner reports an
+# uncaught exception as exit code 1 too, so these tests also check that the exit came from SystemExit).
+def _fails_cleanly(run_cli, out, *needles):
+    result = _fails(run_cli, out, *needles)
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    return result
+
+
+def _set(path, value):
+    def edit(m):
+        *head, last = path
+        for k in head:
+            m = m[k]
+        if value is _DELETE:
+            del m[last]
+        else:
+            m[last] = value
+    return edit
+
+
+_DELETE = object()
+
+
+@pytest.mark.parametrize("path, value, needle", [
+    (("counts", "train"), -1, "counts.train"),
+    (("counts", "train"), 10**30, "counts"),
+    (("counts", "holdout"), "4", "counts.holdout"),
+    (("counts", "holdout"), _DELETE, "counts.holdout"),
+    (("counts", "train"), 13, "counts.train is 13 but the manifest lists 12 train variants"),
+    (("config", "body"), _DELETE, "config.body"),
+    (("config", "sha256"), 0, "config.sha256"),
+    (("seeds", "train"), _DELETE, "seeds.train"),
+    (("variants", 3, "values_sha256"), _DELETE, "values_sha256"),
+    (("variants", 3, "values_sha256"), None, "values_sha256"),
+    (("variants", 3, "split"), "validation", "variants.3.split"),
+    (("variants", 3, "id"), "train-00002", "variant id train-00002 is listed twice"),
+    (("parameters", 0, "normalize", 1), True, "parameter table differs"),
+    (("lineage", "owner"), "someone else", "lineage"),
+    (("source", "up_axis"), "Y", "source.up_axis is 'Y', the copied source says 'Z'"),
+    (("source", "meters_per_unit"), 0.01, "source.meters_per_unit"),
+    (("source", "sha256"), "0" * 64, "source.sha256"),
+])
+def test_tampered_manifest_fails_cleanly(generated, run_cli, path, value, needle):
+    _edit_manifest(generated, _set(path, value))
+    _fails_cleanly(run_cli, generated, needle)
+
+
+def test_values_file_rewritten_with_equal_numbers_fails(generated, run_cli):
+    """1.0 written as 1 (or true) compares equal in Python but is not the file generate wrote."""
+    p = generated / "train" / "train-00000.values.json"
+    values = json.loads(p.read_text())
+    key = next(k for k, v in values.items() if isinstance(v, float))
+    values[key] = int(values[key]) if values[key].is_integer() else values[key]
+    values["/World/Lights/Key.inputs:enableColorTemperature"] = 1
+    p.write_text(json.dumps(values, indent=1, sort_keys=True) + "\n")
+    _edit_manifest(generated, lambda m: m["variants"][0].update(
+        values_sha256=__import__("hashlib").sha256(p.read_bytes()).hexdigest()))
+    _fails_cleanly(run_cli, generated, "train/train-00000.values.json")
+
+
+@pytest.fixture(scope="module")
+def small_set(tmp_path_factory):
+    from click.testing import CliRunner
+    from stages import CONFIG, write
+
+    from twinsplit.cli import main
+
+    tmp = tmp_path_factory.mktemp("fuzz")
+    src, cfg = write(tmp), tmp / "twin.yaml"
+    cfg.write_text(CONFIG)
+    out = tmp / "out"
+    assert CliRunner().invoke(main, ["generate", str(src), "--config", str(cfg), "--out", str(out),
+                                     "--train", "3", "--holdout", "2"]).exit_code == 0
+    return out
+
+
+def _leaf_paths(obj, prefix=()):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _leaf_paths(v, prefix + (k,))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _leaf_paths(v, prefix + (i,))
+    if prefix:
+        yield prefix
+
+
+def test_fuzzed_manifest_never_crashes_verify(small_set):
+    """Any single JSON value replaced or deleted: verify exits 0 or 1 with messages, never a traceback."""
+    from click.testing import CliRunner
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    from twinsplit.cli import main
+
+    path = small_set / "manifest.json"
+    original = path.read_text()
+    manifest = json.loads(original)
+    paths = sorted(_leaf_paths(manifest), key=repr)
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False),
+                        st.text(max_size=8), st.sampled_from(["train", "holdout", "0" * 64, "-1", "../x"]))
+    values = st.one_of(st.just(_DELETE), st.recursive(scalars, lambda c: st.lists(c, max_size=3)
+                                                      | st.dictionaries(st.text(max_size=4), c, max_size=3), max_leaves=5))
+
+    @settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(st.sampled_from(paths), values)
+    def check(where, value):
+        m = json.loads(original)
+        _set(where, value)(m)
+        path.write_text(json.dumps(m))
+        result = CliRunner().invoke(main, ["verify", str(small_set)])
+        assert result.exit_code in (0, 1) and isinstance(result.exception, (SystemExit, type(None))), (
+            where, value, result.output, result.exception)
+        assert "Traceback" not in result.output and "check crashed" not in result.output, (where, value, result.output)
+
+    try:
+        check()
+    finally:
+        path.write_text(original)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pxr import Usd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from . import __version__
 from .errors import TwinsplitError
@@ -43,14 +43,38 @@ class SourceEntry(BaseModel):
 
 class SeedEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    entropy: str | None = Field(None, pattern=r"^[0-9]+$", description="Root entropy as a decimal string.")
+    entropy: str | None = Field(None, pattern=r"^[0-9]+$", max_length=200, description="Root entropy as a decimal string.")
     commitment: str | None = Field(None, description="sha256 commitment when the split is sealed.")
+
+    @model_validator(mode="after")
+    def _one(self) -> "SeedEntry":
+        if (self.entropy is None) == (self.commitment is None):
+            raise ValueError("needs exactly one of entropy and commitment")
+        return self
+
+
+class Seeds(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    train: SeedEntry
+    holdout: SeedEntry
+
+
+class Counts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    train: int = Field(ge=1, description="Number of train variants.")
+    holdout: int = Field(ge=1, description="Number of holdout variants.")
+
+
+class ConfigEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the body's canonical JSON.")
+    body: dict[str, Any] = Field(description="The validated config in canonical form.")
 
 
 class VariantEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
-    split: str
+    split: Literal["train", "holdout"]
     path: str
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     values_path: str | None = None
@@ -58,24 +82,39 @@ class VariantEntry(BaseModel):
     redraws: int = Field(ge=0)
     events: list[dict[str, Any]] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _values_pair(self) -> "VariantEntry":
+        if (self.values_path is None) != (self.values_sha256 is None):
+            raise ValueError("values_path and values_sha256 go together")
+        return self
+
 
 class Manifest(BaseModel):
     """A twinsplit output's proof of independence."""
 
     model_config = ConfigDict(extra="forbid")
-    schema_version: int = Field(SCHEMA_VERSION)
+    schema_version: Literal[1] = Field(description="Manifest format version.")
     tool: dict[str, str]
     usd_version: str
     source: SourceEntry
-    config: dict[str, Any] = Field(description="{sha256, body}: the validated config exactly as used.")
-    seeds: dict[str, SeedEntry]
-    counts: dict[str, int]
+    config: ConfigEntry = Field(description="{sha256, body}: the validated config exactly as used.")
+    seeds: Seeds
+    counts: Counts
     parameters: list[dict[str, Any]]
     variants: list[VariantEntry]
     disjointness: dict[str, Any]
     distance: dict[str, Any]
     lineage: dict[str, str]
     seal: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Manifest":
+        seen: set[str] = set()
+        for v in self.variants:
+            if v.id in seen:
+                raise ValueError(f"variant id {v.id} is listed twice")
+            seen.add(v.id)
+        return self
 
 
 def usd_version() -> str:
@@ -156,11 +195,13 @@ def load(out: Path) -> dict[str, Any]:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise TwinsplitError(f"{path}: not valid JSON ({exc})") from None
     try:
-        Manifest.model_validate(data)
-    except Exception as exc:  # pydantic ValidationError: name the first problem
-        first = exc.errors()[0] if hasattr(exc, "errors") else {"loc": (), "msg": str(exc)}
-        loc = ".".join(str(x) for x in first["loc"])
-        raise TwinsplitError(f"{path}: does not match the manifest schema at {loc}: {first['msg']}") from None
+        # strict: "4" is not a count and true is not 1; verify reads the data exactly as validated here.
+        Manifest.model_validate(data, strict=True)
+    except ValidationError as exc:  # name the first problem
+        first = exc.errors()[0]
+        loc = ".".join(str(x) for x in first["loc"]) or "(top level)"
+        msg = first["msg"].removeprefix("Value error, ")
+        raise TwinsplitError(f"{path}: does not match the manifest schema at {loc}: {msg}") from None
     return data
 
 

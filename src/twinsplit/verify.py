@@ -84,6 +84,11 @@ class Context:
         return [r for r in dict.fromkeys([self.out, self.root_of("holdout")]) if r is not None]
 
 
+def same(a: Any, b: Any) -> bool:
+    """Equal as JSON: unlike ==, true is not 1 and 1 is not 1.0 (a hand-edited manifest must not pass)."""
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
 CheckFn = Callable[[Context], Check]
 CHECKS: list[CheckFn] = []
 
@@ -124,6 +129,10 @@ def hashes(ctx: Context) -> Check:
             p = safe_join(root, rel)
             if p.is_file() and (actual := sha256_file(p)) != expected:
                 c.problems.append(f"{_label(ctx, root)}{rel}: sha256 {actual[:12]}… on disk, manifest says {expected[:12]}…")
+    src = ctx.manifest["source"]
+    root = safe_join(ctx.out, src["root"])
+    if not src["localized"] and root.is_file() and (actual := sha256_file(root)) != src["sha256"]:
+        c.problems.append(f"source.sha256 says {src['sha256'][:12]}…, the byte-copied root {src['root']} is {actual[:12]}…")
     digests = [v["sha256"] for v in ctx.variants]
     if len(set(digests)) != len(digests):
         c.problems.append("two variants have the same sha256 in the manifest")
@@ -143,6 +152,8 @@ def config_matches(ctx: Context) -> Check:
         c.problems.append("config body is not in canonical form (edited by hand?)")
     if (sha := config_sha256(config)) != ctx.manifest["config"]["sha256"]:
         c.problems.append(f"config sha256 is {sha[:12]}…, manifest says {ctx.manifest['config']['sha256'][:12]}…")
+    if not same(ctx.manifest["lineage"], config.lineage.model_dump()):
+        c.problems.append("lineage differs from the config's lineage block")
     ctx.options["config"] = config
     return c
 
@@ -195,11 +206,19 @@ def rederive(ctx: Context) -> Check:
         return c
     holdout_known = "holdout" in entropy and (not ctx.sealed or ctx.holdout_dir is not None)
     counts = ctx.manifest["counts"]
+    for split, n in counts.items():
+        if n != (listed := sum(1 for v in ctx.variants if v["split"] == split)):
+            c.problems.append(f"counts.{split} is {n} but the manifest lists {listed} {split} variants")
+    if any(n > len(ctx.variants) for n in counts.values()):
+        return c  # a tampered count must not make verify draw 10**30 variants
     stage, scene = load(ctx.path(ctx.manifest["source"]["root"]))
     ctx.stage = stage
     plan = make_plan(scene, config, counts["train"], counts["holdout"] if holdout_known else None, entropy)
     ctx.plan = plan
-    if mf.parameters_entry(plan) != ctx.manifest["parameters"]:
+    for key, actual in (("up_axis", scene.up_axis), ("meters_per_unit", scene.meters_per_unit)):
+        if not same(ctx.manifest["source"][key], actual):
+            c.problems.append(f"source.{key} is {ctx.manifest['source'][key]!r}, the copied source says {actual!r}")
+    if not same(mf.parameters_entry(plan), ctx.manifest["parameters"]):
         c.problems.append("the parameter table differs from what the config and source give")
     by_id = {v["id"]: v for v in ctx.variants}
     metadata = plan.stage_metadata(stage_metadata(stage.GetRootLayer()))
@@ -235,7 +254,7 @@ def _compare_variant(ctx: Context, plan: Plan, entry: dict, r) -> list[str]:
         problems.append(f"{entry['path']}: sublayers {sublayers} are not exactly the copied source")
     if diff := first_difference(expected, actual):
         problems.append(f"{entry['path']}: {diff}")
-    elif path.read_bytes() != r.usda:
+    elif path.read_bytes() != r.usda:  # what values cannot show: formatting, metadata, 1 vs 1.0
         problems.append(f"{entry['path']}: authored values match but the file differs from the re-derived layer")
     vpath = ctx.path(entry["values_path"], entry["split"]) if entry.get("values_path") else None
     if vpath is not None and vpath.is_file():
@@ -246,8 +265,10 @@ def _compare_variant(ctx: Context, plan: Plan, entry: dict, r) -> list[str]:
         else:
             if diff := first_difference(expected, recorded):
                 problems.append(f"{entry['values_path']}: {diff}")
+            elif vpath.read_bytes() != r.values:
+                problems.append(f"{entry['values_path']}: values match but the file differs from the re-derived one")
     sealed_holdout = ctx.sealed and entry["split"] == "holdout"
-    if not sealed_holdout and entry.get("events", []) != r.events:
+    if not sealed_holdout and not same(entry.get("events", []), r.events):
         problems.append(f"{entry['id']}: the events listed in the manifest differ from the re-derived ones")
     return problems
 
@@ -264,7 +285,7 @@ def disjointness(ctx: Context) -> Check:
         c.problems.append(f"a holdout vector lies {recomputed['min_distance']} from a train vector, "
                           f"closer than min_margin {recomputed['min_margin']}")
     for key in sorted(set(recomputed) | set(claimed)):
-        if recomputed.get(key) != claimed.get(key):
+        if not same(recomputed.get(key), claimed.get(key)):
             c.problems.append(f"disjointness.{key}: manifest says {claimed.get(key)}, recomputed {recomputed.get(key)}")
     c.detail = f"min {recomputed['metric']} distance {recomputed['min_distance']} >= margin {recomputed['min_margin']}"
     if "ood" in recomputed:
@@ -283,7 +304,7 @@ def distance(ctx: Context) -> Check:
     recomputed = json.loads(json.dumps(recomputed))
     if ctx.sealed:  # a sealed manifest carries no holdout statistics; show them now that the key is revealed
         c.detail = f"energy distance {recomputed['energy_distance']} (sealed manifest: computed on reveal)"
-    elif recomputed != ctx.manifest["distance"]:
+    elif not same(recomputed, ctx.manifest["distance"]):
         c.problems.append("the train/holdout distance figures differ from the recomputed ones")
     else:
         c.detail = f"energy distance {recomputed['energy_distance']}"
@@ -346,6 +367,9 @@ def verify(out: Path, holdout: Path | None = None, reveal: Path | None = None, p
             results.append(fn(ctx))
         except TwinsplitError as exc:
             results.append(Check(fn.__name__, [str(exc)]))
+        except Exception as exc:  # noqa: BLE001 - a malformed output must give a FAIL line, not a traceback
+            text = " ".join(str(exc).split())[:200]
+            results.append(Check(fn.__name__, [f"check crashed on this output ({type(exc).__name__}: {text})"]))
     return results
 
 
