@@ -217,3 +217,21 @@ def test_chromium_renders_the_report(warehouse_report, tmp_path):
     assert len(np.unique(rgb, axis=0)) > 50  # text, plots, table shading: not a blank page
     # the histogram colours (train blue, holdout red) are on the page
     assert ((rgb[:, 2] > 150) & (rgb[:, 0] < 150)).sum() > 2000 and ((rgb[:, 0] > 180) & (rgb[:, 2] < 150)).sum() > 2000
+
+
+def test_long_parameter_names_do_not_run_into_the_next_histogram():
+    """Histogram titles are elided to their panel's width (the distance table keeps the full names)."""
+    from twinsplit.report_plots import HistPanel, histograms
+
+    rng = np.random.default_rng(0)
+    long = "/World/Warehouse_Rack_Assembly_With_A_Very_Long_Name/Shelf_03/Galvanized_Steel_Material.physics:staticFriction"
+    panels = [HistPanel(long + str(k), rng.random(20), rng.random(5), "KS 0.3 (p 0.2)  W 0.1") for k in range(4)]
+    px = image.imread(io.BytesIO(histograms(panels)))[..., :3]
+    # the 4 panels span x 0.02..0.98 with gaps of 0.08 panel widths: title text must stay out of the gaps
+    w = px.shape[1]
+    panel = 0.96 / (4 + 3 * 0.08)
+    title_band = px[: int(0.42 * 100)]  # the top margin holds the titles
+    for k in range(1, 4):
+        right_of_panel = 0.02 + k * panel + (k - 1) * 0.08 * panel
+        gap = title_band[:, int(right_of_panel * w) + 2: int((right_of_panel + 0.08 * panel) * w) - 2]
+        assert gap.min() > 0.9, f"title text in the gap after panel {k}"

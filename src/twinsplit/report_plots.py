@@ -69,12 +69,23 @@ def histograms(panels: Sequence[HistPanel], cols: int = 4, bins: int = 20) -> by
             ax.set_xlim(0, 1)
             ax.set_xticks([0, 0.25, 0.5, 0.75, 1], ["0", "", "0.5", "", "1"])
             ax.set_yticks([])
-            ax.set_title(f"{p.label}\n{p.title_stats}", loc="left")
+            _fit_title(ax, p.label, p.title_stats)
             if k == 0:
                 ax.legend(loc="upper right", frameon=False)
         fig.text(0.5, 0.12 / height, "value normalized to [0, 1] by the parameter's range (envelope of both splits)",
                  ha="center", va="bottom")
         return _png(fig)
+
+
+def _fit_title(ax, label: str, stats: str) -> None:
+    """`label` above `stats`, the label elided in the middle ("…") until the title fits the panel's width."""
+    renderer = FigureCanvasAgg(ax.figure).get_renderer()
+    width = ax.get_window_extent(renderer).width
+    title, keep = ax.set_title(f"{label}\n{stats}", loc="left"), len(label)
+    while title.get_window_extent(renderer).width > width and keep > 12:
+        keep -= max(1, keep // 10)
+        head = keep // 3
+        title.set_text(f"{label[:head]}…{label[len(label) - (keep - head - 1):]}\n{stats}")
 
 
 def pca(points: np.ndarray, comps: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
