@@ -168,3 +168,44 @@ def test_centimetre_y_up_stage_without_default_prim(tmp_path, run_cli):
     # kg/m^3 in the config -> kg/cm^3 on a centimetre stage
     assert 500e-6 <= density <= 2000e-6
     run_cli("verify", tmp_path / "o")
+
+
+OTHER_TOOL_METADATA = SMALL.replace('    defaultPrim = "World"\n', '''    defaultPrim = "World"
+    startFrame = 1
+    endFrame = 240
+    renderSettingsPrimPath = "/World/Render"
+    colorManagementSystem = "ocio"
+    customLayerData = {
+        dictionary cameraSettings = {
+            string boundCamera = "/World/Cam"
+        }
+    }
+''')
+
+
+def test_variant_repeats_the_root_layer_metadata_a_stage_reads(tmp_path, run_cli):
+    """Render settings, Kit's customLayerData, colour management and a legacy startFrame/endFrame range are
+    read from the root layer only: a variant (the new root) must repeat them or lose them."""
+    src = write(tmp_path, OTHER_TOOL_METADATA)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("seeds: {train: 3, holdout: 4}\nrandomize:\n  physics_materials:\n"
+                   "    static_friction: {low: 0.2, high: 0.9}\n")
+    run_cli("generate", src, "--config", cfg, "--out", tmp_path / "o", "--train", 2, "--holdout", 1)
+    source = Usd.Stage.Open(str(src))
+    stage = Usd.Stage.Open(str(tmp_path / "o" / "train" / "train-00000.usda"))
+    assert (stage.GetStartTimeCode(), stage.GetEndTimeCode()) == (1.0, 240.0)
+    for key in ("renderSettingsPrimPath", "colorManagementSystem", "customLayerData"):
+        assert stage.GetMetadata(key) == source.GetMetadata(key), key
+    run_cli("verify", tmp_path / "o")
+
+
+def test_legacy_light_intensity_is_scaled(tmp_path, run_cli):
+    """Lights written before UsdLux's inputs: prefix (`float intensity`): scale acts on that authored value."""
+    src = write(tmp_path, SMALL.replace("float inputs:intensity = 3000", "float intensity = 3000"))
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("seeds: {train: 3, holdout: 4}\nrandomize:\n  lighting:\n    match: {paths: [/World/Lights/Key]}\n"
+                   "    intensity: {distribution: loguniform, low: 0.5, high: 2.0, operation: scale}\n")
+    run_cli("generate", src, "--config", cfg, "--out", tmp_path / "o", "--train", 2, "--holdout", 1)
+    values = json.loads((tmp_path / "o" / "train" / "train-00000.values.json").read_text())
+    assert 1500 <= values["/World/Lights/Key.inputs:intensity"] <= 6000
+    run_cli("verify", tmp_path / "o")

@@ -293,8 +293,9 @@ def scan(stage: Usd.Stage, root: str | Path = "") -> SceneInfo:
         if region_attr and region_attr.HasValue() and prim.IsA(UsdGeom.Xformable):
             regions[path] = _region(prim, str(region_attr.Get()), cache)
         prims[path] = info
-    start = stage.GetStartTimeCode() if stage.HasAuthoredMetadata("startTimeCode") else None
-    end = stage.GetEndTimeCode() if stage.HasAuthoredMetadata("endTimeCode") else None
+    authored = lambda *keys: any(stage.HasAuthoredMetadata(k) for k in keys)  # noqa: E731 - startFrame: legacy
+    start = stage.GetStartTimeCode() if authored("startTimeCode", "startFrame") else None
+    end = stage.GetEndTimeCode() if authored("endTimeCode", "endFrame") else None
     default_prim = stage.GetDefaultPrim()
     bounds, floor = _bounds_and_floor(stage, prims, UsdGeom.GetStageUpAxis(stage))
     return SceneInfo(

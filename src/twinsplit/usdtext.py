@@ -10,8 +10,12 @@ from pxr import Gf, Sdf
 from .params import Edit
 
 # Stage metadata a variant must repeat: a stage reads it from its root layer (the delta), not from sublayers.
+# customLayerData carries Kit's camera and render settings; renderSettingsPrimPath picks the render settings.
 STAGE_METADATA = ("defaultPrim", "upAxis", "metersPerUnit", "kilogramsPerUnit", "startTimeCode", "endTimeCode",
-                  "timeCodesPerSecond", "framesPerSecond")
+                  "timeCodesPerSecond", "framesPerSecond", "renderSettingsPrimPath", "colorManagementSystem",
+                  "customLayerData")
+# Pre-startTimeCode names USD still reads when the new ones are absent; a variant writes the new names.
+LEGACY_TIME_METADATA = {"startTimeCode": "startFrame", "endTimeCode": "endFrame"}
 
 
 REL = "rel"  # Edit.type_name of a relationship; its value is the tuple of target paths
@@ -22,7 +26,11 @@ PRIM_METADATA = ("active",)
 
 def stage_metadata(layer: Sdf.Layer) -> dict[str, Any]:
     root = layer.pseudoRoot
-    return {k: root.GetInfo(k) for k in STAGE_METADATA if root.HasInfo(k)}
+    out = {k: root.GetInfo(k) for k in STAGE_METADATA if root.HasInfo(k)}
+    for key, legacy in LEGACY_TIME_METADATA.items():
+        if key not in out and root.HasInfo(legacy):
+            out[key] = root.GetInfo(legacy)
+    return out
 
 
 def _usd_value(type_name: str, value: Any) -> Any:

@@ -6,7 +6,7 @@ from pydantic import BaseModel
 
 from ..distributions import Dist
 from ..params import ParamSpec
-from ..scene import SceneInfo
+from ..scene import AttrInfo, SceneInfo
 from ..selectors import Selector
 
 
@@ -22,6 +22,11 @@ def attribute_params(scene: SceneInfo, block: BaseModel, source: str, prims: lis
             if dist is None:
                 continue
             info = attrs.get(attr)
+            legacy = attrs.get(attr.removeprefix("inputs:")) if attr.startswith("inputs:") else None
+            if legacy is not None and legacy.authored and not (info and info.authored):
+                # a light written before UsdLux's inputs: prefix: its authored value is the base; the variant
+                # writes the inputs: name, which renderers prefer when both are present
+                info = AttrInfo(info.type_name if info else legacy.type_name, legacy.value, True)
             type_name = info.type_name if info else default_types[key]
             base = info.value if info else None
             if dist.operation != "abs" and not (info and info.authored and base):
