@@ -14,14 +14,13 @@ from ..randomizers import Randomizer, sample_independent
 from ..scene import Region, SceneInfo
 from ..selectors import Selector
 from . import register
-from .common import (within_window, FRAME, JUMP, EventCfg, body_edits, body_schemas, by_prim, choice_value, cube_edits, event_meta,
-                     events_root, first_kind, instance_name, m, match_regions, pseudo, quat, region_choice,
-                     root_edits, start_dist, switch_edits, tag_edits, tc, time_metadata, v3, window, xform_edits)
+from .common import (within_window, FRAME, JUMP, EventCfg, barrier_edits, by_prim, choice_value, event_meta,
+                     events_root, first_kind, instance_name, m, match_regions, pseudo, region_choice, root_edits,
+                     start_dist, tag_edits, tc, time_metadata, v3, window, xform_edits)
 
 KIND = "alarm_reroute"
 ACTIVE_ATTR = "twinsplit:alarm:active"
 CLOSE_KINDS = ("doorway", "aisle")
-PARK_BELOW_M = 1.0
 
 
 class AlarmCfg(EventCfg):
@@ -156,15 +155,9 @@ def alarm_edits(scene: SceneInfo, cfg: AlarmCfg, params: list[ParamSpec], draws:
                         custom=True, variability_uniform=True))
         # The blocker: a kinematic box filling the closed region, parked below the floor until the alarm.
         blocker = f"{prim}/Blocker"
-        placed = center
-        parked = center - up * (2 * top + m(scene, PARK_BELOW_M))
-        out.append(Edit(path=blocker, prim_def=PrimDef("Cube", body_schemas())))
-        out += cube_edits(blocker) + body_edits(scene, blocker, "barrier")
-        out += [e for e in xform_edits(blocker, translate=placed, orient=quat(rot), scale=2 * he)
-                if e.attr != "xformOp:translate"]
-        out += switch_edits(blocker, t0, None, placed, parked)
+        out += barrier_edits(scene, blocker, center, rot, 2 * he, t0)
         meta["event"]["parameters"]["blocker"] = blocker
-        meta["event"]["parameters"]["blocker_at"] = list(v3(placed))
+        meta["event"]["parameters"]["blocker_at"] = list(v3(center))
     return out
 
 

@@ -326,6 +326,24 @@ def switch_edits(prim: str, on: float, off: float | None, placed: np.ndarray | N
     return out
 
 
+PARK_BELOW_M = 1.0  # an inactive prop is parked this far below its place, plus its own height
+
+
+def barrier_edits(scene: SceneInfo, prim: str, center: np.ndarray, rotation: np.ndarray, size: np.ndarray,
+                  on: float) -> list[Edit]:
+    """A kinematic box (label `barrier`) filling an oriented box (centre, rotation, full size; stage units),
+    parked below it until time code `on`, then switched on for good."""
+    up = np.zeros(3)
+    up[scene.up_index] = 1.0
+    parked = center - up * (float(np.abs(rotation[scene.up_index, :]) @ size) + m(scene, PARK_BELOW_M))
+    out = [Edit(path=prim, prim_def=PrimDef("Cube", body_schemas()))]
+    out += cube_edits(prim) + body_edits(scene, prim, "barrier")
+    # translate is time-sampled by switch_edits; keep orient/scale/order
+    out += [e for e in xform_edits(prim, translate=center, orient=quat(rotation), scale=size)
+            if e.attr != "xformOp:translate"]
+    return out + switch_edits(prim, on, None, center, parked)
+
+
 def clamp_samples(edits: list[Edit], floor: float) -> list[Edit]:
     """Keep every time sample at or after `floor` (the window's first time code): a "just before" sample of an
     event starting at the window's start would otherwise fall before the stage's startTimeCode. The value

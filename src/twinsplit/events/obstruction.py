@@ -10,7 +10,7 @@ from ..params import Edit, ParamSpec, PrimDef
 from ..randomizers import Randomizer, sample_independent
 from ..scene import SceneInfo
 from . import register
-from .common import (within_window, EventCfg, body_edits, body_schemas, by_prim, capsule_edits, choice_value, cube_edits,
+from .common import (within_window, PARK_BELOW_M, EventCfg, body_edits, body_schemas, by_prim, capsule_edits, choice_value, cube_edits,
                      event_meta, events_root, first_kind, instance_name, lane, m, match_regions, pseudo, quat,
                      region_choice, root_edits, start_dist, switch_edits, tag_edits, tc, time_metadata, window,
                      xform_edits)
@@ -18,7 +18,6 @@ from .common import (within_window, EventCfg, body_edits, body_schemas, by_prim,
 KIND = "patient_obstructs_path"
 BED_M = (2.1, 1.0, 0.6)   # length (along the path), width, height in metres
 LYING_M = (1.7, 0.22)      # capsule length and radius in metres
-PARK_BELOW_M = 1.0         # parked this far below the floor (plus the prop's own height) while inactive
 
 
 class PatientCfg(EventCfg):

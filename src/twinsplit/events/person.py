@@ -13,7 +13,8 @@ from ..scene import SceneInfo
 from . import register
 from .common import (within_window, FRAME, EventCfg, Lane, by_prim, capsule_edits, body_edits, body_schemas, choice_value,
                      collision_index, event_meta, events_root, first_kind, instance_name, lane, m, match_regions,
-                     pseudo, region_choice, root_edits, start_dist, tag_edits, tc, time_metadata, window, xform_edits)
+                     pseudo, region_choice, root_edits, start_dist, switch_edits, tag_edits, tc, time_metadata, window,
+                     xform_edits)
 
 KIND = "person_enters_corridor"
 CLEARANCE_M = 0.05   # kept between the capsule and the region's ends/sides, and lifted off the floor (m)
@@ -119,8 +120,6 @@ def person_edits(scene: SceneInfo, cfg: PersonCfg, params: list[ParamSpec], draw
             times.append(end_s)
         samples = tuple((tc(scene, t), entry + heading * m(scene, speed) * (t - start)) for t in times)
         on, off = tc(scene, start), (tc(scene, exit_s) + FRAME if exit_s <= w[1] else None)
-        vis = [(on - FRAME, "invisible"), (on, "inherited")] + ([(off, "invisible")] if off is not None else [])
-        col = [(on - FRAME, False), (on, True)] + ([(off, False)] if off is not None else [])
         meta = event_meta(scene, KIND, source, prim, start, end_s, {
             "region": region, "speed_mps": speed, "direction": direction, "lateral": lateral,
             "entry": [float(c) for c in entry], "heading": [float(c) for c in heading],
@@ -130,8 +129,7 @@ def person_edits(scene: SceneInfo, cfg: PersonCfg, params: list[ParamSpec], draw
         out += body_edits(scene, prim, "person")
         out += capsule_edits(scene, prim, cfg.height, cfg.radius, scene.up_axis)
         out += xform_edits(prim, translate_samples=samples)
-        out.append(Edit(path=prim, attr="visibility", type_name="token", time_samples=tuple(vis)))
-        out.append(Edit(path=prim, attr="physics:collisionEnabled", type_name="bool", time_samples=tuple(col)))
+        out += switch_edits(prim, on, off)  # visibility and collisionEnabled; the walk is the translate samples
     return out
 
 

@@ -12,15 +12,14 @@ from ..params import Edit, ParamSpec, PrimDef
 from ..randomizers import Randomizer, sample_independent
 from ..scene import Region, SceneInfo
 from . import register
-from .common import (within_window, FRAME, EventCfg, body_edits, body_schemas, by_prim, choice_value, cube_edits, event_meta, events_root,
-                     first_kind, instance_name, m, match_regions, pseudo, quat, region_choice, root_edits, start_dist,
-                     switch_edits, tag_edits, tc, time_metadata, window, xform_edits)
+from .common import (within_window, FRAME, EventCfg, barrier_edits, by_prim, choice_value, event_meta, events_root,
+                     first_kind, instance_name, m, match_regions, pseudo, region_choice, root_edits, start_dist,
+                     tag_edits, tc, time_metadata, window)
 
 KIND = "zone_access_change"
 ACCESS_ATTR = "twinsplit:zone:access"
 ZONE_KINDS = ("infection_control", "restricted")
 DOOR_KINDS = ("doorway",)
-PARK_BELOW_M = 1.0
 TOUCH_M = 0.05  # a doorway within this distance of the zone box belongs to the zone
 
 
@@ -103,8 +102,6 @@ def zone_edits(scene: SceneInfo, cfg: ZoneCfg, params: list[ParamSpec], draws: n
     w = window(scene, cfg, source)
     zones = _zones(scene, cfg, source)
     out = root_edits(scene)
-    up = np.zeros(3)
-    up[scene.up_index] = 1.0
     instances = {prim: (choice_value(cols.get("zone"), zones[0].path), cols["start"][1])
                  for prim, cols in by_prim(params, draws).items()}
     # Several instances drawing one zone share its access token: restricted from the earliest of their starts.
@@ -128,12 +125,7 @@ def zone_edits(scene: SceneInfo, cfg: ZoneCfg, params: list[ParamSpec], draws: n
             out.append(Edit(path=zone_path, attr=ACCESS_ATTR, type_name="token", custom=True,
                             time_samples=((t_first - FRAME, "open"), (t_first, "restricted"))))
         for name, (center, rot, size) in zip(names, boxes):
-            parked = center - up * (float(np.abs(rot[scene.up_index, :]) @ size) + m(scene, PARK_BELOW_M))
-            out.append(Edit(path=name, prim_def=PrimDef("Cube", body_schemas())))
-            out += cube_edits(name) + body_edits(scene, name, "barrier")
-            out += [e for e in xform_edits(name, translate=center, orient=quat(rot), scale=size)
-                    if e.attr != "xformOp:translate"]
-            out += switch_edits(name, t0, None, center, parked)
+            out += barrier_edits(scene, name, center, rot, size, t0)
     return out
 
 
