@@ -349,15 +349,22 @@ def test_overlap_index_agrees_with_find_overlaps():
         z = half[2] if k % 3 else rng.uniform(-0.2, 1.0)  # some rest on the floor, some sink
         cand = box(f"/B{k:03d}", (*rng.uniform(-6, 6, 2), z), half, rot, dynamic=True)
         hit = index.collides(cand)
-        assert (hit is not None) == bool(find_overlaps(placed + [cand])), k
+        found = find_overlaps(placed + [cand])
+        assert (hit is not None) == bool(found), k
+        assert sorted(index.hits(cand)) == sorted(({o.a for o in found} | {o.b for o in found}) - {cand.body})
+        assert hit is None or hit == index.hits(cand)[0]
         if hit is None:
             index.add(cand)
             placed.append(cand)
         else:
             rejected += 1
-            assert hit in {o.a for o in find_overlaps(placed + [cand])} | {o.b for o in find_overlaps(placed + [cand])}
     assert find_overlaps(placed) == []
     assert 20 < rejected < 280 and len(index) == len(placed)
+    # pair rules as find_overlaps: a static query sees only dynamic shapes, never its own body
+    slab = box("/Slab", (0, 0, 0.2), (20, 20, 0.2))
+    expected = sorted(o.a for o in find_overlaps(placed[1:] + [slab]))
+    assert len(expected) > 20 and index.hits(slab) == expected
+    assert all(index.hits(s) == [] for s in placed[1:])  # an indexed body does not hit itself
 
 
 def test_bounds_and_rotated_keep_out():

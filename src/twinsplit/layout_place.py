@@ -27,6 +27,7 @@ from pxr import Gf, Usd, UsdGeom
 
 from .errors import TwinsplitError
 from .geometry import CYLINDER_SEGMENTS, OverlapIndex, Shape, box, penetration_depth, shapes_from_stage
+from .geometry.narrow import interval
 
 TOL_M = 1e-4  # penetration beyond this many metres is an overlap; resting contact is fine
 PLACE_TOL_FACTOR = 0.5  # placement is stricter than verify, so float32 rounding of written values never flips a verdict
@@ -324,13 +325,11 @@ class Prism:
 
     def contains(self, shape: Shape, tol: float) -> bool:
         """The whole shape lies within the prism's planar extent (sticking out <= tol)."""
-        for i in self.planar_axes:
-            u = self.rotation[:, i]
-            lo, hi = _interval(shape, u)
-            c = float(u @ self.center)
-            if lo < c - self.half[i] - tol or hi > c + self.half[i] + tol:
-                return False
-        return True
+        axes = self.planar_axes
+        u = self.rotation[:, axes].T
+        lo, hi = interval(shape, u)
+        c, h = u @ self.center, self.half[axes]
+        return bool(np.all(lo >= c - h - tol) and np.all(hi <= c + h + tol))
 
     def as_shape(self, extent: float) -> Shape:
         half = self.half.copy()
@@ -338,20 +337,6 @@ class Prism:
             if i not in self.planar_axes:
                 half[i] = extent
         return box(self.path, self.center, half, self.rotation)
-
-
-def _interval(s: Shape, u: np.ndarray) -> tuple[float, float]:
-    """Projection interval of a shape on unit axis u."""
-    if s.kind == "box":
-        p, e = float(u @ s.center), float(np.abs(u @ s.rotation) @ s.half_extents)
-    elif s.kind == "sphere":
-        p, e = float(u @ s.center), s.radius
-    elif s.kind == "capsule":
-        p, e = float(u @ s.center), s.half_height * abs(float(u @ s.axis)) + s.radius
-    else:
-        proj = s.vertices @ u
-        return float(proj.min()), float(proj.max())
-    return p - e, p + e
 
 
 def prism_from_region(region, up: int) -> Prism:
@@ -439,11 +424,12 @@ class Pending:
         sizes = [float(np.max(_aabb(u.shapes)[1] - _aabb(u.shapes)[0])) for u in units]
         self.cell = max(float(np.median(sizes)) if sizes else 1.0, 1e-9)
         self.grid: dict[tuple, set[int]] = defaultdict(set)
-        self.live: set[int] = set()
-        self.boxes = [_aabb(u.shapes) for u in units]
-        for k in range(len(units)):
-            self.live.add(k)
-            for c in self._cells(*self.boxes[k]):
+        self.live: set[int] = set(range(len(units)))
+        boxes = [_aabb(u.shapes) for u in units]
+        self.lo = np.array([b[0] for b in boxes]).reshape(-1, 3)
+        self.hi = np.array([b[1] for b in boxes]).reshape(-1, 3)
+        for k, b in enumerate(boxes):
+            for c in self._cells(*b):
                 self.grid[c].add(k)
 
     def _cells(self, lo, hi):
@@ -461,10 +447,12 @@ class Pending:
         ids = set(self.grid.get(("big",), ()))
         for c in self._cells(lo, hi):
             ids |= self.grid.get(c, set())
-        for k in sorted(ids & self.live - skip):
-            blo, bhi = self.boxes[k]
-            if not np.all(np.minimum(hi, bhi) - np.maximum(lo, blo) > self.tol):
-                continue
+        ids = ids & self.live - skip
+        if not ids:
+            return None
+        cand = np.array(sorted(ids))
+        cand = cand[np.all(np.minimum(hi, self.hi[cand]) - np.maximum(lo, self.lo[cand]) > self.tol, axis=1)]
+        for k in cand.tolist():
             for a in shapes:
                 alo, ahi = a.aabb()
                 for b in self.units[k].shapes:

@@ -100,10 +100,10 @@ def check_variant(vpath, split: str, src: _Source, scene, regions, tol: float, s
     near = [src.shapes[k] for k in src.near(mine, tol + support_tol) if not _under(src.shapes[k].path, gone)]
     problems = []
     seen: set[tuple[str, str]] = set()
-    for s in mine:  # against static geometry: the per-set grid index
-        if (hit := src.static.collides(s)) is not None and not _under(hit, gone):
+    for s in mine:  # against static geometry: the per-set grid index (every hit: the first may be gone)
+        for hit in src.static.hits(s):
             key = tuple(sorted((s.body, hit)))
-            if key not in seen:
+            if not _under(hit, gone) and key not in seen:
                 seen.add(key)
                 problems.append(f"{key[0]} and {key[1]} interpenetrate at t = 0")
     dyn_near = [s for s in near if s.dynamic]

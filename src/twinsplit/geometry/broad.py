@@ -27,11 +27,6 @@ class Overlap:
     collider_b: str = ""
 
 
-def _pair_counts(a: Shape, b: Shape) -> bool:
-    """Rules shared by find_overlaps and OverlapIndex: someone must be dynamic, bodies must differ."""
-    return (a.dynamic or b.dynamic) and a.body != b.body
-
-
 def _aabbs_overlap(lo_a, hi_a, lo_b, hi_b, tol: float):
     """Boxes that could hold a penetration deeper than tol: on every axis *both* one-sided overlaps
     exceed tol (not the intersection length: a zero-thickness floor inside a box has none)."""
@@ -138,6 +133,8 @@ class OverlapIndex:
         self._shapes = []
         self._grid: dict[tuple[int, int, int], list[int]] = defaultdict(list)
         self._big: list[int] = []
+        cap = max(16, len(shapes))  # AABBs and dynamic flags as arrays: one vectorised filter per query
+        self._lo, self._hi, self._dyn = np.empty((cap, 3)), np.empty((cap, 3)), np.empty(cap, dtype=bool)
         for s in shapes:
             self._insert(s)
 
@@ -164,6 +161,11 @@ class OverlapIndex:
     def _insert(self, shape: Shape) -> None:
         k = len(self._shapes)
         self._shapes.append(shape)
+        if k == len(self._lo):
+            self._lo, self._hi = np.resize(self._lo, (2 * k, 3)), np.resize(self._hi, (2 * k, 3))
+            self._dyn = np.resize(self._dyn, 2 * k)
+        self._lo[k], self._hi[k] = shape.aabb()
+        self._dyn[k] = shape.dynamic
         ilo, ihi = self._range(shape)
         if math.prod((ihi - ilo + 1).tolist()) > self.max_cells:
             self._big.append(k)
@@ -171,32 +173,41 @@ class OverlapIndex:
         for c in self._cells(ilo, ihi):
             self._grid[c].append(k)
 
-    def collides(self, shape: Shape) -> str | None:
-        """Body path of the first indexed shape that ``shape`` penetrates by more than the tolerance."""
+    def _hits(self, shape: Shape, first: bool) -> list[str]:
         ilo, ihi = self._range(shape)
         if math.prod((ihi - ilo + 1).tolist()) > self.max_cells:
-            ids = set(range(len(self._shapes)))  # a huge query: just test everything
+            ids = np.arange(len(self._shapes))  # a huge query: just test everything
         else:
-            ids = set(self._big)
+            found = set(self._big)
             for c in self._cells(ilo, ihi):
-                ids.update(self._grid.get(c, ()))
-        if not ids:
-            return None
+                found.update(self._grid.get(c, ()))
+            ids = np.array(sorted(found), dtype=int)
+        if len(ids) == 0:
+            return []
         lo, hi = shape.aabb()
         tol = self.tolerance
-        hits = []
-        for k in sorted(ids):
-            o = self._shapes[k]
-            olo, ohi = o.aabb()
-            if _pair_counts(shape, o) and _aabbs_overlap(lo, hi, olo, ohi, tol):
-                hits.append(o)
+        keep = _aabbs_overlap(lo, hi, self._lo[ids], self._hi[ids], tol)
+        if not shape.dynamic:
+            keep &= self._dyn[ids]
+        hits = [o for o in (self._shapes[k] for k in ids[keep]) if o.body != shape.body]
+        out: list[str] = []
         if not hits:
-            return None
-        depths = _depths([(shape, o) for o in hits])
-        for o, d in zip(hits, depths):
-            if d > tol:
-                return o.body
-        return None
+            return out
+        for o, d in zip(hits, _depths([(shape, o) for o in hits])):
+            if d > tol and o.body not in out:
+                out.append(o.body)
+                if first:
+                    break
+        return out
+
+    def collides(self, shape: Shape) -> str | None:
+        """Body path of the first indexed shape that ``shape`` penetrates by more than the tolerance."""
+        found = self._hits(shape, first=True)
+        return found[0] if found else None
+
+    def hits(self, shape: Shape) -> list[str]:
+        """Body paths of every indexed shape that ``shape`` penetrates by more than the tolerance (index order)."""
+        return self._hits(shape, first=False)
 
 
 def within_bounds(shape: Shape, box_min, box_max, *, tolerance: float = DEFAULT_TOLERANCE) -> bool:

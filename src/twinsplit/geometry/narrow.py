@@ -26,7 +26,7 @@ def _unit(u: np.ndarray) -> np.ndarray:
     return u[keep] / n[keep, None]
 
 
-def _interval(s: Shape, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def interval(s: Shape, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Projection interval [lo, hi] of shape s on each row of u (unit axes)."""
     if s.kind == "box":
         p, e = u @ s.center, np.abs(u @ s.rotation) @ s.half_extents
@@ -42,8 +42,8 @@ def _interval(s: Shape, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _min_overlap(a: Shape, b: Shape, axes: np.ndarray) -> float:
     u = _unit(axes)
-    lo_a, hi_a = _interval(a, u)
-    lo_b, hi_b = _interval(b, u)
+    lo_a, hi_a = interval(a, u)
+    lo_b, hi_b = interval(b, u)
     return float(np.min(np.minimum(hi_a - lo_b, hi_b - lo_a)))
 
 
