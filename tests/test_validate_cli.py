@@ -520,3 +520,15 @@ def test_sealed_output_dir_validates_its_train_side_and_the_vault_separately(tmp
     report = json.loads(run_cli("validate", vault, "--format", "json", "--skip", "nvidia:*", expect=0).output)
     assert sorted(Path(f["file"]).name for f in report["files"]) == [
         "holdout-00000.usda", "holdout-00001.usda", "scene.usda"]
+
+
+def test_a_folder_with_another_tools_manifest_json_is_a_folder_of_stages(tmp_path):
+    """Only a twinsplit manifest makes a folder an output dir: an asset pack's own manifest.json must not hide
+    its stages (it made validate exit 2 with "KeyError: 'source'")."""
+    pack = tmp_path / "scenes" / "pack"
+    pack.mkdir(parents=True)
+    (pack / "good.usda").write_text(GOOD)
+    (pack / "manifest.json").write_text(json.dumps({"name": "asset pack", "version": "1.0", "files": ["good.usda"]}))
+    result = invoke("--format", "json", str(tmp_path / "scenes"))
+    assert result.exit_code == 0, result.output
+    assert [(Path(f["file"]).name, f["kind"]) for f in json.loads(result.stdout)["files"]] == [("good.usda", "stage")]

@@ -141,10 +141,20 @@ def discover(paths: Iterable[str | Path]) -> list[Target]:
     return targets
 
 
+def _is_output(folder: Path) -> bool:
+    """A folder is a twinsplit output when it holds manifest.json that is not plainly another tool's (a JSON
+    object with neither `source` nor `variants`). An unreadable manifest counts as ours: it is reported."""
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return True
+    return not isinstance(data, dict) or "source" in data or "variants" in data
+
+
 def _walk(root: Path) -> Iterator[Target]:
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
-        if MANIFEST in filenames:
+        if MANIFEST in filenames and _is_output(here):
             dirnames[:] = []  # its source and variants are validated through the manifest
             yield Target(here, output=True)
             continue
