@@ -184,3 +184,25 @@ def test_pubkey_without_attestation_fails(generated, tmp_path, run_cli):
     run_cli("keygen", "--out", tmp_path / "keys")
     result = run_cli("verify", generated, "--pubkey", tmp_path / "keys" / "twinsplit.pub", expect=1)
     assert "attestation.json: missing" in result.output
+
+
+@pytest.mark.parametrize("problem", ["key dir missing", "bad signing key"])
+def test_failed_sealed_run_leaves_nothing_behind(tmp_path, run_cli, problem):
+    """A sealed run that fails writes no OUT, no holdout dir and no key: a commitment without its key
+    (or a key without its set) could never be verified."""
+    from stages import CONFIG
+
+    src = write(tmp_path)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(CONFIG.replace("seeds: {train: 11, holdout: 22}", "seeds: {train: 11}"))
+    key, sign = tmp_path / "vault" / "seal.key", []
+    if problem == "bad signing key":
+        (tmp_path / "vault").mkdir()
+        (tmp_path / "not-a-key").write_text("no key here")
+        sign = ["--sign", tmp_path / "not-a-key"]
+    r = run_cli("generate", src, "--config", cfg, "--out", tmp_path / "o", "--train", 2, "--holdout", 1,
+                "--seal", key, "--holdout-out", tmp_path / "h", *sign, expect=1)
+    assert isinstance(r.exception, SystemExit) and ("seal key" in r.output or "not-a-key" in r.output), r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["c.yaml", "scene.usda"] + (
+        ["not-a-key", "vault"] if sign else []))
+    assert not key.exists()

@@ -98,7 +98,9 @@ def run(req: Request, progress: Callable[[int, int], None] | None = None) -> dic
     metadata = plan.stage_metadata(stage_metadata(stage.GetRootLayer()))
     total = req.n_train + req.n_holdout
     sealed = req.seal_key is not None
+    written: list[Path] = []  # the seal key, once written: removed again if anything after it fails
     with ExitStack() as stack:
+        stack.push(_remove_on_error(written))
         tmp = stack.enter_context(staged(req.out, req.force))
         htmp = stack.enter_context(staged(req.holdout_out, req.force)) if sealed else tmp
         copy = copy_source(req.source, tmp / "source")
@@ -111,11 +113,23 @@ def run(req: Request, progress: Callable[[int, int], None] | None = None) -> dic
         (tmp / mf.MANIFEST).write_bytes(mf.dumps(manifest))
         if req.sign_key is not None:
             (tmp / ATTESTATION).write_bytes(sign_output(tmp, manifest, req.sign_key))
-    if key is not None:  # only once both directories are in place
-        from .seal import write_key
+        if key is not None:  # last, just before both directories move into place
+            from .seal import write_key
 
-        write_key(req.seal_key, key)
+            write_key(req.seal_key, key)
+            written.append(req.seal_key)
     return manifest
+
+
+def _remove_on_error(paths: list[Path]):
+    """An ExitStack exit callback: delete `paths` when the block (or a directory commit) failed."""
+    def exit_(exc_type, *_):
+        if exc_type is not None:
+            for path in paths:
+                path.unlink(missing_ok=True)
+        return False
+
+    return exit_
 
 
 def _ticker(progress, total):
