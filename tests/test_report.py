@@ -91,6 +91,7 @@ def sealed(tmp_path, run_cli):
     cfg = tmp_path / "sealed.yaml"
     cfg.write_text(CONFIG.replace("seeds: {train: 11, holdout: 22}", "seeds: {train: 11}"))
     out, hold, key = tmp_path / "out", tmp_path / "vault" / "holdout", tmp_path / "vault" / "seal.key"
+    key.parent.mkdir()
     run_cli("generate", src, "--config", cfg, "--out", out, "--train", 8, "--holdout", 3,
             "--seal", key, "--holdout-out", hold)
     return out, hold, key
