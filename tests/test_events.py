@@ -499,3 +499,21 @@ def test_holdout_only_check_on_a_sealed_set_counts_what_the_holdout_layers_hold(
     result = run_cli("verify", out, "--holdout", vault, "--reveal", key)
     line = next(ln for ln in result.output.splitlines() if "holdout-only events" in ln)
     assert line.startswith("ok") and line.endswith("; 2 holdout-only events in holdout")
+
+
+def test_a_person_leaving_in_the_last_frame_keeps_its_samples_inside_the_stage_range(tmp_path, run_cli):
+    """The 'switched off' sample one frame after the exit must not pass the window's end: a person leaving in the
+    window's last frame wrote a sample past endTimeCode (validate: time-samples-in-range error)."""
+    # corridor path 20 - 2 * (0.25 + 0.05) = 19.4 m at 1.94 m/s: 10 s; starting at ~9.995 s it leaves at ~19.995 s
+    out, _ = _generate(tmp_path, run_cli, stage_text(), {"person_enters_corridor": {
+        "window": [0, 20], "start": {"low": 9.99, "high": 9.999}, "speed": {"low": 1.94, "high": 1.9401}}},
+        n_train=2, n_holdout=1)
+    for v in _variants(out)[1]:
+        (e,) = v["events"]
+        assert e["parameters"]["exit"] is not None and e["end_time_code"] > 479
+        stage = Usd.Stage.Open(str(out / v["path"]))
+        prim = stage.GetPrimAtPath(e["prim"])
+        assert UsdGeom.Imageable(prim).ComputeVisibility(480) == "invisible"
+        assert prim.GetAttribute("physics:collisionEnabled").Get(480) is False
+    result = run_cli("validate", out, "--rules", "time-samples-in-range")
+    assert "0 errors" in result.output

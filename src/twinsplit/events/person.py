@@ -119,7 +119,8 @@ def person_edits(scene: SceneInfo, cfg: PersonCfg, params: list[ParamSpec], draw
         if end_s - times[-1] > 1e-9:
             times.append(end_s)
         samples = tuple((tc(scene, t), entry + heading * m(scene, speed) * (t - start)) for t in times)
-        on, off = tc(scene, start), (tc(scene, exit_s) + FRAME if exit_s <= w[1] else None)
+        # switched off one frame after the exit, but never after the window's end (the stage's range ends there)
+        on, off = tc(scene, start), (min(tc(scene, exit_s) + FRAME, tc(scene, w[1])) if exit_s <= w[1] else None)
         meta = event_meta(scene, KIND, source, prim, start, end_s, {
             "region": region, "speed_mps": speed, "direction": direction, "lateral": lateral,
             "entry": [float(c) for c in entry], "heading": [float(c) for c in heading],
