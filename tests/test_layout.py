@@ -564,3 +564,31 @@ def Xform "World"
         assert np.allclose(w[:3, 1], w0[:3, 1], atol=1e-5)  # local Y row (scaled): height axis unchanged
         assert abs(w[3, 1] - w0[3, 1]) < 1e-4 and not np.allclose(w, w0)
     run_cli("verify", out)
+
+
+def test_half_precision_ops_are_not_rounded_into_an_overlap(tmp_path, run_cli):
+    """half3 translate / quath orient keep ~3 significant digits (1.6 cm steps at x = 20 m): writing the new
+    pose into them rounded accepted poses into overlaps; such prims get one double matrix instead."""
+    stage = _stage(tmp_path / "half.usda")
+    n, gap = 5, 0.1
+    span = n + (n - 1) * gap
+    _cube(stage, "/World/Floor", Gf.Vec3d(20, 0, -0.05), (span + 2, span + 2, 0.1), body=False)
+    for i in range(n):
+        for j in range(n):
+            c = UsdGeom.Cube.Define(stage, f"/World/Boxes/B_{i}_{j}")
+            c.CreateSizeAttr(1.0)
+            xf = UsdGeom.Xformable(c.GetPrim())
+            xf.AddTranslateOp(UsdGeom.XformOp.PrecisionHalf).Set(
+                Gf.Vec3h(20 - span / 2 + 0.5 + i * (1 + gap), -span / 2 + 0.5 + j * (1 + gap), 0.5))
+            xf.AddOrientOp(UsdGeom.XformOp.PrecisionHalf).Set(Gf.Quath(1, 0, 0, 0))
+            UsdPhysics.CollisionAPI.Apply(c.GetPrim())
+            UsdPhysics.RigidBodyAPI.Apply(c.GetPrim())
+    stage.Save()
+    cfg = config(tmp_path, "    offset: {low: -0.3, high: 0.3}\n    yaw: {low: -15, high: 15}\n")
+    out = tmp_path / "o"
+    run_cli("generate", tmp_path / "half.usda", "--config", cfg, "--out", out, "--train", 8, "--holdout", 2)
+    for split, count in (("train", 8), ("holdout", 2)):
+        for i in range(count):
+            assert overlaps(world_boxes(variant(out, split, i)), 1e-4) == [], (split, i)
+    assert "/World/Boxes/B_0_0.xformOp:transform" in values(out, "train", 0)
+    run_cli("verify", out)

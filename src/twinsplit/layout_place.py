@@ -586,7 +586,9 @@ def local_values(xf: Xf, d: np.ndarray) -> list[tuple[str, str, Any]]:
     if not xf.animated and _rigid(e) and len(rot_idx) == 1 and rot_idx[0] > 0:
         r = rot_idx[0]
         pre = ops[:r]
-        if all(op.op_type == "Translate" and not op.inverse for op in pre) and not ops[r].inverse:
+        # half-precision ops (half3, quath: ~3 digits) would round the accepted pose into an overlap
+        if all(op.op_type == "Translate" and not op.inverse for op in pre) and not ops[r].inverse and not any(
+                op.type_name.startswith(("half", "quath")) for op in ops[:r + 1]):
             tau = sum(op.matrix[3, :3] for op in pre)
             new_rot = ops[r].matrix[:3, :3] @ e[:3, :3]
             values = _rotation_values(ops[r], new_rot)
