@@ -532,3 +532,20 @@ def test_a_folder_with_another_tools_manifest_json_is_a_folder_of_stages(tmp_pat
     result = invoke("--format", "json", str(tmp_path / "scenes"))
     assert result.exit_code == 0, result.output
     assert [(Path(f["file"]).name, f["kind"]) for f in json.loads(result.stdout)["files"]] == [("good.usda", "stage")]
+
+
+def test_crate_and_package_stages_validate_like_text_ones(tmp_path):
+    """A .usdc (binary crate) and a .usdz package of the broken stage report the same findings as its .usda."""
+    from pxr import Usd, UsdUtils
+
+    src = tmp_path / "broken.usda"
+    src.write_text(BROKEN)
+    stage = Usd.Stage.Open(str(src))  # keep it open: the layer is held weakly
+    stage.GetRootLayer().Export(str(tmp_path / "broken.usdc"))
+    assert UsdUtils.CreateNewUsdzPackage(str(tmp_path / "broken.usdc"), str(tmp_path / "broken.usdz"))
+    result = invoke("--format", "json", "--skip", "nvidia:*", str(tmp_path))
+    assert result.exit_code == 1
+    files = {Path(f["file"]).suffix: {(i["rule"], i["at"], i["attribute"]) for i in f["issues"]}
+             for f in json.loads(result.stdout)["files"]}
+    assert set(files) == {".usda", ".usdc", ".usdz"} and files[".usda"]
+    assert files[".usdc"] == files[".usda"] == files[".usdz"]
