@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -31,27 +32,38 @@ class ParamSpec:
     base: Any = None        # authored value, for scale/add operations
     unit_scale: float = 1.0  # config units -> stage units (abs/add only)
 
-    def resolved(self, split: str):
-        return resolve(self.dist, split)
+    # Resolved once per parameter (pydantic models are slow to build): sampling asks for them per variant.
+    @cached_property
+    def _resolved(self) -> dict[str, Any]:
+        return {split: resolve(self.dist, split) for split in ("train", "holdout")}
 
-    @property
+    def resolved(self, split: str):
+        return self._resolved[split]
+
+    @cached_property
     def normalize_range(self) -> tuple[float, float]:
         return envelope(self.dist)
 
+    @cached_property
+    def _union(self) -> tuple:
+        return union_choices(self.dist)
+
+    @cached_property
+    def _choice_luts(self) -> dict[str, np.ndarray]:
+        return {s: np.array([self._union.index(c) for c in r.choices], dtype=np.float64)
+                for s, r in self._resolved.items()}
+
     def draw(self, split: str, u: np.ndarray) -> np.ndarray:
         """Draws in the parameter's own space (choice: index into the union of both splits' choices)."""
-        r = self.resolved(split)
-        x = inverse_cdf(r, u)
+        x = inverse_cdf(self.resolved(split), u)
         if self.dist.distribution == "choice":
-            union = union_choices(self.dist)
-            lut = np.array([union.index(c) for c in r.choices], dtype=np.float64)
-            return lut[x.astype(int)]
+            return self._choice_luts[split][x.astype(int)]
         return x
 
     def value(self, draw: float) -> Any:
         """The value written to USD for one draw, already quantized to the attribute's precision."""
         if self.dist.distribution == "choice":
-            v = union_choices(self.dist)[int(draw)]
+            v = self._union[int(draw)]
             return quantize(v, self.type_name) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
         base = self.base
         if self.component is not None and base is not None:

@@ -27,9 +27,18 @@ SelectorsFn = Callable[[Any], list[tuple[str, Selector, dict]]]
 
 def sample_independent(scene: SceneInfo, block: Any, params: list[ParamSpec], split: str,
                        rng: np.random.Generator) -> np.ndarray:
-    """Draws for one variant: one uniform per parameter from the variant's stream, then each inverse CDF."""
+    """Draws for one variant: one uniform per parameter from the variant's stream, then each inverse CDF.
+
+    Parameters sharing one distribution (one config key over many prims) go through it in one vectorized
+    call; the inverse CDFs are elementwise, so the values are those of one call per parameter."""
     u = rng.random(len(params))
-    return np.array([p.draw(split, u[i : i + 1])[0] for i, p in enumerate(params)], dtype=np.float64)
+    out = np.empty(len(params), dtype=np.float64)
+    groups: dict[int, list[int]] = {}
+    for i, p in enumerate(params):
+        groups.setdefault(id(p.dist), []).append(i)
+    for idx in groups.values():
+        out[idx] = params[idx[0]].draw(split, u[idx])
+    return out
 
 
 def attribute_edits(scene: SceneInfo, block: Any, params: list[ParamSpec], draws: np.ndarray) -> list[Edit]:
