@@ -107,3 +107,15 @@ def test_two_blocks_writing_one_attribute_is_an_error(tmp_path, run_cli):
     assert ("randomize.physics_materials[0] and randomize.physics_materials[1] both write "
             "/World/Materials/Steel.physics:restitution") in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_split_choices_override_does_not_inherit_weights_of_other_choices(tmp_path, run_cli):
+    """`holdout: {choices: [...]}` replaces the choices; weights given for the old list do not apply."""
+    src = write(tmp_path)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(BASE + "    restitution: {distribution: choice, choices: [0.1, 0.2, 0.3], weights: [1, 2, 3],"
+                          " holdout: {choices: [0.5, 0.7]}}\n    static_friction: {low: 0.1, high: 0.9}\n")
+    run_cli("generate", src, "--config", cfg, "--out", tmp_path / "o", "--train", 3, "--holdout", 4)
+    m = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    ranges = next(p["ranges"] for p in m["parameters"] if p["key"] == "restitution")
+    assert ranges["holdout"]["weights"] == [0.5, 0.5] and ranges["train"]["weights"] == [1 / 6, 2 / 6, 3 / 6]

@@ -31,7 +31,7 @@ class Range(Strict):
     mean: float | None = Field(None, description="Mean of `normal`. Default: inherit, else the midpoint of low/high.")
     std: float | None = Field(None, description="Standard deviation of `normal`. Default: inherit, else (high-low)/4.")
     choices: list[float | int | str | bool] | None = Field(None, description="Values of `choice`. Default: inherit.")
-    weights: list[float] | None = Field(None, description="Weights of `choice` (normalized). Default: equal.")
+    weights: list[float] | None = Field(None, description="Weights of `choice` (normalized). Default: inherit unless `choices` is overridden, else equal.")
 
 
 class Dist(Range):
@@ -73,6 +73,8 @@ def resolve(dist: Dist, split: str) -> Resolved:
     pick = lambda f: getattr(over, f) if over is not None and getattr(over, f) is not None else getattr(dist, f)  # noqa: E731
     low, high, mean, std = pick("low"), pick("high"), pick("mean"), pick("std")
     choices, weights = pick("choices"), pick("weights")
+    if over is not None and over.choices is not None and over.weights is None:
+        weights = None  # new choices: the parameter's weights were given for other choices; equal weights
     where = f"{split} range"
     for name, value in (("low", low), ("high", high), ("mean", mean), ("std", std)):
         _finite(f"{where}: {name}", value)
