@@ -20,6 +20,13 @@ from .shape import ROUND, Shape
 _EPS = 1e-12
 
 
+def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """np.cross of 3-vectors (same arithmetic, broadcasting), without its per-call axis bookkeeping."""
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+
+
 def _unit(u: np.ndarray) -> np.ndarray:
     n = np.linalg.norm(u, axis=-1)
     keep = n > _EPS
@@ -67,14 +74,14 @@ def _poly_round_axes(p: Shape, r: Shape) -> np.ndarray:
         parts += [q - v, _perp(q, e0, ed)]
     if len(ends) == 2:
         su = s / np.linalg.norm(s)
-        parts += [np.cross(dirs, su), _perp(v, q0, su)]
+        parts += [cross(dirs, su), _perp(v, q0, su)]
     return np.concatenate(parts)
 
 
 def _poly_poly_axes(a: Shape, b: Shape) -> np.ndarray:
     _, na, _, da = a.poly()
     _, nb, _, db = b.poly()
-    return np.concatenate([na, nb, np.cross(da[:, None, :], db[None, :, :]).reshape(-1, 3)])
+    return np.concatenate([na, nb, cross(da[:, None, :], db[None, :, :]).reshape(-1, 3)])
 
 
 def segment_distance(p1: np.ndarray, q1: np.ndarray, p2: np.ndarray, q2: np.ndarray) -> float:
@@ -119,7 +126,7 @@ def penetration_depth(a: Shape, b: Shape) -> float:
 def box_box_depth(ca, ra, ha, cb, rb, hb) -> np.ndarray:
     """Vectorised 15-axis SAT for K box pairs: centers (K,3), rotations (K,3,3), half extents (K,3)."""
     ax_a, ax_b = np.swapaxes(ra, 1, 2), np.swapaxes(rb, 1, 2)  # rows = box axes
-    cr = np.cross(ax_a[:, :, None, :], ax_b[:, None, :, :]).reshape(len(ca), 9, 3)
+    cr = cross(ax_a[:, :, None, :], ax_b[:, None, :, :]).reshape(len(ca), 9, 3)
     u = np.concatenate([ax_a, ax_b, cr], axis=1)  # (K,15,3)
     n = np.linalg.norm(u, axis=2)
     valid = n > 1e-9  # parallel edges: their cross axis is covered by face normals
