@@ -12,7 +12,6 @@ from __future__ import annotations
 import binascii
 import copy
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from securesystemslib.dsse import Envelope
 from securesystemslib.signer import CryptoSigner, SSlibKey
 
 from .errors import TwinsplitError
+from .outdir import create_exclusive
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 PREDICATE_TYPE = "https://twinsplit.dev/attestation/v1"
@@ -43,18 +43,6 @@ _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 # --- keys -----------------------------------------------------------------------------------------
-
-
-def _create_exclusive(path: Path, data: bytes, mode: int) -> None:
-    """Write a new file; O_EXCL so an existing key is never overwritten (no check-then-write race)."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    except FileExistsError:
-        raise TwinsplitError(f"{path} already exists; refusing to overwrite a key file") from None
-    except OSError as exc:
-        raise TwinsplitError(f"cannot create {path}: {exc.strerror}") from None
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
 
 
 def generate_keypair(out_dir: Path) -> tuple[Path, Path]:
@@ -73,9 +61,9 @@ def generate_keypair(out_dir: Path) -> tuple[Path, Path]:
     key = Ed25519PrivateKey.generate()
     priv_pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
     pub_pem = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
-    _create_exclusive(priv_path, priv_pem, 0o600)
+    create_exclusive(priv_path, priv_pem, 0o600, "key file")
     try:
-        _create_exclusive(pub_path, pub_pem, 0o644)
+        create_exclusive(pub_path, pub_pem, 0o644, "key file")
     except TwinsplitError:
         priv_path.unlink()  # we created it a moment ago; a lone private key is useless
         raise

@@ -51,3 +51,15 @@ def safe_join(base: Path, rel: str) -> Path:
     if not full.is_relative_to(base.resolve()):
         raise TwinsplitError(f"path {rel!r} escapes the output directory")
     return full
+
+
+def create_exclusive(path: Path, data: bytes, mode: int, what: str) -> None:
+    """Write a new file; O_EXCL so an existing key is never overwritten (no check-then-write race)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except FileExistsError:
+        raise TwinsplitError(f"{path} already exists; refusing to overwrite a {what}") from None
+    except OSError as exc:
+        raise TwinsplitError(f"cannot create {what} {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import TwinsplitError
+from .outdir import create_exclusive
 
 SALT_BYTES = 32
 KEY_VERSION = 1
@@ -63,15 +63,7 @@ def write_key(path: Path, key: SealKey) -> None:
         "salt": key.salt.hex(),
         "commitment": commitment(key.entropy, key.salt),
     }
-    data = (json.dumps(body, indent=2) + "\n").encode()
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise TwinsplitError(f"{path} already exists; refusing to overwrite a seal key") from None
-    except OSError as exc:
-        raise TwinsplitError(f"cannot create seal key {path}: {exc.strerror}") from None
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+    create_exclusive(path, (json.dumps(body, indent=2) + "\n").encode(), 0o600, "seal key")
 
 
 def read_key(path: Path) -> SealKey:
