@@ -206,3 +206,19 @@ def test_failed_sealed_run_leaves_nothing_behind(tmp_path, run_cli, problem):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["c.yaml", "scene.usda"] + (
         ["not-a-key", "vault"] if sign else []))
     assert not key.exists()
+
+
+def test_ood_by_holdout_only_event_kind_alone_verifies(tmp_path, run_cli):
+    """ood without parameter regions: the holdout is held out by a kind training never sees."""
+    from conftest import REPO
+
+    scene = REPO / "sample_scenes" / "hospital_corridor" / "hospital_corridor.usda"
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("seeds: {train: 1, holdout: 2}\nsplits: {mode: ood}\nrandomize:\n  physics_materials:\n"
+                   "    restitution: {low: 0, high: 0.5}\nevents:\n  alarm_reroute: {holdout_only: true}\n")
+    out = tmp_path / "o"
+    run_cli("generate", scene, "--config", cfg, "--out", out, "--train", 4, "--holdout", 2)
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["disjointness"]["ood"] == {"regions": [], "train_inside": 0, "holdout_outside": 0}
+    assert m["disjointness"]["holds"] is True
+    run_cli("verify", out)

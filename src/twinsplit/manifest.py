@@ -161,7 +161,8 @@ def disjointness_entry(plan: Plan, sealed: bool = False) -> dict[str, Any]:
         entry["ood"] = {
             "regions": [r.name for r in regions],
             "train_inside": sum(1 for m in inside["train"] if m),
-            "holdout_outside": sum(1 for m in inside.get("holdout", []) if not m),
+            # Without regions, the holdout is held out by its holdout-only blocks alone: none is "outside".
+            "holdout_outside": sum(1 for m in inside.get("holdout", []) if not m) if regions else 0,
         }
         entry["holds"] = entry["holds"] and entry["ood"]["train_inside"] == 0 and entry["ood"]["holdout_outside"] == 0
     return entry

@@ -281,9 +281,14 @@ def disjointness(ctx: Context) -> Check:
         return c
     recomputed = mf.disjointness_entry(ctx.plan)
     claimed = ctx.manifest["disjointness"]
-    if not recomputed["holds"]:
-        c.problems.append(f"a holdout vector lies {recomputed['min_distance']} from a train vector, "
-                          f"closer than min_margin {recomputed['min_margin']}")
+    nearest, margin = recomputed["min_distance"], recomputed["min_margin"]
+    if nearest is not None and nearest < margin:
+        c.problems.append(f"a holdout vector lies {nearest} from a train vector, closer than min_margin {margin}")
+    if o := recomputed.get("ood"):
+        if o["train_inside"]:
+            c.problems.append(f"{o['train_inside']} train variant(s) inside holdout-only regions {o['regions']}")
+        if o["holdout_outside"]:
+            c.problems.append(f"{o['holdout_outside']} holdout variant(s) outside every holdout-only region")
     for key in sorted(set(recomputed) | set(claimed)):
         if not same(recomputed.get(key), claimed.get(key)):
             c.problems.append(f"disjointness.{key}: manifest says {claimed.get(key)}, recomputed {recomputed.get(key)}")
