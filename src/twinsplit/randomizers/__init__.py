@@ -71,22 +71,25 @@ class Randomizer:
     doc: str = ""
 
 
-REGISTRY: dict[str, Randomizer] = {}
-_BUILTIN = ["physics", "lighting", "layout"]
+class Registry(dict[str, Randomizer]):
+    """Entries by name, filled by the builtin modules of one package when first asked for."""
+
+    def __init__(self, what: str, package: str, builtin: list[str]) -> None:
+        super().__init__()
+        self.what, self.package, self.builtin = what, package, builtin
+
+    def register(self, entry: Randomizer) -> Randomizer:
+        if entry.name in self:
+            raise ValueError(f"{self.what} {entry.name!r} registered twice")
+        self[entry.name] = entry
+        return entry
+
+    def load_builtin(self) -> "Registry":
+        for module in self.builtin:
+            importlib.import_module(f"{self.package}.{module}")
+        return self
 
 
-def register(entry: Randomizer) -> Randomizer:
-    if entry.name in REGISTRY:
-        raise ValueError(f"randomizer {entry.name!r} registered twice")
-    REGISTRY[entry.name] = entry
-    return entry
-
-
-def load_builtin() -> dict[str, Randomizer]:
-    for module in _BUILTIN:
-        try:
-            importlib.import_module(f"{__name__}.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{module}":
-                raise
-    return REGISTRY
+REGISTRY = Registry("randomizer", __name__, ["physics", "lighting", "layout"])
+register = REGISTRY.register
+load_builtin = REGISTRY.load_builtin
