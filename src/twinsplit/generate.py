@@ -78,7 +78,10 @@ def _check_request(req: Request) -> None:
 MIN_SEALED_ENTROPY = 2**64
 
 
-def build_plan(req: Request) -> tuple[Any, Plan, dict[str, int]]:
+Progress = Callable[[str, int, int], None]  # (phase "drawing" | "writing", done, total)
+
+
+def build_plan(req: Request, progress: Progress | None = None) -> tuple[Any, Plan, dict[str, int]]:
     _check_request(req)
     stage, scene = load(req.source)
     entropy = resolve_entropy(req)
@@ -89,12 +92,13 @@ def build_plan(req: Request) -> tuple[Any, Plan, dict[str, int]]:
                                  "so it comes from the OS")
         # The manifest's config body must not carry the sealed seed.
         config = config.model_copy(update={"seeds": config.seeds.model_copy(update={"holdout": None})})
-    return stage, make_plan(scene, config, req.n_train, req.n_holdout, entropy), entropy
+    tick = _ticker(progress, "drawing", req.n_train + req.n_holdout)
+    return stage, make_plan(scene, config, req.n_train, req.n_holdout, entropy, lambda: tick(1)), entropy
 
 
-def run(req: Request, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+def run(req: Request, progress: Progress | None = None) -> dict[str, Any]:
     """Generate the whole set atomically; returns the manifest written."""
-    stage, plan, entropy = build_plan(req)
+    stage, plan, entropy = build_plan(req, progress)
     metadata = plan.stage_metadata(stage_metadata(stage.GetRootLayer()))
     total = req.n_train + req.n_holdout
     sealed = req.seal_key is not None
@@ -107,7 +111,7 @@ def run(req: Request, progress: Callable[[int, int], None] | None = None) -> dic
         if sealed:
             shutil.copytree(tmp / "source", htmp / "source")
         variants = _write_variants(plan, f"../source/{copy.root}", metadata, req.workers, {"train": tmp, "holdout": htmp},
-                                   _ticker(progress, total))
+                                   _ticker(progress, "writing", total))
         manifest = assemble(plan, entropy, copy, req.source, variants, sealed=sealed)
         key = seal_manifest(manifest, entropy["holdout"]) if sealed else None
         (tmp / mf.MANIFEST).write_bytes(mf.dumps(manifest))
@@ -132,14 +136,14 @@ def _remove_on_error(paths: list[Path]):
     return exit_
 
 
-def _ticker(progress, total):
+def _ticker(progress: Progress | None, phase: str, total: int):
     done = 0
 
     def tick(k: int) -> None:
         nonlocal done
         done += k
         if progress:
-            progress(done, total)
+            progress(phase, done, total)
 
     return tick
 

@@ -8,6 +8,7 @@ split's entropy, and a variant's draws do not depend on how many variants are ge
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,8 +175,9 @@ def _draw_variant(scene: SceneInfo, blocks: list[Block], split: str, gens: list[
 
 
 def sample_split(scene: SceneInfo, config: Config, blocks: list[Block], split: str, entropy: int, n: int,
-                 reject=None) -> SplitPlan:
-    """Draw n variants of one split. `reject(shared normalized row, raw row) -> reason|None` asks for a redraw."""
+                 reject=None, on_variant: Callable[[], None] | None = None) -> SplitPlan:
+    """Draw n variants of one split. `reject(shared normalized row, raw row) -> reason|None` asks for a redraw;
+    `on_variant()` is called after each variant (progress)."""
     params = [p for b in blocks for p in b.params]
     shared = np.array([len(b.splits) == 2 for b in blocks for _ in b.params], dtype=bool)
     rows, redraws = np.zeros((n, len(params))), np.zeros(n, dtype=np.int64)
@@ -191,6 +193,8 @@ def sample_split(scene: SceneInfo, config: Config, blocks: list[Block], split: s
                 f"{variant_id(split, i)}: no acceptable draw after {config.splits.max_redraws} redraws "
                 f"({reason}); lower splits.min_margin, widen the ranges or add parameters")
         rows[i], redraws[i] = row, attempt
+        if on_variant is not None:
+            on_variant()
     return SplitPlan(split, entropy, rows, redraws)
 
 
@@ -212,7 +216,8 @@ def holdout_regions(plan: "Plan") -> list[ood.BoundRegion]:
     return ood.bind_regions(plan.config.splits.holdout_regions, plan.params)
 
 
-def make_plan(scene: SceneInfo, config: Config, n_train: int, n_holdout: int | None, entropy: dict[str, int]) -> Plan:
+def make_plan(scene: SceneInfo, config: Config, n_train: int, n_holdout: int | None, entropy: dict[str, int],
+              on_variant: Callable[[], None] | None = None) -> Plan:
     """Train first, then holdout against it. n_holdout None: a sealed set verified without its key (train only)."""
     blocks = bind(scene, config)
     plan = Plan(scene, config, blocks)
@@ -220,12 +225,13 @@ def make_plan(scene: SceneInfo, config: Config, n_train: int, n_holdout: int | N
     if config.splits.mode == "ood" and not regions and not any(len(b.splits) == 1 for b in blocks):
         raise TwinsplitError("splits.mode is ood but nothing is held out: add splits.holdout_regions or a holdout_only event")
     train_reject = ood.train_rejector(regions) if regions else None
-    plan.splits["train"] = sample_split(scene, config, blocks, "train", entropy["train"], n_train, train_reject)
+    plan.splits["train"] = sample_split(scene, config, blocks, "train", entropy["train"], n_train, train_reject, on_variant)
     if n_holdout is None:
         return plan
     reject = ood.combine(margin_rejector(plan.normalized("train"), config.splits.min_margin, config.splits.metric),
                          ood.holdout_rejector(regions) if regions else None)
-    plan.splits["holdout"] = sample_split(scene, config, blocks, "holdout", entropy["holdout"], n_holdout, reject)
+    plan.splits["holdout"] = sample_split(scene, config, blocks, "holdout", entropy["holdout"], n_holdout, reject,
+                                          on_variant)
     return plan
 
 

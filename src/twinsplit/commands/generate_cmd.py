@@ -12,13 +12,28 @@ from .common import friendly
 
 
 def progress_bar():
-    """A rich progress bar on a terminal; nothing in CI logs or pipes."""
+    """A rich progress bar on stderr when it is a terminal; nothing in CI logs, pipes or stdout."""
     if not sys.stderr.isatty():
         return nullcontext(None)
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     return Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                    TimeRemainingColumn(), transient=True)
+                    TimeRemainingColumn(), transient=True, console=Console(stderr=True))
+
+
+def progress_callback(bar):
+    """Report generate's phases ("drawing", "writing") as one bar task each."""
+    if bar is None:
+        return None
+    tasks: dict[str, int] = {}
+
+    def update(phase: str, done: int, total: int) -> None:
+        if phase not in tasks:
+            tasks[phase] = bar.add_task(f"{phase} variants", total=total)
+        bar.update(tasks[phase], completed=done)
+
+    return update
 
 
 @click.command("generate")
@@ -45,8 +60,7 @@ def command(source: Path, config_path: Path | None, out: Path, n_train: int, n_h
     req = Request(source, config, out, n_train, n_holdout, seed_train, seed_holdout, workers, force,
                   seal_key, holdout_out, sign_key)
     with progress_bar() as bar:
-        task = bar.add_task("writing variants", total=n_train + n_holdout) if bar else None
-        manifest = run(req, (lambda done, total: bar.update(task, completed=done)) if bar else None)
+        manifest = run(req, progress_callback(bar))
     summarize(manifest, out, holdout_out, seal_key, sign_key)
 
 
