@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -73,6 +74,7 @@ def main(bodies: int, variants: int) -> None:
         cfg = tmp / "twin.yaml"
         cfg.write_text(CONFIG)
         t1 = twinsplit_cli(src, cfg, tmp / "ts1", variants, 1)
+        rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # peak of the 1-worker run (KiB on Linux)
         t2 = twinsplit_cli(src, cfg, tmp / "ts2", variants, 2)
         manifest = json.loads((tmp / "ts1" / "manifest.json").read_text())
         values = [json.loads((tmp / "ts1" / v["values_path"]).read_text()) for v in manifest["variants"]]
@@ -87,6 +89,7 @@ def main(bodies: int, variants: int) -> None:
     print(f"twinsplit generate, 1 worker (whole CLI run incl. start-up, plan, manifest): {t1:.2f} s, "
           f"{1000 * t1 / n:.0f} ms/variant, {delta:.1f} kB/variant")
     print(f"twinsplit generate, 2 workers: {t2:.2f} s, {1000 * t2 / n:.0f} ms/variant")
+    print(f"twinsplit peak memory (1 worker, max RSS): {rss_mb:.0f} MB")
     print(f"speed-up (1 worker): {tp / t1:.1f}x")
 
 
