@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import posixpath
+
 from pydantic import Field
 
 from ..distributions import Dist, Strict
@@ -44,7 +46,7 @@ def physics_starter(scene: SceneInfo) -> str | None:
     lines = [
         f"  # {len(mats)} physics material(s) found, e.g. {mats[0]}",
         "  physics_materials:",
-        "    match: {api: [PhysicsMaterialAPI]}   # or paths: [\"/World/Materials/**\"]",
+        f"    match: {{api: [PhysicsMaterialAPI]}}   # or paths: [\"{_common_parent(mats)}/**\"]",
         "    static_friction: {distribution: uniform, low: 0.5, high: 1.0}",
         "    dynamic_friction: {distribution: uniform, low: 0.2, high: 0.5}  # below static friction",
         "    restitution: {distribution: uniform, low: 0.0, high: 0.4}",
@@ -52,6 +54,11 @@ def physics_starter(scene: SceneInfo) -> str | None:
     if any(_density(scene, m) > 0 for m in mats):
         lines.append("    density: {distribution: uniform, low: 0.8, high: 1.2, operation: scale}  # x authored density")
     return "\n".join(lines)
+
+
+def _common_parent(paths: list[str]) -> str:
+    parent = posixpath.commonpath(paths)
+    return posixpath.dirname(parent) if parent in paths else parent
 
 
 def _density(scene: SceneInfo, prim: str) -> float:
