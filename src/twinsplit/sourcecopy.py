@@ -7,7 +7,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from pxr import UsdUtils
+from pxr import Ar, UsdUtils
 
 from .errors import InputError
 from .hashing import sha256_file
@@ -26,8 +26,9 @@ def dependencies(root: Path) -> tuple[list[Path], list[str]]:
         layers, assets, unresolved = UsdUtils.ComputeAllDependencies(str(root))
     except Exception as exc:  # noqa: BLE001 - USD raises Tf errors of several kinds here
         raise InputError(f"cannot read the dependencies of {root}: {' '.join(str(exc).split())[:300]}") from None
-    files = [Path(layer.realPath) for layer in layers if layer.realPath]
-    files += [Path(a) for a in assets if a and "[" not in a]  # package-internal paths travel with their package
+    # package-internal layers and assets (scene.usdz[assets/cart.usda]) travel with their package
+    files = [Path(layer.realPath) for layer in layers if layer.realPath and not Ar.IsPackageRelativePath(layer.realPath)]
+    files += [Path(a) for a in assets if a and not Ar.IsPackageRelativePath(a)]
     # Unresolved paths are recorded relative to the root's folder: no absolute paths in hashed content.
     base = root.resolve().parent
     missing = sorted({os.path.relpath(u, base) if os.path.isabs(u) else str(u) for u in map(str, unresolved)})

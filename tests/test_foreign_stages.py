@@ -1,0 +1,134 @@
+"""Stages written by other tools (Isaac Sim importers, USD Composer, MJCF/URDF converters, usdz packagers),
+each run through the real user path: `init`, then `generate` with the starter config unchanged, `verify`,
+and the variants opened with USD to check they compose to their values files."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+from pxr import Gf, Usd, UsdGeom, UsdUtils
+
+
+def user_path(run_cli, src: Path, tmp_path: Path, train: int = 4, holdout: int = 2) -> Path:
+    """init -> generate (starter config unchanged) -> verify; returns OUT."""
+    cfg = tmp_path / "starter.yaml"
+    out = tmp_path / "out"
+    run_cli("init", src, "-o", cfg)
+    run_cli("generate", src, "--config", cfg, "--out", out, "--train", train, "--holdout", holdout,
+            "--seed-train", 1, "--seed-holdout", 2)
+    run_cli("verify", out)
+    return out
+
+
+def _plain(v):
+    if isinstance(v, (Gf.Quatf, Gf.Quatd)):
+        return [v.GetReal(), *v.GetImaginary()]
+    if hasattr(v, "__len__") and not isinstance(v, str):
+        return [_plain(x) for x in v]
+    return v
+
+
+def _close(a, b) -> bool:
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) or isinstance(b, float):
+        return math.isclose(float(a), float(b), rel_tol=1e-6, abs_tol=1e-9)
+    return a == b
+
+
+def variants(out: Path):
+    """(composed stage, values) of every variant."""
+    for vf in sorted(out.glob("*/*.values.json")):
+        stage = Usd.Stage.Open(str(vf.with_name(vf.name.replace(".values.json", ".usda"))))
+        yield stage, json.loads(vf.read_text())
+
+
+def assert_composes(out: Path) -> None:
+    """Every recorded static value is what the composed variant stage returns."""
+    for stage, values in variants(out):
+        for key, value in values.items():
+            path, attr = key.rsplit(".", 1)
+            prim = stage.GetPrimAtPath(path)
+            assert prim, key
+            if attr == "active":
+                assert prim.IsActive() == value, key
+            elif not isinstance(value, dict):
+                assert _close(_plain(prim.GetAttribute(attr).Get()), value), key
+
+
+def world(stage: Usd.Stage, path: str) -> np.ndarray:
+    m = UsdGeom.Xformable(stage.GetPrimAtPath(path)).ComputeLocalToWorldTransform(Usd.TimeCode.Default())
+    return np.array(m, dtype=float)
+
+
+# --------------------------------------------------------------------------------------------------
+# packages
+
+
+CART = """#usda 1.0
+(
+    defaultPrim = "Cart"
+    metersPerUnit = 1
+    upAxis = "Z"
+)
+def Xform "Cart" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "MjcBodyAPI"])
+{
+    def Cube "Shell" (prepend apiSchemas = ["PhysicsCollisionAPI", "MaterialBindingAPI"])
+    {
+        double size = 1
+        rel material:binding:physics = </Cart/PhysMat>
+        double3 xformOp:translate = (0, 0, 0.25)
+        float3 xformOp:scale = (0.6, 0.4, 0.5)
+        uniform token[] xformOpOrder = ["xformOp:translate", "xformOp:scale"]
+    }
+    def Material "PhysMat" (prepend apiSchemas = ["PhysicsMaterialAPI"])
+    {
+        float physics:staticFriction = 0.4
+    }
+}
+"""
+
+SITE = """#usda 1.0
+(
+    metersPerUnit = 1
+    upAxis = "Z"
+)
+def Xform "World"
+{
+    def Cube "Floor" (prepend apiSchemas = ["PhysicsCollisionAPI"])
+    {
+        double size = 1
+        double3 xformOp:translate = (0, 0, -0.05)
+        float3 xformOp:scale = (20, 20, 0.1)
+        uniform token[] xformOpOrder = ["xformOp:translate", "xformOp:scale"]
+    }
+    def "Cart1" (prepend references = @./assets/cart.usda@)
+    {
+        double3 xformOp:translate = (2, 0, 0)
+        uniform token[] xformOpOrder = ["xformOp:translate"]
+    }
+    def SphereLight "Bulb"
+    {
+        float inputs:intensity = 100
+    }
+}
+"""
+
+
+def test_usdz_package_with_layers_inside(tmp_path, run_cli):
+    """A .usdz whose root references a layer inside the package: the package is copied whole (the copy
+    used to try to open `scene.usdz[assets/cart.usda]` as a file and crashed with a traceback)."""
+    (tmp_path / "pkg" / "assets").mkdir(parents=True)
+    (tmp_path / "pkg" / "assets" / "cart.usda").write_text(CART)
+    (tmp_path / "pkg" / "scene.usda").write_text(SITE)
+    src = tmp_path / "scene.usdz"
+    assert UsdUtils.CreateNewUsdzPackage(str(tmp_path / "pkg" / "scene.usda"), str(src))
+    out = user_path(run_cli, src, tmp_path)
+    m = json.loads((out / "manifest.json").read_text())
+    assert [f["path"] for f in m["source"]["files"]] == ["source/scene.usdz"]
+    assert_composes(out)
+    stage, values = next(variants(out))
+    assert "/World/Cart1/PhysMat.physics:staticFriction" in values
