@@ -132,3 +132,70 @@ def test_usdz_package_with_layers_inside(tmp_path, run_cli):
     assert_composes(out)
     stage, values = next(variants(out))
     assert "/World/Cart1/PhysMat.physics:staticFriction" in values
+
+
+# --------------------------------------------------------------------------------------------------
+# Isaac Sim: guide-purpose collision scopes, the guide ground plane
+
+
+ISAAC_GUIDE = """#usda 1.0
+(
+    defaultPrim = "World"
+    metersPerUnit = 1
+    upAxis = "Z"
+)
+def Xform "World"
+{
+    def Xform "GroundPlane"
+    {
+        def Mesh "CollisionMesh"
+        {
+            int[] faceVertexCounts = [4]
+            int[] faceVertexIndices = [0, 1, 2, 3]
+            point3f[] points = [(-10, -10, 0), (10, -10, 0), (10, 10, 0), (-10, 10, 0)]
+            float3[] extent = [(-10, -10, 0), (10, 10, 0)]
+        }
+        def Plane "CollisionPlane" (prepend apiSchemas = ["PhysicsCollisionAPI"])
+        {
+            uniform token axis = "Z"
+            uniform token purpose = "guide"
+        }
+    }
+    def Xform "Shelf"
+    {
+        def Xform "collisions"
+        {
+            uniform token purpose = "guide"
+            def Cube "box" (prepend apiSchemas = ["PhysicsCollisionAPI"])
+            {
+                double size = 1
+                double3 xformOp:translate = (0, 0, 0.5)
+                float3 xformOp:scale = (2, 2, 1)
+                uniform token[] xformOpOrder = ["xformOp:translate", "xformOp:scale"]
+            }
+        }
+    }
+    def Cube "Crate" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "PhysicsCollisionAPI", "PhysxRigidBodyAPI"])
+    {
+        double size = 0.4
+        double3 xformOp:translate = (1.25, 0, 0.2)
+        uniform token[] xformOpOrder = ["xformOp:translate"]
+    }
+}
+"""
+
+
+def test_guide_purpose_colliders_are_obstacles(tmp_path, run_cli):
+    """Isaac Sim's importers put collision meshes under a guide-purpose scope; PhysX collides with them.
+    A crate 5 cm from such a shelf must never be moved into it (guide colliders used to be ignored)."""
+    src = tmp_path / "isaac.usda"
+    src.write_text(ISAAC_GUIDE)
+    out = user_path(run_cli, src, tmp_path, train=6, holdout=3)
+    assert_composes(out)
+    moved = 0
+    for stage, _ in variants(out):
+        m = world(stage, "/World/Crate")
+        corners = np.array([[x, y, z, 1.0] for x in (-.2, .2) for y in (-.2, .2) for z in (-.2, .2)]) @ m
+        assert np.all(np.abs(corners[:, 0]) >= 1.0 - 1e-6) or np.all(np.abs(corners[:, 1]) >= 1.0 - 1e-6)
+        moved += not np.allclose(m[3, :3], (1.25, 0, 0.2))
+    assert moved

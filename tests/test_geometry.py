@@ -283,7 +283,7 @@ def Xform "Cart" (prepend apiSchemas = ["PhysicsRigidBodyAPI"]) {
     assert (o.a, o.b) == ("/Cart", "/Other") and o.collider_a.startswith("/Cart/")
 
 
-def test_unknown_api_schema_disabled_and_guides(tmp_path):
+def test_unknown_api_schema_disabled_guides_and_hidden(tmp_path):
     body = """
 def Cube "Px" (prepend apiSchemas = ["PhysxCollisionAPI", "PhysicsCollisionAPI", "PhysicsRigidBodyAPI", "PhysxRigidBodyAPI"])
 {
@@ -302,8 +302,8 @@ def Cube "Hidden" (prepend apiSchemas = ["PhysicsCollisionAPI"]) {
 def Cube "Inactive" (active = false; prepend apiSchemas = ["PhysicsCollisionAPI"]) { }
 """
     shapes = shapes_from_stage(stage_from(tmp_path, body))
-    assert sorted(s.path for s in shapes) == ["/Hidden", "/Px"]
-    assert body_pairs(find_overlaps(shapes)) == {("/Hidden", "/Px")}
+    assert sorted(s.path for s in shapes) == ["/Guide", "/Hidden", "/Px"]  # purpose is for rendering only
+    assert body_pairs(find_overlaps(shapes)) == {("/Guide", "/Px"), ("/Hidden", "/Px")}
 
 
 def test_instance_proxies_and_references(tmp_path):

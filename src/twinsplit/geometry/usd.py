@@ -6,8 +6,9 @@ triangle, hollow like PhysX's.  Every other mesh (any approximation on a dynamic
 convexHull/convexDecomposition/boundingCube/boundingSphere/sdf anywhere) is convex-hulled; a
 planar/degenerate hull becomes a zero-thickness box.  Plane prims are half-spaces approximated by a
 2*PLANE_HALF_SIZE cube whose top face is the plane (normal = +axis).  Non-uniform scale or shear on spheres/capsules/cylinders, and shear on cubes,
-fall back to circumscribing hulls.  Guide-purpose colliders and ``physics:collisionEnabled = false``
-are skipped; invisible colliders are kept (they still collide).
+fall back to circumscribing hulls.  Colliders with ``physics:collisionEnabled = false`` are skipped;
+invisible and guide-purpose colliders are kept (purpose only affects rendering: the Isaac Sim importers
+put every collision mesh under a guide-purpose scope, and the Isaac ground plane is a guide Plane).
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ def _fan(counts, indices) -> np.ndarray:
 def shapes_from_stage(stage: Usd.Stage, *, time: Usd.TimeCode = Usd.TimeCode.Default(),
                       include: Callable[[Usd.Prim], bool] | Iterable[str] | None = None,
                       triangle_meshes: bool = True) -> list[Shape]:
-    """Every active, non-guide prim with UsdPhysics.CollisionAPI (instance proxies included), as
+    """Every active prim with UsdPhysics.CollisionAPI (instance proxies included), as
     world-space Shapes in stage units.  ``include`` is a prim predicate, or paths whose subtrees to
     keep.  ``triangle_meshes=False`` convex-hulls every mesh (see the module doc for the policy)."""
     if include is not None and not callable(include):
@@ -171,9 +172,6 @@ def shapes_from_stage(stage: Usd.Stage, *, time: Usd.TimeCode = Usd.TimeCode.Def
             continue
         enabled = UsdPhysics.CollisionAPI(prim).GetCollisionEnabledAttr().Get(time)
         if enabled is not None and not enabled:
-            continue
-        img = UsdGeom.Imageable(prim)
-        if img and img.ComputePurpose() == UsdGeom.Tokens.guide:
             continue
         body, dynamic = _owning_body(prim)
         out += _shapes_from_prim(prim, cache.GetLocalToWorldTransform(prim), time,
