@@ -199,3 +199,176 @@ def test_guide_purpose_colliders_are_obstacles(tmp_path, run_cli):
         assert np.all(np.abs(corners[:, 0]) >= 1.0 - 1e-6) or np.all(np.abs(corners[:, 1]) >= 1.0 - 1e-6)
         moved += not np.allclose(m[3, :3], (1.25, 0, 0.2))
     assert moved
+
+
+
+# --------------------------------------------------------------------------------------------------
+# articulations and joints (URDF/MJCF importer style)
+
+ROBOTS = """#usda 1.0
+(
+    defaultPrim = "World"
+    metersPerUnit = 1
+    upAxis = "Z"
+)
+def Xform "World"
+{
+    def PhysicsScene "physicsScene" {}
+    def Cube "Floor" (prepend apiSchemas = ["PhysicsCollisionAPI"])
+    {
+        double size = 1
+        double3 xformOp:translate = (0, 0, -0.05)
+        float3 xformOp:scale = (20, 20, 0.1)
+        uniform token[] xformOpOrder = ["xformOp:translate", "xformOp:scale"]
+    }
+    def Xform "jackal" (prepend apiSchemas = ["PhysicsArticulationRootAPI", "PhysxArticulationAPI"])
+    {
+        def Xform "base_link" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "PhysicsMassAPI", "MjcBodyAPI"])
+        {
+            double3 xformOp:translate = (0, 0, 0.2)
+            quatd xformOp:orient = (1, 0, 0, 0)
+            uniform token[] xformOpOrder = ["xformOp:translate", "xformOp:orient"]
+            def Cube "box" (prepend apiSchemas = ["PhysicsCollisionAPI"])
+            {
+                double size = 1
+                float3 xformOp:scale = (0.5, 0.4, 0.2)
+                uniform token[] xformOpOrder = ["xformOp:scale"]
+            }
+        }
+        def Xform "left_wheel" (prepend apiSchemas = ["PhysicsRigidBodyAPI"])
+        {
+            double3 xformOp:translate = (0, 0.22, 0.1)
+            uniform token[] xformOpOrder = ["xformOp:translate"]
+            def Cylinder "collision" (prepend apiSchemas = ["PhysicsCollisionAPI"])
+            {
+                uniform token axis = "Y"
+                double radius = 0.1
+                double height = 0.06
+            }
+        }
+        def Xform "right_wheel" (prepend apiSchemas = ["PhysicsRigidBodyAPI"])
+        {
+            double3 xformOp:translate = (0, -0.22, 0.1)
+            uniform token[] xformOpOrder = ["xformOp:translate"]
+            def Cylinder "collision" (prepend apiSchemas = ["PhysicsCollisionAPI"])
+            {
+                uniform token axis = "Y"
+                double radius = 0.1
+                double height = 0.06
+            }
+        }
+        def Scope "joints"
+        {
+            def PhysicsRevoluteJoint "left_wheel_joint"
+            {
+                rel physics:body0 = </World/jackal/base_link>
+                rel physics:body1 = </World/jackal/left_wheel>
+                uniform token physics:axis = "Y"
+                point3f physics:localPos0 = (0, 0.22, -0.1)
+            }
+            def PhysicsRevoluteJoint "right_wheel_joint"
+            {
+                rel physics:body0 = </World/jackal/base_link>
+                rel physics:body1 = </World/jackal/right_wheel>
+                uniform token physics:axis = "Y"
+                point3f physics:localPos0 = (0, -0.22, -0.1)
+            }
+        }
+    }
+    def Xform "arm" (prepend apiSchemas = ["PhysicsArticulationRootAPI"])
+    {
+        double3 xformOp:translate = (2, 0, 0)
+        uniform token[] xformOpOrder = ["xformOp:translate"]
+        def Cube "link0" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "PhysicsCollisionAPI"])
+        {
+            double size = 0.2
+            double3 xformOp:translate = (0, 0, 0.1)
+            uniform token[] xformOpOrder = ["xformOp:translate"]
+        }
+        def Cube "link1" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "PhysicsCollisionAPI"])
+        {
+            double size = 0.2
+            double3 xformOp:translate = (0, 0, 0.28)
+            uniform token[] xformOpOrder = ["xformOp:translate"]
+        }
+        def PhysicsFixedJoint "root_joint"
+        {
+            rel physics:body1 = </World/arm/link0>
+            point3f physics:localPos0 = (2, 0, 0)
+            point3f physics:localPos1 = (0, 0, -0.1)
+        }
+        def PhysicsRevoluteJoint "j1"
+        {
+            rel physics:body0 = </World/arm/link0>
+            rel physics:body1 = </World/arm/link1>
+            uniform token physics:axis = "Z"
+        }
+    }
+    def Cube "Cart" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "PhysicsCollisionAPI"])
+    {
+        double size = 0.4
+        double3 xformOp:translate = (-2, 0, 0.2)
+        uniform token[] xformOpOrder = ["xformOp:translate"]
+    }
+    def Cube "Lid" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "PhysicsCollisionAPI"])
+    {
+        double size = 0.4
+        double3 xformOp:translate = (-2, 0.4, 0.2)
+        float3 xformOp:scale = (1, 0.1, 1)
+        uniform token[] xformOpOrder = ["xformOp:translate", "xformOp:scale"]
+    }
+    def NewtonHingeJoint "lid_hinge"
+    {
+        rel physics:body0 = </World/Cart>
+        rel physics:body1 = </World/Lid>
+    }
+    def Cube "Door" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "PhysicsCollisionAPI"])
+    {
+        double size = 0.4
+        double3 xformOp:translate = (0, 2, 0.2)
+        float3 xformOp:scale = (1, 0.1, 1)
+        uniform token[] xformOpOrder = ["xformOp:translate", "xformOp:scale"]
+    }
+    def PhysicsRevoluteJoint "door_hinge"
+    {
+        rel physics:body1 = </World/Door>
+        point3f physics:localPos0 = (0.2, 2, 0.2)
+        point3f physics:localPos1 = (0.5, 0, 0)
+        uniform token physics:axis = "Z"
+    }
+    def Cube "Crate" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "PhysicsCollisionAPI"])
+    {
+        double size = 0.4
+        double3 xformOp:translate = (0, -2, 0.2)
+        uniform token[] xformOpOrder = ["xformOp:translate"]
+    }
+}
+"""
+
+
+def test_articulations_move_as_one_unit_and_anchored_ones_stay(tmp_path, run_cli):
+    """A floating-base robot's links get one shared move (its wheels used to be moved away from its base,
+    one by one); bodies jointed by a joint of an unknown schema move together; a fixed-base arm (root
+    joint to the world) and a door hinged to the world stay put.  The wheels overlap the base in the
+    source (as jointed links do), which verify does not count against the variant."""
+    src = tmp_path / "robots.usda"
+    src.write_text(ROBOTS)
+    out = user_path(run_cli, src, tmp_path, train=6, holdout=3)
+    assert_composes(out)
+    m = json.loads((out / "manifest.json").read_text())
+    prims = {p["prim"] for p in m["parameters"] if p["name"].split(".")[-1].startswith("layout:")}
+    assert prims == {"/World/jackal/base_link", "/World/Cart", "/World/Crate"}
+    source = Usd.Stage.Open(str(src))
+    links = ["/World/jackal/base_link", "/World/jackal/left_wheel", "/World/jackal/right_wheel"]
+    pairs = [links, ["/World/Cart", "/World/Lid"]]
+    moved = set()
+    for stage, values in variants(out):
+        for group in pairs:
+            d0 = np.linalg.inv(world(source, group[0])) @ world(stage, group[0])  # world move of the first
+            for p in group[1:]:
+                assert np.allclose(world(source, p) @ d0, world(stage, p), atol=1e-9), p
+            moved |= {group[0]} if not np.allclose(d0, np.eye(4)) else set()
+        for p in ("/World/arm/link0", "/World/arm/link1", "/World/Door"):
+            assert np.array_equal(world(source, p), world(stage, p)), p
+            assert not any(k.startswith(p + ".") for k in values), p
+    assert moved == {"/World/jackal/base_link", "/World/Cart"}

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from pxr import Gf, Usd, UsdGeom
+from pxr import Gf, Usd, UsdGeom, UsdPhysics
 
 from .errors import TwinsplitError
 from .geometry import CYLINDER_SEGMENTS, OverlapIndex, Shape, box, penetration_depth, shapes_from_stage
@@ -161,7 +161,7 @@ class Geometry:
     tol: float  # stage units
     units: list[Unit]
     obstacles: list[Shape]  # static colliders and bodies the layout does not move
-    skipped: list[str]  # matched bodies without collider shapes (not moved)
+    skipped: list[str]  # matched bodies without collider shapes or jointed to the world (not moved)
 
 
 def _aabb(shapes: list[Shape]) -> tuple[np.ndarray, np.ndarray]:
@@ -222,6 +222,51 @@ def nested_in(scene, bodies: set[str]) -> dict[str, str]:
     return out
 
 
+def _joint_body(stage: Usd.Stage, rel: Usd.Relationship | None) -> tuple[str | None, bool]:
+    """(body, dynamic) a joint side attaches to: the closest rigid body at or above the target; (None, False)
+    for the world, a static prim, or a kinematic or disabled body."""
+    targets = rel.GetTargets() if rel else []
+    prim = stage.GetPrimAtPath(targets[0].GetPrimPath()) if targets else None
+    while prim and not prim.IsPseudoRoot():
+        if prim.HasAPI(UsdPhysics.RigidBodyAPI):
+            rb = UsdPhysics.RigidBodyAPI(prim)
+            enabled, kinematic = rb.GetRigidBodyEnabledAttr().Get(), rb.GetKinematicEnabledAttr().Get()
+            return str(prim.GetPath()), (enabled is None or bool(enabled)) and not bool(kinematic)
+        prim = prim.GetParent()
+    return None, False
+
+
+def joints(scene) -> tuple[dict[str, set[str]], set[str]]:
+    """(body -> dynamic bodies jointed to it, dynamic bodies anchored: jointed, directly or through other
+    jointed bodies, to the world, a static prim or a kinematic body).  Every enabled joint counts,
+    articulated or not, typed or of a schema usd-core does not know (any prim with physics:body0/body1)."""
+    if "layout:joints" not in scene.cache:
+        stage = stage_of(scene)
+        partners: dict[str, set[str]] = defaultdict(set)
+        fixed: set[str] = set()
+        for prim in stage.Traverse():
+            rel0, rel1 = prim.GetRelationship("physics:body0"), prim.GetRelationship("physics:body1")
+            if not (prim.IsA(UsdPhysics.Joint) or rel0 or rel1):
+                continue
+            enabled = prim.GetAttribute("physics:jointEnabled")
+            if enabled and enabled.Get() is False:
+                continue
+            (a, da), (b, db) = _joint_body(stage, rel0), _joint_body(stage, rel1)
+            if da and db and a != b:
+                partners[a].add(b)
+                partners[b].add(a)
+            elif da != db:
+                fixed.add(a if da else b)
+        anchored, todo = set(fixed), list(fixed)
+        while todo:
+            for o in partners.get(todo.pop(), ()):
+                if o not in anchored:
+                    anchored.add(o)
+                    todo.append(o)
+        scene.cache["layout:joints"] = (dict(partners), anchored)
+    return scene.cache["layout:joints"]
+
+
 def _refuse_instance_proxies(scene, units: list[Unit], where: str) -> None:
     """An `over` on a prim inside an instance is ignored by USD: such a unit member cannot be moved."""
     stage = None
@@ -251,8 +296,9 @@ def build_geometry(scene, matched: list[str], where: str = "randomize.layout") -
     mpu = scene.meters_per_unit
     tol = TOL_M / mpu
     dyn_bodies = {s.body for s in shapes if s.dynamic}
-    skipped = [m for m in matched if m not in dyn_bodies]
-    movable = [m for m in matched if m in dyn_bodies]
+    partners, anchored = joints(scene)
+    skipped = [m for m in matched if m not in dyn_bodies or m in anchored]
+    movable = [m for m in matched if m in dyn_bodies and m not in anchored]
     support = rests_on(shapes, up, plane, SUPPORT_TOL_M / mpu)
     riders: dict[str, set[str]] = defaultdict(set)  # body -> bodies that move when it moves
     for body, sup in support.items():
@@ -262,10 +308,12 @@ def build_geometry(scene, matched: list[str], where: str = "randomize.layout") -
     nested = nested_in(scene, {s.body for s in shapes})
     for body, ancestor in nested.items():
         riders[ancestor].add(body)
+    for body, others in partners.items():  # jointed bodies (an articulation) move as one
+        riders[body] |= others
     moving, todo = set(movable), list(movable)
     while todo:
         for r in riders.get(todo.pop(), ()):
-            if r not in moving:
+            if r not in moving and r not in anchored:
                 moving.add(r)
                 todo.append(r)
     parent = {b: b for b in moving}
@@ -277,7 +325,7 @@ def build_geometry(scene, matched: list[str], where: str = "randomize.layout") -
         return b
 
     for body in moving:
-        for other in [s.body for s in support.get(body, ())] + [nested.get(body, "")]:
+        for other in [s.body for s in support.get(body, ())] + [nested.get(body, "")] + [*partners.get(body, ())]:
             if other in moving:
                 ra, rb = find(body), find(other)
                 if ra != rb:

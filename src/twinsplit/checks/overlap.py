@@ -2,7 +2,8 @@
 
 Reads each variant's composed stage (only when the config has a layout block) and checks, for the
 bodies the variant's own layer moves (any authored xformOp / xformOpOrder) against everything else:
-no interpenetration beyond 0.1 mm at t = 0, every moved body inside its block's bounds and clear of the
+no interpenetration beyond 0.1 mm at t = 0 (deeper than the source's own, for a pair that already
+overlaps there: jointed links), every moved body inside its block's bounds and clear of the
 split's keep-out regions, and a moved body that rested on something in the source still rests on
 something.  What moved is read from the variant layer, not from the plan; the source's shapes and
 static-obstacle index are built once per set.
@@ -60,6 +61,15 @@ class _Source:
         self.hi = np.array([s.aabb()[1] for s in self.shapes]).reshape(-1, 3)
         self.static = OverlapIndex([s for s in self.shapes if not s.dynamic], tolerance=tol)
         self.dynamic = np.array([s.dynamic for s in self.shapes], dtype=bool)
+        self.tol = tol
+        self._pairs: dict[tuple[str, str], float] = {}
+
+    def depth(self, a: str, b: str) -> float:
+        """How deep bodies a and b interpenetrate in the source (0 if they do not)."""
+        if (a, b) not in self._pairs:
+            found = find_overlaps([s for s in self.shapes if s.body in (a, b)], tolerance=self.tol)
+            self._pairs[(a, b)] = max((o.depth for o in found), default=0.0)
+        return self._pairs[(a, b)]
 
     def near(self, shapes: list, pad: float) -> np.ndarray:
         """Indices of source shapes whose boxes reach any of `shapes` (padded)."""
@@ -109,7 +119,8 @@ def check_variant(vpath, split: str, src: _Source, scene, regions, tol: float, s
     dyn_near = [s for s in near if s.dynamic]
     for o in find_overlaps(mine + dyn_near, tolerance=tol):
         key = (o.a, o.b)
-        if key not in seen and (_under(o.a, moved) or _under(o.b, moved)):
+        # an overlap the source already has (jointed links of an articulation, moved as one) is not the variant's
+        if key not in seen and (_under(o.a, moved) or _under(o.b, moved)) and o.depth > src.depth(*key) + tol:
             seen.add(key)
             problems.append(f"{o.a} and {o.b} interpenetrate by {o.depth:.4g} stage units at t = 0")
     by_body: dict[str, list] = defaultdict(list)
