@@ -372,3 +372,70 @@ def test_articulations_move_as_one_unit_and_anchored_ones_stay(tmp_path, run_cli
             assert np.array_equal(world(source, p), world(stage, p)), p
             assert not any(k.startswith(p + ".") for k in values), p
     assert moved == {"/World/jackal/base_link", "/World/Cart"}
+
+
+# --------------------------------------------------------------------------------------------------
+# USD Composer: centimetres, Y-up, legacy startFrame/endFrame, animation already in the source
+
+COMPOSER = """#usda 1.0
+(
+    metersPerUnit = 0.01
+    upAxis = "Y"
+    startFrame = 10
+    endFrame = 120
+    framesPerSecond = 24
+    timeCodesPerSecond = 24
+)
+def Xform "Root"
+{
+    def Mesh "Ground" (prepend apiSchemas = ["PhysicsCollisionAPI", "PhysicsMeshCollisionAPI", "MaterialBindingAPI"])
+    {
+        uniform token physics:approximation = "none"
+        rel material:binding = </Root/Looks/Concrete>
+        int[] faceVertexCounts = [4]
+        int[] faceVertexIndices = [0, 1, 2, 3]
+        point3f[] points = [(-1000, 0, -1000), (1000, 0, -1000), (1000, 0, 1000), (-1000, 0, 1000)]
+        float3[] extent = [(-1000, 0, -1000), (1000, 0, 1000)]
+    }
+    def Scope "Looks"
+    {
+        def Material "Concrete" (prepend apiSchemas = ["PhysicsMaterialAPI"])
+        {
+            float physics:staticFriction = 0.7
+        }
+    }
+    def Cube "Animated" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "PhysicsCollisionAPI"])
+    {
+        double size = 40
+        double3 xformOp:translate.timeSamples = {10: (-200, 20, 0), 60: (-200, 20, 200)}
+        uniform token[] xformOpOrder = ["xformOp:translate"]
+    }
+    def Cube "Still" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "PhysicsCollisionAPI"])
+    {
+        double size = 40
+        double3 xformOp:translate = (0, 20, 0)
+        uniform token[] xformOpOrder = ["xformOp:translate"]
+    }
+    def SphereLight "Bulb"
+    {
+        float intensity = 30000
+        double3 xformOp:translate = (0, 250, 0)
+        uniform token[] xformOpOrder = ["xformOp:translate"]
+    }
+}
+"""
+
+
+def test_time_sampled_body_is_placed_from_its_pose_at_the_start(tmp_path, run_cli):
+    """A body whose transform exists only as time samples has no default value: read at Default time it
+    sat at the origin, inside the ground and the other box, and the starter config was refused
+    ('too crowded ... overlaps /Root/Ground').  Layout reads every pose at the stage's start time."""
+    src = tmp_path / "composer.usda"
+    src.write_text(COMPOSER)
+    out = user_path(run_cli, src, tmp_path)
+    assert_composes(out)
+    for stage, _ in variants(out):
+        assert (stage.GetStartTimeCode(), stage.GetEndTimeCode()) == (10, 120)
+        t = world(stage, "/Root/Animated")[3, :3]  # the written pose is static: the same at every time
+        assert abs(t[0] + 200) <= 30 * math.sqrt(2) + 1e-6 and abs(t[2]) <= 30 * math.sqrt(2) + 1e-6
+        assert t[1] == 20

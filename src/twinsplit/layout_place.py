@@ -71,7 +71,14 @@ def _np(m) -> np.ndarray:
     return np.array(m, dtype=float).reshape(4, 4)
 
 
-def _read_xf(prim: Usd.Prim, cache: UsdGeom.XformCache) -> Xf:
+def start_time(stage: Usd.Stage) -> Usd.TimeCode:
+    """t = 0 of the simulation: the stage's start time code (0 when not authored).  Not Default: a prim
+    whose transform is only time-sampled (animation in the source) has no default value, and would be
+    read at the origin."""
+    return Usd.TimeCode(stage.GetStartTimeCode())
+
+
+def _read_xf(prim: Usd.Prim, cache: UsdGeom.XformCache, time: Usd.TimeCode) -> Xf:
     xf = UsdGeom.Xformable(prim)
     ops, animated = [], False
     for op in xf.GetOrderedXformOps():
@@ -79,8 +86,8 @@ def _read_xf(prim: Usd.Prim, cache: UsdGeom.XformCache) -> Xf:
         animated |= attr.GetNumTimeSamples() > 0
         name = op.GetOpName()
         ops.append(Op(name=str(name), attr=str(op.GetName()), op_type=str(op.GetOpType()).split(".")[-1].removeprefix("Type"),
-                      type_name=str(op.GetTypeName()), inverse=op.IsInverseOp(), value=op.Get(),
-                      matrix=_np(op.GetOpTransform(Usd.TimeCode.Default()))))
+                      type_name=str(op.GetTypeName()), inverse=op.IsInverseOp(), value=op.Get(time),
+                      matrix=_np(op.GetOpTransform(time))))
     reset = xf.GetResetXformStack()
     parent = np.eye(4) if reset else _np(cache.GetParentToWorldTransform(prim))
     return Xf(str(prim.GetPath()), _np(cache.GetLocalToWorldTransform(prim)), parent, reset, tuple(ops), animated)
@@ -110,7 +117,8 @@ def inscribed(shape: Shape) -> Shape:
 
 
 def read_shapes(stage: Usd.Stage, **kw) -> list[Shape]:
-    """Colliders at t = 0 as layout sees them (cylinders inscribed, see `inscribed`)."""
+    """Colliders at t = 0 (the stage's start time) as layout sees them (cylinders inscribed, see `inscribed`)."""
+    kw.setdefault("time", start_time(stage))
     return [inscribed(s) for s in shapes_from_stage(stage, **kw)]
 
 
@@ -127,9 +135,10 @@ def scene_xforms(scene, paths: list[str]) -> dict[str, Xf]:
     missing = [p for p in paths if p not in known]
     if missing:
         stage = stage_of(scene)
-        cache = UsdGeom.XformCache(Usd.TimeCode.Default())
+        time = start_time(stage)
+        cache = UsdGeom.XformCache(time)
         for p in missing:
-            known[p] = _read_xf(stage.GetPrimAtPath(p), cache)
+            known[p] = _read_xf(stage.GetPrimAtPath(p), cache, time)
     return {p: known[p] for p in paths}
 
 
