@@ -439,3 +439,15 @@ def test_time_sampled_body_is_placed_from_its_pose_at_the_start(tmp_path, run_cl
         t = world(stage, "/Root/Animated")[3, :3]  # the written pose is static: the same at every time
         assert abs(t[0] + 200) <= 30 * math.sqrt(2) + 1e-6 and abs(t[2]) <= 30 * math.sqrt(2) + 1e-6
         assert t[1] == 20
+
+
+def test_body_sunk_slightly_into_the_ground_is_lifted_onto_it(tmp_path, run_cli):
+    """A box 1 mm into the ground (as authoring tools and settled simulations leave it) overlapped the ground
+    at every candidate pose and at its original one, so the starter config was refused.  A unit sunk by
+    at most the 2 mm support tolerance is placed lifted onto its support (PhysX would push it out anyway)."""
+    src = tmp_path / "composer.usda"
+    src.write_text(COMPOSER.replace("double3 xformOp:translate = (0, 20, 0)", "double3 xformOp:translate = (0, 19.9, 0)"))
+    out = user_path(run_cli, src, tmp_path)
+    assert_composes(out)
+    for stage, _ in variants(out):
+        assert math.isclose(world(stage, "/Root/Still")[3, 1], 20.0, abs_tol=1e-9)  # bottom on the ground's top

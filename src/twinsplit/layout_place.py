@@ -156,6 +156,7 @@ class Unit:
     base: dict[str, list[Shape]]  # member -> the non-moving shapes it rests on (only members resting on those)
     centre: np.ndarray  # world AABB centre of the unit's shapes
     bottom: float  # lowest point along up
+    lift: np.ndarray = field(default_factory=lambda: np.eye(4))  # source -> `shapes`: up out of a support it sinks into
 
     def top_members(self) -> list[str]:
         """Members whose transform must be written (a member under another member moves with it)."""
@@ -354,8 +355,16 @@ def build_geometry(scene, matched: list[str], where: str = "randomize.layout") -
         ushapes = [s for m in members for s in by_body[m]]
         base = {m: [s for s in support.get(m, ()) if s.body not in moving] for m in members}
         base = {m: v for m, v in base.items() if v}
+        # a unit sunk into what it rests on (by at most SUPPORT_TOL_M: "slightly", as authoring tools and
+        # settled simulations leave it) is placed lifted onto it; PhysX would push it out at the first step
+        sink = max((max(s.aabb()[1][up] for s in sup) - min(s.aabb()[0][up] for s in by_body[m])
+                    for m, sup in base.items()), default=0.0)
+        lift = np.eye(4)
+        if sink > tol * PLACE_TOL_FACTOR:
+            lift[3, up] = sink
+            ushapes = [s.transformed(lift) for s in ushapes]
         lo, hi = _aabb(ushapes)
-        units.append(Unit(leader, tuple(members), ushapes, base, (lo + hi) / 2, float(lo[up])))
+        units.append(Unit(leader, tuple(members), ushapes, base, (lo + hi) / 2, float(lo[up]), lift))
     units.sort(key=lambda u: order.get(u.leader, len(order)))
     _refuse_instance_proxies(scene, units, where)
     obstacles = [s for s in shapes if s.body not in moving]

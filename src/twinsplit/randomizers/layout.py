@@ -360,7 +360,7 @@ def unit_delta(b: Bound, k: int, values: dict[str, float]) -> np.ndarray:
         shift[geo.up] = target.bottom - u.bottom
     shift[geo.plane[0]] += values.get("dx", 0.0)
     shift[geo.plane[1]] += values.get("dy", 0.0)
-    return delta(u.centre, values.get("yaw", 0.0), shift, geo.up)
+    return u.lift @ delta(u.centre, values.get("yaw", 0.0), shift, geo.up)
 
 
 def layout_edits(scene: SceneInfo, block: LayoutCfg, params: list[ParamSpec], draws: np.ndarray) -> list[Edit]:
