@@ -451,3 +451,63 @@ def test_body_sunk_slightly_into_the_ground_is_lifted_onto_it(tmp_path, run_cli)
     assert_composes(out)
     for stage, _ in variants(out):
         assert math.isclose(world(stage, "/Root/Still")[3, 1], 20.0, abs_tol=1e-9)  # bottom on the ground's top
+
+
+# --------------------------------------------------------------------------------------------------
+# MJCF converter: a Plane as the ground, nested jointed bodies, MuJoCo applied schemas
+
+MJCF = """#usda 1.0
+(
+    metersPerUnit = 0.01
+    upAxis = "Y"
+    defaultPrim = "ant"
+)
+def Xform "ant"
+{
+    def Plane "floor" (prepend apiSchemas = ["PhysicsCollisionAPI", "MjcCollisionAPI"])
+    {
+        uniform token axis = "Y"
+    }
+    def Xform "torso" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "PhysicsArticulationRootAPI", "MjcBodyAPI"])
+    {
+        double3 xformOp:translate = (0, 75, 0)
+        uniform token[] xformOpOrder = ["xformOp:translate"]
+        def Sphere "geom" (prepend apiSchemas = ["PhysicsCollisionAPI", "MjcCollisionAPI"])
+        {
+            double radius = 25
+        }
+        def Xform "leg" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "MjcBodyAPI"])
+        {
+            double3 xformOp:translate = (30, -20, 0)
+            uniform token[] xformOpOrder = ["xformOp:translate"]
+            def Capsule "geom" (prepend apiSchemas = ["PhysicsCollisionAPI"])
+            {
+                double radius = 8
+                double height = 40
+                uniform token axis = "Y"
+            }
+            def PhysicsRevoluteJoint "hip" (prepend apiSchemas = ["MjcJointAPI"])
+            {
+                rel physics:body0 = </ant/torso>
+                rel physics:body1 = </ant/torso/leg>
+                uniform token physics:axis = "Z"
+            }
+        }
+    }
+}
+"""
+
+
+def test_plane_ground_does_not_pin_bodies_to_the_drawn_bounds(tmp_path, run_cli):
+    """A Plane collider is an infinite ground, but its drawn extent is 2 x 2 units: the default bounds (the
+    stage's drawn bounds) hugged the robot, so it could never move and every variant repeated the
+    source (generate failed: 'no acceptable draw ... nearest train vector at linf distance 0')."""
+    src = tmp_path / "ant.usda"
+    src.write_text(MJCF)
+    out = user_path(run_cli, src, tmp_path)
+    assert_composes(out)
+    source = Usd.Stage.Open(str(src))
+    leg = world(source, "/ant/torso/leg") @ np.linalg.inv(world(source, "/ant/torso"))  # local, row convention
+    for stage, values in variants(out):
+        assert "/ant/torso.xformOp:transform" in values
+        assert np.allclose(leg @ world(stage, "/ant/torso"), world(stage, "/ant/torso/leg"))

@@ -69,7 +69,7 @@ class LayoutCfg(Strict):
     yaw: Dist | None = Field(None, description="Turn about the up axis in degrees. Default: no turn.")
     remove_probability: float = Field(0.0, ge=0.0, le=1.0, description="Chance a unit is removed (`active = false`). Default: 0.")
     swap: list[Selector] = Field(default_factory=list, description="Groups of interchangeable bodies (selector, label or path glob); a variant permutes positions within each group. Default: none.")
-    bounds: str | BoxCfg | None = Field(None, description="Region path/kind or {min, max} box in world metres that bodies must stay inside. Default: the stage bounds.")
+    bounds: str | BoxCfg | None = Field(None, description="Region path/kind or {min, max} box in world metres that bodies must stay inside. Default: the stage bounds; none when a Plane collider (an infinite ground) is present.")
     keep_out: list[str] | SplitRefs = Field(default_factory=list, description="Region paths/kinds that must stay clear; or {train: [...], holdout: [...]}. Default: none.")
     max_tries: int = Field(50, ge=1, le=100000, description="Candidate poses per unit before it stays where it was. Default: 50.")
 
@@ -218,8 +218,9 @@ def _bounds(scene: SceneInfo, block: LayoutCfg):
         if len(regions) != 1:
             raise TwinsplitError(f"bounds: {block.bounds!r} names {len(regions)} regions; name one region prim")
         return prism_from_region(regions[0], up)
-    if scene.bounds is None:
-        return None
+    if scene.bounds is None or any(i.type_name == "Plane" and i.is_collider and not i.is_body
+                                   for i in scene.prims.values()):
+        return None  # a Plane collider is an infinite ground (PhysX), whatever its drawn width and length
     return prism_from_box("stage bounds", *scene.bounds, up)
 
 
