@@ -511,3 +511,15 @@ def test_plane_ground_does_not_pin_bodies_to_the_drawn_bounds(tmp_path, run_cli)
     for stage, values in variants(out):
         assert "/ant/torso.xformOp:transform" in values
         assert np.allclose(leg @ world(stage, "/ant/torso"), world(stage, "/ant/torso/leg"))
+
+
+def test_init_on_a_stage_whose_only_bodies_are_a_fixed_base_robot(tmp_path, run_cli):
+    """Every body of a fixed-base arm is anchored, so layout has nothing to move: init used to write a layout
+    block anyway, which generate refused ('none of the 2 matched bodies has a collider to place')."""
+    jackal, arm, cart = (ROBOTS.index(f'    def {k}') for k in ('Xform "jackal"', 'Xform "arm"', 'Cube "Cart"'))
+    light = '    def SphereLight "Bulb"\n    {\n        float inputs:intensity = 100\n    }\n}\n'
+    src = tmp_path / "arm.usda"
+    src.write_text(ROBOTS[:jackal] + ROBOTS[arm:cart] + light)
+    out = user_path(run_cli, src, tmp_path)
+    assert "layout:" not in (tmp_path / "starter.yaml").read_text()
+    assert_composes(out)

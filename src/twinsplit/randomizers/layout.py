@@ -21,8 +21,8 @@ from pydantic import Field, field_validator, model_validator
 from ..distributions import Dist, Range, Strict, envelope, inverse_cdf
 from ..errors import TwinsplitError
 from ..layout_place import (
-    Failure, Geometry, KeepOut, Placer, build_geometry, delta, local_values, prism_from_box, prism_from_region,
-    scene_xforms,
+    Failure, Geometry, KeepOut, Placer, build_geometry, delta, joints, local_values, prism_from_box,
+    prism_from_region, scene_xforms,
 )
 from ..params import Edit, ParamSpec
 from ..scene import SceneInfo
@@ -126,7 +126,8 @@ class Bound:
             raise TwinsplitError(f"{source}.match: {block.match.describe()} matched only kinematic bodies")
         self.geo: Geometry = build_geometry(scene, matched, source)
         if not self.geo.units:
-            raise TwinsplitError(f"{source}.match: none of the {len(matched)} matched bodies has a collider to place")
+            raise TwinsplitError(f"{source}.match: none of the {len(matched)} matched bodies can be placed (each has "
+                                 "no collider, or is jointed to the world, a static prim or a kinematic body)")
         leaders = {u.leader: k for k, u in enumerate(self.geo.units)}
         self.groups: list[list[int]] = []
         self.slot_of: dict[int, tuple[int, int]] = {}  # unit -> (group, position in group)
@@ -390,7 +391,8 @@ def layout_edits(scene: SceneInfo, block: LayoutCfg, params: list[ParamSpec], dr
 
 
 def layout_starter(scene: SceneInfo) -> str | None:
-    bodies = [p for p, i in scene.prims.items() if i.is_body and not i.is_kinematic]
+    anchored = joints(scene)[1]  # a fixed-base robot is left where it is: nothing for layout to move
+    bodies = [p for p, i in scene.prims.items() if i.is_body and not i.is_kinematic and p not in anchored]
     if not bodies:
         return None
     keep = sorted(p for p, r in scene.regions.items() if r.kind == "keepout")
