@@ -1,8 +1,8 @@
 """`twinsplit report`: one self-contained HTML page (inline CSS, PNGs as data URIs) on a generated set.
 
 What it shows is re-derived, not read from the manifest's claims: `verify` is run for the verdict and the
-check table, and the plan (every variant's draws) is re-derived from seeds + config + the copied source
-with `make_plan`, exactly as verify's `rederive` check does. Distances, histograms, the projection and the
+check table, and the plan (every variant's draws) is the one verify's `rederive` check re-derived from
+seeds + config + the copied source (derived here with `make_plan` only when verify could not). Distances, histograms, the projection and the
 events timeline come from that plan. Values files are not read: they hold the written USD values (after
 scale/add/choice), not the draws the normalization ranges apply to.
 
@@ -24,7 +24,7 @@ import numpy as np
 from . import manifest as mf
 from . import report_plots as rp
 from .errors import TwinsplitError
-from .verify import Check, verify
+from .verify import Check, run_checks
 
 MAX_HIST = 24  # parameters shown as histograms (largest KS first when there are more)
 MAX_TABLE = 200  # rows of the per-parameter distance table
@@ -85,11 +85,11 @@ def _holdout_entropy(manifest: dict, reveal: Path | None) -> int | None:
     return key.entropy
 
 
-def derive(out: Path, manifest: dict, reveal: Path | None) -> Derived:
+def derive_plan(out: Path, manifest: dict, reveal: Path | None):
+    """The plan from the manifest's seeds + config and the copied source (when verify could not give one)."""
     from .config import parse_config
     from .outdir import safe_join
-    from .plan import holdout_regions, make_plan
-    from .render import event_entries
+    from .plan import make_plan
     from .scene import load
 
     config = parse_config(manifest["config"]["body"], "in manifest")
@@ -102,7 +102,16 @@ def derive(out: Path, manifest: dict, reveal: Path | None) -> Derived:
         entropy["holdout"] = hold
     counts = manifest["counts"]
     _, scene = load(safe_join(out, manifest["source"]["root"]))
-    plan = make_plan(scene, config, counts["train"], counts["holdout"] if hold is not None else None, entropy)
+    return make_plan(scene, config, counts["train"], counts["holdout"] if hold is not None else None, entropy)
+
+
+def derive(out: Path, manifest: dict, reveal: Path | None, plan=None) -> Derived:
+    """Figures' data from the re-derived plan: verify's own when it has one, else derived here."""
+    from .plan import holdout_regions
+    from .render import event_entries
+
+    if plan is None:
+        plan = derive_plan(out, manifest, reveal)
     params = plan.params
     lo = np.array([p.normalize_range[0] for p in params], dtype=np.float64)
     span = np.array([p.normalize_range[1] - p.normalize_range[0] for p in params], dtype=np.float64)
@@ -329,12 +338,12 @@ def build(out: Path, holdout: Path | None = None, reveal: Path | None = None, pu
     if not out.is_dir():
         raise TwinsplitError(f"{out}: no such output directory")
     manifest = mf.load(out)
-    checks = verify(out, holdout=holdout, reveal=reveal, pubkey=pubkey)
+    checks, ctx = run_checks(out, holdout=holdout, reveal=reveal, pubkey=pubkey)
     ok = all(c.ok for c in checks)
     sealed = "commitment" in manifest["seeds"].get("holdout", {})
     notes: list[str] = []
     try:
-        d: Derived | None = derive(out, manifest, reveal)
+        d: Derived | None = derive(out, manifest, reveal, ctx.plan)
     except TwinsplitError as exc:
         d = None
         notes.append(f"the plan could not be re-derived, so there are no figures: {exc}")

@@ -357,6 +357,12 @@ def _load_check_modules() -> None:
 
 
 def verify(out: Path, holdout: Path | None = None, reveal: Path | None = None, pubkey: Path | None = None) -> list[Check]:
+    return run_checks(out, holdout, reveal, pubkey)[0]
+
+
+def run_checks(out: Path, holdout: Path | None = None, reveal: Path | None = None,
+               pubkey: Path | None = None) -> tuple[list[Check], Context]:
+    """verify's checks and the context they filled (its re-derived plan, for the report to reuse)."""
     _load_check_modules()
     out = Path(out).resolve()
     if not out.is_dir():
@@ -375,7 +381,7 @@ def verify(out: Path, holdout: Path | None = None, reveal: Path | None = None, p
         except Exception as exc:  # noqa: BLE001 - a malformed output must give a FAIL line, not a traceback
             text = " ".join(str(exc).split())[:200]
             results.append(Check(fn.__name__, [f"check crashed on this output ({type(exc).__name__}: {text})"]))
-    return results
+    return results, ctx
 
 
 def as_json(results: list[Check]) -> dict[str, Any]:
