@@ -96,6 +96,22 @@ randomize:
     color: {low: 0.8, high: 1.0}
 """
 
+# ood mode: holdout-only low static friction (train may not have every material inside it)
+OOD = """
+seeds: {train: 5, holdout: 6}
+splits:
+  mode: ood
+  holdout_regions:
+    - name: slippery
+      params: {static_friction: {low: 0.05, high: 0.25}}
+randomize:
+  physics_materials:
+    static_friction: {low: 0.05, high: 1.0, holdout: {low: 0.05, high: 0.25}}
+    restitution: {low: 0.0, high: 0.5}
+  lighting:
+    intensity: {low: 0.5, high: 2.0, operation: scale}
+"""
+
 
 def write(tmp: Path, text: str = SMALL, name: str = "scene.usda") -> Path:
     p = tmp / name

@@ -5,22 +5,8 @@ import shutil
 
 import pytest
 
-from stages import write
+from stages import OOD, write
 
-OOD = """
-seeds: {train: 5, holdout: 6}
-splits:
-  mode: ood
-  holdout_regions:
-    - name: slippery
-      params: {static_friction: {low: 0.05, high: 0.25}}
-randomize:
-  physics_materials:
-    static_friction: {low: 0.05, high: 1.0, holdout: {low: 0.05, high: 0.25}}
-    restitution: {low: 0.0, high: 0.5}
-  lighting:
-    intensity: {low: 0.5, high: 2.0, operation: scale}
-"""
 
 
 def values(out, split):

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from matplotlib import image
 
-from stages import CONFIG, write
+from stages import CONFIG, OOD, write
 from twinsplit.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -114,20 +114,6 @@ def test_sealed_report_shows_train_only_until_revealed(sealed, run_cli, tmp_path
     html = opened.read_text()
     assert "revealed key matches the commitment" in html and "11 variants re-derived" in html
     assert len(images(html)) == 3 and "energy distance" in html and "The holdout is sealed" not in html
-
-
-OOD = """
-seeds: {train: 5, holdout: 6}
-splits:
-  mode: ood
-  holdout_regions:
-    - name: slippery
-      params: {static_friction: {low: 0.05, high: 0.25}}
-randomize:
-  physics_materials:
-    static_friction: {low: 0.05, high: 1.0, holdout: {low: 0.05, high: 0.25}}
-    restitution: {low: 0.0, high: 0.5}
-"""
 
 
 def test_ood_region_is_shaded_in_the_projection(tmp_path, run_cli):
