@@ -41,6 +41,7 @@ browser:
 
 # pytest exit 5 means "no tests ran": treat it as a failure, never as a pass.
 test: $(STAMP) browser
+	$(BIN)/ruff check src tests bench sample_scenes
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 

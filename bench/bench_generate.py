@@ -74,7 +74,8 @@ def main(bodies: int, variants: int) -> None:
         cfg = tmp / "twin.yaml"
         cfg.write_text(CONFIG)
         t1 = twinsplit_cli(src, cfg, tmp / "ts1", variants, 1)
-        rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # peak of the 1-worker run (KiB on Linux)
+        # peak of the 1-worker run (KiB on Linux)
+        rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         t2 = twinsplit_cli(src, cfg, tmp / "ts2", variants, 2)
         manifest = json.loads((tmp / "ts1" / "manifest.json").read_text())
         values = [json.loads((tmp / "ts1" / v["values_path"]).read_text()) for v in manifest["variants"]]
@@ -85,7 +86,8 @@ def main(bodies: int, variants: int) -> None:
     n = len(values)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"stage: {bodies} rigid bodies, {size:.1f} MB usda; {n} variants, {len(manifest['parameters'])} parameters")
-    print(f"plain script (open, set, export per variant): {tp:.2f} s total, {1000 * tp / n:.0f} ms/variant, {full:.1f} MB/variant")
+    print(f"plain script (open, set, export per variant): {tp:.2f} s total, {1000 * tp / n:.0f} ms/variant, "
+          f"{full:.1f} MB/variant")
     print(f"twinsplit generate, 1 worker (whole CLI run incl. start-up, plan, manifest): {t1:.2f} s, "
           f"{1000 * t1 / n:.0f} ms/variant, {delta:.1f} kB/variant")
     print(f"twinsplit generate, 2 workers: {t2:.2f} s, {1000 * t2 / n:.0f} ms/variant")

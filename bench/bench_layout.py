@@ -33,7 +33,7 @@ CONFIG = {
 
 
 def bench(bodies: int, variants: int, workdir: Path) -> dict:
-    from twinsplit.checks.overlap import _Source, _regions, check_variant
+    from twinsplit.checks.overlap import _regions, _Source, check_variant
     from twinsplit.config import parse_config
     from twinsplit.layout_place import SUPPORT_TOL_M, TOL_M
     from twinsplit.plan import bind, stream

@@ -75,7 +75,8 @@ def build(path: str | Path, bodies: int = 5000):
     half_x = xy[:, 0].max() + PITCH / 2 + 2.0
     half_y = xy[:, 1].max() + PITCH / 2 + 2.0
     sr.group(stage, "/World/Building")
-    sr.box(stage, "/World/Building/Floor", sr.Box((0.0, 0.0, -0.05), (2 * (half_x + WALL_T), 2 * (half_y + WALL_T), 0.1)),
+    sr.box(stage, "/World/Building/Floor",
+           sr.Box((0.0, 0.0, -0.05), (2 * (half_x + WALL_T), 2 * (half_y + WALL_T), 0.1)),
            labels=["floor"], look=looks["Concrete"], phys=phys["Concrete"])
     walls = {
         "Wall_North": sr.on_top(0.0, 0.0, half_y + WALL_T / 2, (2 * (half_x + WALL_T), WALL_T, WALL_H)),

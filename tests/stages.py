@@ -80,7 +80,7 @@ def Xform "World"
         }
     }
 }
-"""
+"""  # noqa: E501
 
 CONFIG = """
 seeds: {train: 11, holdout: 22}

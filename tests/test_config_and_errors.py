@@ -15,7 +15,8 @@ BASE = "seeds: {train: 1, holdout: 2}\nrandomize:\n  physics_materials:\n"
     ("    static_friction: {low: .nan, high: 0.1}\n", "low must be a finite number"),
     ("    density: {distribution: loguniform, low: 0, high: 10}\n", "loguniform needs low > 0"),
     ("    restitution: {distribution: normal, low: 0, high: 1, std: -1}\n", "std must be > 0"),
-    ("    restitution: {low: 0, high: 1, holdout: {low: 2, high: 1}}\n", "holdout range: low (2.0) must be less than high (1.0)"),
+    ("    restitution: {low: 0, high: 1, holdout: {low: 2, high: 1}}\n",
+     "holdout range: low (2.0) must be less than high (1.0)"),
     ("    restitution: {distribution: choice}\n", "needs a non-empty `choices` list"),
     ("    restitution: {distribution: gaussian, low: 0, high: 1}\n", "distribution"),
 ])
@@ -46,7 +47,8 @@ def test_malformed_usd_is_exit_2(tmp_path, run_cli):
 
 
 def test_missing_source_and_config(tmp_path, run_cli):
-    result = run_cli("generate", tmp_path / "nope.usda", "--out", tmp_path / "o", "--train", 1, "--holdout", 1, expect=2)
+    result = run_cli("generate", tmp_path / "nope.usda", "--out", tmp_path / "o", "--train", 1, "--holdout", 1,
+                     expect=2)
     assert "no such file" in result.output
     src = write(tmp_path)
     result = run_cli("generate", src, "--config", tmp_path / "nope.yaml", "--out", tmp_path / "o", "--train", 1,

@@ -406,7 +406,8 @@ def test_event_bodies_bind_a_physics_material_and_validate_strict(tmp_path, run_
         "person_enters_corridor": {"window": [0, 10]}, "patient_obstructs_path": {"window": [0, 10]},
         "alarm_reroute": {"window": [0, 10]}, "zone_access_change": {"window": [0, 10]}})
     stage = Usd.Stage.Open(str(out / "train" / "train-00000.usda"))
-    bodies = [p for p in stage.Traverse() if p.HasAPI(UsdPhysics.CollisionAPI) and "TwinsplitEvents" in str(p.GetPath())]
+    bodies = [p for p in stage.Traverse()
+              if p.HasAPI(UsdPhysics.CollisionAPI) and "TwinsplitEvents" in str(p.GetPath())]
     assert len(bodies) >= 4
     for prim in bodies:
         material, _ = UsdShade.MaterialBindingAPI(prim).ComputeBoundMaterial("physics")
@@ -476,7 +477,7 @@ def test_alarm_light_is_off_on_every_frame_before_the_alarm(tmp_path, run_cli):
                        n_train=3, n_holdout=2)
     for v in _variants(out)[1]:
         stage = Usd.Stage.Open(str(out / v["path"]))
-        for e, before in zip(v["events"], (0.0, 5000.0)):
+        for e, before in zip(v["events"], (0.0, 5000.0), strict=False):
             t0 = e["start_time_code"]
             frame = float(np.ceil(t0) - 1)  # the last whole frame before the alarm
             light = stage.GetPrimAtPath(e["parameters"]["light"]).GetAttribute("inputs:intensity")

@@ -33,7 +33,7 @@ def _plain(v):
 
 def _close(a, b) -> bool:
     if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, float) or isinstance(b, float):
         return math.isclose(float(a), float(b), rel_tol=1e-6, abs_tol=1e-9)
     return a == b
@@ -446,7 +446,8 @@ def test_body_sunk_slightly_into_the_ground_is_lifted_onto_it(tmp_path, run_cli)
     at every candidate pose and at its original one, so the starter config was refused.  A unit sunk by
     at most the 2 mm support tolerance is placed lifted onto its support (PhysX would push it out anyway)."""
     src = tmp_path / "composer.usda"
-    src.write_text(COMPOSER.replace("double3 xformOp:translate = (0, 20, 0)", "double3 xformOp:translate = (0, 19.9, 0)"))
+    src.write_text(COMPOSER.replace("double3 xformOp:translate = (0, 20, 0)",
+                                    "double3 xformOp:translate = (0, 19.9, 0)"))
     out = user_path(run_cli, src, tmp_path)
     assert_composes(out)
     for stage, _ in variants(out):

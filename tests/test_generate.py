@@ -3,7 +3,6 @@
 import json
 
 import numpy as np
-
 from pxr import Usd, UsdGeom, UsdLux, UsdPhysics
 
 from stages import CONFIG, SMALL, write
@@ -134,8 +133,10 @@ def test_holdout_stays_outside_margin_with_redraws_counted(tmp_path, run_cli):
     run_cli("generate", src, "--config", cfg, "--out", tmp_path / "o", "--train", 8, "--holdout", 6)
     m = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert m["disjointness"]["redraws"]["holdout"] > 0
-    train = [json.loads((tmp_path / "o" / v["values_path"]).read_text()) for v in m["variants"] if v["split"] == "train"]
-    hold = [json.loads((tmp_path / "o" / v["values_path"]).read_text()) for v in m["variants"] if v["split"] == "holdout"]
+    train = [json.loads((tmp_path / "o" / v["values_path"]).read_text())
+             for v in m["variants"] if v["split"] == "train"]
+    hold = [json.loads((tmp_path / "o" / v["values_path"]).read_text())
+            for v in m["variants"] if v["split"] == "holdout"]
     key = "/World/Materials/Rubber.physics:restitution"
     assert min(abs(h[key] - t[key]) for h in hold for t in train) >= 0.05 - 1e-6
     run_cli("verify", tmp_path / "o")
@@ -145,13 +146,15 @@ def test_margin_impossible_to_keep_is_a_clear_error(tmp_path, run_cli):
     src = write(tmp_path)
     cfg = tmp_path / "c.yaml"
     cfg.write_text("seeds: {train: 1, holdout: 2}\nsplits: {min_margin: 0.5, max_redraws: 20}\nrandomize:\n"
-                   "  physics_materials:\n    match: {paths: [/World/Materials/Rubber]}\n    restitution: {low: 0, high: 1}\n")
+                   "  physics_materials:\n    match: {paths: [/World/Materials/Rubber]}\n    restitution: {low: 0, "
+                   "high: 1}\n")
     result = run_cli("generate", src, "--config", cfg, "--out", tmp_path / "o", "--train", 30, "--holdout", 5, expect=1)
     assert "no acceptable draw after 20 redraws" in result.output and "min_margin" in result.output
     assert not (tmp_path / "o").exists()
 
 
-CM_YUP_NO_DEFAULT = SMALL.replace('    defaultPrim = "World"\n', "").replace("metersPerUnit = 1", "metersPerUnit = 0.01") \
+CM_YUP_NO_DEFAULT = SMALL.replace('    defaultPrim = "World"\n', "") \
+    .replace("metersPerUnit = 1", "metersPerUnit = 0.01") \
     .replace('upAxis = "Z"', 'upAxis = "Y"')
 
 
@@ -213,12 +216,12 @@ def test_legacy_light_intensity_is_scaled(tmp_path, run_cli):
 
 def test_grouped_draws_equal_one_inverse_cdf_per_parameter(tmp_path):
     """sample_independent draws a distribution's parameters in one call: same values as one call each."""
+    import yaml
+
     from twinsplit.config import parse_config
     from twinsplit.plan import bind, stream
     from twinsplit.randomizers import sample_independent
     from twinsplit.scene import load
-
-    import yaml
 
     _, scene = load(write(tmp_path))
     config = parse_config(yaml.safe_load("""
@@ -231,7 +234,7 @@ randomize:
   lighting:
     color: {low: 0.8, high: 1.0}
     enabled: {distribution: choice, choices: [true, false]}
-"""), "test")
+"""), "test")  # noqa: E501
     for b in bind(scene, config):
         params = list(b.params)
         for split in ("train", "holdout"):

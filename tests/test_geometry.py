@@ -10,8 +10,15 @@ import pytest
 from pxr import Gf, Usd, UsdGeom, UsdPhysics
 
 from twinsplit.geometry import (
-    Overlap, OverlapIndex, box, find_overlaps, intersects_box, penetration_depth, shape_from_prim,
-    shapes_from_stage, within_bounds,
+    Overlap,
+    OverlapIndex,
+    box,
+    find_overlaps,
+    intersects_box,
+    penetration_depth,
+    shape_from_prim,
+    shapes_from_stage,
+    within_bounds,
 )
 
 HEADER = '#usda 1.0\n(\n    metersPerUnit = {mpu}\n    upAxis = "{up}"\n)\n'
@@ -300,7 +307,7 @@ def Cube "Hidden" (prepend apiSchemas = ["PhysicsCollisionAPI"]) {
     token visibility = "invisible"
 }
 def Cube "Inactive" (active = false; prepend apiSchemas = ["PhysicsCollisionAPI"]) { }
-"""
+"""  # noqa: E501
     shapes = shapes_from_stage(stage_from(tmp_path, body))
     assert sorted(s.path for s in shapes) == ["/Guide", "/Hidden", "/Px"]  # purpose is for rendering only
     assert body_pairs(find_overlaps(shapes)) == {("/Guide", "/Px"), ("/Hidden", "/Px")}

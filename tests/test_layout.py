@@ -7,7 +7,6 @@ import math
 from pathlib import Path
 
 import numpy as np
-import pytest
 import trimesh
 from pxr import Gf, Sdf, Usd, UsdGeom, UsdPhysics
 
@@ -93,8 +92,10 @@ def room(stage, half: float, wall_h: float = 2.0, up: str = "Z", k: float = 1.0)
     """Floor (top at height 0) and four walls whose inner faces are `half` metres from the centre; k = 1/mpu."""
     t = 0.2
     size = lambda sx, sy, sz: (sx * k, sz * k, sy * k) if up == "Y" else (sx * k, sy * k, sz * k)  # noqa: E731
-    _cube(stage, "/World/Building/Floor", _vec(0, 0, -0.05 * k, up), size(2 * half + 1, 2 * half + 1, 0.1), body=False, up=up)
-    for name, (x, y, sx, sy) in {"N": (0, half + t / 2, 2 * half + 2 * t, t), "S": (0, -half - t / 2, 2 * half + 2 * t, t),
+    _cube(stage, "/World/Building/Floor", _vec(0, 0, -0.05 * k, up), size(2 * half + 1, 2 * half + 1, 0.1),
+          body=False, up=up)
+    for name, (x, y, sx, sy) in {"N": (0, half + t / 2, 2 * half + 2 * t, t),
+                                 "S": (0, -half - t / 2, 2 * half + 2 * t, t),
                                  "E": (half + t / 2, 0, t, 2 * half), "W": (-half - t / 2, 0, t, 2 * half)}.items():
         _cube(stage, f"/World/Building/Wall_{name}", _vec(x * k, y * k, wall_h / 2 * k, up), size(sx, sy, wall_h),
               body=False, up=up)

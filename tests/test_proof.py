@@ -8,7 +8,6 @@ import pytest
 from stages import OOD, write
 
 
-
 def values(out, split):
     m = json.loads((out / "manifest.json").read_text())
     return [json.loads((out / v["values_path"]).read_text()) for v in m["variants"] if v["split"] == split]

@@ -1,4 +1,4 @@
-"""`twinsplit report OUT`: one self-contained, deterministic HTML page; verify's verdict; sealed sets; Chromium render."""
+"""`twinsplit report OUT`: one self-contained, deterministic HTML page; verify's verdict; sealed sets; Chromium render."""  # noqa: E501
 
 import base64
 import io
@@ -211,7 +211,8 @@ def test_long_parameter_names_do_not_run_into_the_next_histogram():
     from twinsplit.report_plots import HistPanel, histograms
 
     rng = np.random.default_rng(0)
-    long = "/World/Warehouse_Rack_Assembly_With_A_Very_Long_Name/Shelf_03/Galvanized_Steel_Material.physics:staticFriction"
+    long = ("/World/Warehouse_Rack_Assembly_With_A_Very_Long_Name/Shelf_03/"
+            "Galvanized_Steel_Material.physics:staticFriction")
     panels = [HistPanel(long + str(k), rng.random(20), rng.random(5), "KS 0.3 (p 0.2)  W 0.1") for k in range(4)]
     px = image.imread(io.BytesIO(histograms(panels)))[..., :3]
     # the 4 panels span x 0.02..0.98 with gaps of 0.08 panel widths: title text must stay out of the gaps

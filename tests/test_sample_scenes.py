@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import logging
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -136,7 +135,7 @@ def _check_no_interpenetration(stage: Usd.Stage) -> None:
     cand = np.all((lo[:, None] < hi[None] - TOUCH_TOL) & (lo[None] < hi[:, None] - TOUCH_TOL), axis=2)
     bad = [
         (str(prims[i].GetPath()), str(prims[j].GetPath()), depth)
-        for i, j in zip(*np.nonzero(np.triu(cand, 1)))
+        for i, j in zip(*np.nonzero(np.triu(cand, 1)), strict=True)
         if (depth := _penetration(boxes[i], boxes[j])) > TOUCH_TOL
     ]
     assert not bad, f"interpenetrating colliders at t=0: {bad[:5]}"

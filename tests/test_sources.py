@@ -66,7 +66,8 @@ def Xform "World"
     }
 }
 """
-CONFIG = ("seeds: {train: 1, holdout: 2}\nrandomize:\n  physics_materials:\n    static_friction: {low: 0.01, high: 0.1}\n"
+CONFIG = ("seeds: {train: 1, holdout: 2}\nrandomize:\n"
+          "  physics_materials:\n    static_friction: {low: 0.01, high: 0.1}\n"
           "  lighting:\n    intensity: {low: 0.5, high: 2, operation: scale}\n")
 
 

@@ -67,8 +67,8 @@ def test_distance_grows_with_shift():
     energies = [energy_distance(a, base + s) for s in shifts]
     mmds = [mmd_rbf(a, base + s)[0] for s in shifts]
     assert energies[0] > 0  # two different samples are not identical sets
-    assert all(x < y for x, y in zip(energies, energies[1:]))
-    assert all(x < y for x, y in zip(mmds, mmds[1:]))
+    assert all(x < y for x, y in zip(energies, energies[1:], strict=False))
+    assert all(x < y for x, y in zip(mmds, mmds[1:], strict=False))
 
 
 def test_per_parameter_matches_scipy():

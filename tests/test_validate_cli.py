@@ -57,7 +57,7 @@ def Xform "World"
         float inputs:intensity = 800
     }
 }
-"""
+"""  # noqa: E501
 
 # Two errors (negative mass, restitution > 1) and one warning (a collider without a physics material).
 BROKEN = GOOD.replace("float physics:mass = 5", "float physics:mass = -5", 1).replace(
@@ -453,7 +453,8 @@ def test_variant_narrowing_the_time_range_is_checked_against_untouched_source_sa
     out = make_output_dir(tmp_path)
     src = out / "source" / "scene.usda"
     src.write_text(src.read_text().replace(
-        "float inputs:intensity = 800", "float inputs:intensity = 800\n        custom bool twinsplit:alarm:active.timeSamples = { 0: 0, 80: 1 }"))
+        "float inputs:intensity = 800", "float inputs:intensity = 800\n        custom bool "
+                                        "twinsplit:alarm:active.timeSamples = { 0: 0, 80: 1 }"))
     narrow = _variant("holdout", 2, """
         over "World" {
             over "Crate" {
@@ -469,7 +470,8 @@ def test_variant_narrowing_the_time_range_is_checked_against_untouched_source_sa
     files = {Path(f["file"]).name: f["issues"] for f in report["files"]}
     assert files["scene.usda"] == []  # 80 is inside the source's [0, 100]
     [issue] = files["holdout-00002.usda"]
-    assert (issue["at"], issue["attribute"]) == ("/World/Lamp", "twinsplit:alarm:active") and "[0, 50]" in issue["message"]
+    assert ((issue["at"], issue["attribute"]) == ("/World/Lamp", "twinsplit:alarm:active")
+            and "[0, 50]" in issue["message"])
     assert files["train-00000.usda"] == []  # same range as the source: no finding
 
 

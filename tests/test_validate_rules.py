@@ -56,7 +56,7 @@ def Xform "World"
         float inputs:exposure = 1
     }
 }
-"""
+"""  # noqa: E501
 
 
 def stage(tmp_path: Path, body: str, name: str = "s.usda", extra: str = "", head: str | None = None) -> Path:
@@ -355,7 +355,8 @@ def test_config_selectors(tmp_path):
 @pytest.mark.parametrize(
     ("rule", "body", "at"),
     [
-        ("nvidia:MissingReferenceChecker", 'def Xform "World" {\n def Xform "Ref" (prepend references = @gone.usda@) {}\n}',
+        ("nvidia:MissingReferenceChecker",
+         'def Xform "World" {\n def Xform "Ref" (prepend references = @gone.usda@) {}\n}',
          "/World/Ref"),
         ("nvidia:MassChecker", 'def Xform "World" {\n def Cube "Box" (prepend apiSchemas = ["PhysicsRigidBodyAPI", '
                                '"PhysicsCollisionAPI", "PhysicsMassAPI"]) {\n float physics:mass = -1\n }\n}',

@@ -36,8 +36,10 @@ def test_edited_value_in_variant_layer(generated, run_cli):
 
 def test_added_override_in_variant_layer(generated, run_cli):
     p = generated / "holdout" / "holdout-00001.usda"
-    p.write_text(p.read_text().replace('over "Rubber"\n        {', 'over "Rubber"\n        {\n            float physics:density = 1\n', 1))
-    _fails(run_cli, generated, "holdout/holdout-00001.usda: /World/Materials/Rubber.physics:density = 1.0 is not in the plan")
+    p.write_text(p.read_text().replace('over "Rubber"\n        {',
+                                       'over "Rubber"\n        {\n            float physics:density = 1\n', 1))
+    _fails(run_cli, generated,
+           "holdout/holdout-00001.usda: /World/Materials/Rubber.physics:density = 1.0 is not in the plan")
 
 
 def test_edited_values_file(generated, run_cli):
@@ -185,8 +187,8 @@ def test_values_file_rewritten_with_equal_numbers_fails(generated, run_cli):
 @pytest.fixture(scope="module")
 def small_set(tmp_path_factory):
     from click.testing import CliRunner
-    from stages import CONFIG, write
 
+    from stages import CONFIG, write
     from twinsplit.cli import main
 
     tmp = tmp_path_factory.mktemp("fuzz")
@@ -212,7 +214,8 @@ def _leaf_paths(obj, prefix=()):
 def test_fuzzed_manifest_never_crashes_verify(small_set):
     """Any single JSON value replaced or deleted: verify exits 0 or 1 with messages, never a traceback."""
     from click.testing import CliRunner
-    from hypothesis import HealthCheck, given, settings, strategies as st
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
 
     from twinsplit.cli import main
 
@@ -222,8 +225,9 @@ def test_fuzzed_manifest_never_crashes_verify(small_set):
     paths = sorted(_leaf_paths(manifest), key=repr)
     scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False),
                         st.text(max_size=8), st.sampled_from(["train", "holdout", "0" * 64, "-1", "../x"]))
-    values = st.one_of(st.just(_DELETE), st.recursive(scalars, lambda c: st.lists(c, max_size=3)
-                                                      | st.dictionaries(st.text(max_size=4), c, max_size=3), max_leaves=5))
+    values = st.one_of(st.just(_DELETE),
+                       st.recursive(scalars, lambda c: st.lists(c, max_size=3)
+                                    | st.dictionaries(st.text(max_size=4), c, max_size=3), max_leaves=5))
 
     @settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
     @given(st.sampled_from(paths), values)

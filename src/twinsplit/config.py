@@ -26,11 +26,19 @@ class Seeds(Strict):
 class Splits(Strict):
     """How the splits are kept apart."""
 
-    mode: Literal["iid", "ood"] = Field("iid", description="iid: same ranges unless overridden; ood: holdout-only regions (see holdout_regions). Default: iid.")
-    min_margin: float = Field(0.02, ge=0.0, lt=1.0, description="No holdout vector within this normalized distance of any train vector. Default: 0.02.")
-    metric: Literal["linf", "l2"] = Field("linf", description="Distance for min_margin over parameters normalized to [0, 1]. Default: linf.")
-    max_redraws: int = Field(100, ge=0, le=100000, description="Redraws per variant before giving up with an error. Default: 100.")
-    holdout_regions: list[HoldoutRegion] = Field(default_factory=list, description="ood: boxes of parameter space only the holdout may enter; every holdout variant lies in one. Default: none.")
+    mode: Literal["iid", "ood"] = Field("iid", description="iid: same ranges unless overridden; ood: holdout-only "
+                                                           "regions (see holdout_regions). Default: iid.")
+    min_margin: float = Field(0.02, ge=0.0, lt=1.0,
+                              description="No holdout vector within this normalized distance of any train vector. "
+                                          "Default: 0.02.")
+    metric: Literal["linf", "l2"] = Field("linf",
+                                          description="Distance for min_margin over parameters normalized to [0, 1]. "
+                                                      "Default: linf.")
+    max_redraws: int = Field(100, ge=0, le=100000,
+                             description="Redraws per variant before giving up with an error. Default: 100.")
+    holdout_regions: list[HoldoutRegion] = Field(default_factory=list,
+                                                 description="ood: boxes of parameter space only the holdout may "
+                                                             "enter; every holdout variant lies in one. Default: none.")
 
     @model_validator(mode="after")
     def _ood_needs_regions(self) -> "Splits":
@@ -51,7 +59,8 @@ class Lineage(Strict):
 def _registry_model(name: str, registry: dict, doc: str) -> type:
     """A config section with one optional field per registry entry; a single block is accepted as a list."""
     fields = {key: (list[entry.config_model] | None,
-                    Field(None, description=f"{(entry.config_model.__doc__ or '').strip()} One block or a list. Default: off."))
+                    Field(None, description=f"{(entry.config_model.__doc__ or '').strip()} One block or a list. "
+                                            "Default: off."))
               for key, entry in registry.items()}
     validators = {}
     if fields:
@@ -71,8 +80,10 @@ def _events_registry() -> dict:
     return load_builtin()
 
 
-Randomize = _registry_model("Randomize", load_randomizers(), "Randomizers to run, by name. Each takes one block or a list of blocks.")
-Events = _registry_model("Events", _events_registry(), "Scripted events to add, by kind. Each takes one block or a list of blocks.")
+Randomize = _registry_model("Randomize", load_randomizers(),
+                            "Randomizers to run, by name. Each takes one block or a list of blocks.")
+Events = _registry_model("Events", _events_registry(),
+                         "Scripted events to add, by kind. Each takes one block or a list of blocks.")
 
 
 class Config(Strict):
@@ -81,7 +92,8 @@ class Config(Strict):
     version: Literal[1] = Field(1, description="Config format version. Default: 1.")
     seeds: Seeds = Field(default_factory=Seeds, description="Root entropy per split. Default: from the OS.")
     splits: Splits = Field(default_factory=Splits, description="Split separation settings. Default: iid, margin 0.02.")
-    lineage: Lineage = Field(default_factory=Lineage, description="Lineage block copied into the manifest. Default: empty.")
+    lineage: Lineage = Field(default_factory=Lineage,
+                             description="Lineage block copied into the manifest. Default: empty.")
     randomize: Randomize = Field(default_factory=Randomize, description="Randomizers. Default: none.")  # type: ignore[valid-type]
     events: Events = Field(default_factory=Events, description="Scripted events. Default: none.")  # type: ignore[valid-type]
 

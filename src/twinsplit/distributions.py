@@ -31,14 +31,18 @@ class Range(Strict):
     mean: float | None = Field(None, description="Mean of `normal`. Default: inherit, else the midpoint of low/high.")
     std: float | None = Field(None, description="Standard deviation of `normal`. Default: inherit, else (high-low)/4.")
     choices: list[float | int | str | bool] | None = Field(None, description="Values of `choice`. Default: inherit.")
-    weights: list[float] | None = Field(None, description="Weights of `choice` (normalized). Default: inherit unless `choices` is overridden, else equal.")
+    weights: list[float] | None = Field(None, description="Weights of `choice` (normalized). Default: inherit unless "
+                                                          "`choices` is overridden, else equal.")
 
 
 class Dist(Range):
     """A parameter's distribution; `train`/`holdout` narrow or move it for one split (e.g. a holdout-only range)."""
 
-    distribution: DistKind = Field("uniform", description="uniform | loguniform | normal (truncated to low/high) | choice. Default: uniform.")
-    operation: Operation = Field("abs", description="abs: value = draw; scale: value = authored * draw; add: value = authored + draw. Default: abs.")
+    distribution: DistKind = Field("uniform",
+                                   description="uniform | loguniform | normal (truncated to low/high) | choice. "
+                                               "Default: uniform.")
+    operation: Operation = Field("abs", description="abs: value = draw; scale: value = authored * draw; add: value = "
+                                                    "authored + draw. Default: abs.")
     train: Range | None = Field(None, description="Override for the train split only. Default: none.")
     holdout: Range | None = Field(None, description="Override for the holdout split only. Default: none.")
 

@@ -110,8 +110,8 @@ def run(req: Request, progress: Progress | None = None) -> dict[str, Any]:
         copy = copy_source(req.source, tmp / "source")
         if sealed:
             shutil.copytree(tmp / "source", htmp / "source")
-        variants = _write_variants(plan, f"../source/{copy.root}", metadata, req.workers, {"train": tmp, "holdout": htmp},
-                                   _ticker(progress, "writing", total))
+        variants = _write_variants(plan, f"../source/{copy.root}", metadata, req.workers,
+                                   {"train": tmp, "holdout": htmp}, _ticker(progress, "writing", total))
         manifest = assemble(plan, entropy, copy, req.source, variants, sealed=sealed)
         key = seal_manifest(manifest, entropy["holdout"]) if sealed else None
         (tmp / mf.MANIFEST).write_bytes(mf.dumps(manifest))
@@ -148,7 +148,8 @@ def _ticker(progress: Progress | None, phase: str, total: int):
     return tick
 
 
-def _write_variants(plan: Plan, sublayer: str, metadata: dict, workers: int, roots: dict[str, Path], tick) -> list[dict]:
+def _write_variants(plan: Plan, sublayer: str, metadata: dict, workers: int, roots: dict[str, Path],
+                    tick) -> list[dict]:
     variants, seen = [], {}
     for r in render_all(plan, sublayer, metadata, workers, tick):
         vid = variant_id(r.split, r.index)
@@ -182,7 +183,8 @@ def assemble(plan: Plan, entropy: dict[str, int], copy, source: Path, variants: 
         "variants": variants,
         "disjointness": mf.disjointness_entry(plan),
         # A sealed manifest carries no holdout statistics: per-parameter figures would leak its marginals.
-        "distance": {"sealed": True} if sealed else distance_report(plan.normalized("train"), plan.normalized("holdout"), names),
+        "distance": ({"sealed": True} if sealed
+                     else distance_report(plan.normalized("train"), plan.normalized("holdout"), names)),
         "lineage": plan.config.lineage.model_dump(),
     }
 

@@ -85,7 +85,8 @@ def _read_xf(prim: Usd.Prim, cache: UsdGeom.XformCache, time: Usd.TimeCode) -> X
         attr = op.GetAttr()
         animated |= attr.GetNumTimeSamples() > 0
         name = op.GetOpName()
-        ops.append(Op(name=str(name), attr=str(op.GetName()), op_type=str(op.GetOpType()).split(".")[-1].removeprefix("Type"),
+        ops.append(Op(name=str(name), attr=str(op.GetName()),
+                      op_type=str(op.GetOpType()).split(".")[-1].removeprefix("Type"),
                       type_name=str(op.GetTypeName()), inverse=op.IsInverseOp(), value=op.Get(time),
                       matrix=_np(op.GetOpTransform(time))))
     reset = xf.GetResetXformStack()
@@ -426,7 +427,7 @@ class KeepOut:
 
     def hit(self, shape: Shape) -> str | None:
         lo, hi = shape.aabb()
-        for p, s, (blo, bhi) in zip(self.prisms, self.shapes, self.boxes):
+        for p, s, (blo, bhi) in zip(self.prisms, self.shapes, self.boxes, strict=False):
             if np.all(np.minimum(hi, bhi) - np.maximum(lo, blo) > self.tol) and penetration_depth(shape, s) > self.tol:
                 return p.path
         return None
@@ -523,7 +524,8 @@ class Pending:
                 alo, ahi = a.aabb()
                 for b in self.units[k].shapes:
                     olo, ohi = b.aabb()
-                    if np.all(np.minimum(ahi, ohi) - np.maximum(alo, olo) > self.tol) and penetration_depth(a, b) > self.tol:
+                    if (np.all(np.minimum(ahi, ohi) - np.maximum(alo, olo) > self.tol)
+                            and penetration_depth(a, b) > self.tol):
                         return k
         return None
 
@@ -626,7 +628,7 @@ def _rotation_values(op: Op, rot_row: np.ndarray):
             warnings.simplefilter("ignore", UserWarning)
             ang = Rotation.from_matrix(rc).as_euler(order, degrees=True)
         out = np.zeros(3)
-        for letter, a in zip(order, ang):
+        for letter, a in zip(order, ang, strict=True):
             out["xyz".index(letter)] = a
         back = Rotation.from_euler(order, [out["xyz".index(c)] for c in order], degrees=True).as_matrix()
         return out if np.allclose(back, rc, atol=1e-9) else None

@@ -32,10 +32,12 @@ class FileEntry(BaseModel):
 class SourceEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(description="File name of the source root layer as given.")
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the source root layer as given (before any localization).")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$",
+                        description="sha256 of the source root layer as given (before any localization).")
     root: str = Field(description="Copied root layer, relative to the output dir.")
     files: list[FileEntry] = Field(description="Every copied layer and asset with its sha256.")
-    unresolved: list[str] = Field(description="Asset paths the stage names that did not resolve (e.g. missing textures).")
+    unresolved: list[str] = Field(description="Asset paths the stage names that did not resolve (e.g. missing "
+                                              "textures).")
     localized: bool = Field(description="True when asset paths were rewritten to make the copy self-contained.")
     meters_per_unit: float
     up_axis: str
@@ -43,7 +45,8 @@ class SourceEntry(BaseModel):
 
 class SeedEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    entropy: str | None = Field(None, pattern=r"^[0-9]+$", max_length=200, description="Root entropy as a decimal string.")
+    entropy: str | None = Field(None, pattern=r"^[0-9]+$", max_length=200,
+                                description="Root entropy as a decimal string.")
     commitment: str | None = Field(None, description="sha256 commitment when the split is sealed.")
 
     @model_validator(mode="after")

@@ -38,7 +38,8 @@ class HoldoutRegion(Strict):
     """A box of parameter space only the holdout may enter."""
 
     name: str = Field(description="Name shown in the manifest and the report. Required.")
-    params: dict[str, Interval] = Field(description="Parameter key (e.g. static_friction) or name glob (e.g. /World/**.physics:staticFriction) -> interval. Required.")
+    params: dict[str, Interval] = Field(description="Parameter key (e.g. static_friction) or name glob (e.g. "
+                                                    "/World/**.physics:staticFriction) -> interval. Required.")
 
     @model_validator(mode="after")
     def _check(self) -> "HoldoutRegion":

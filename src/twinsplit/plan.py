@@ -19,10 +19,11 @@ from scipy.spatial import cKDTree
 from . import ood
 from .config import Config
 from .errors import TwinsplitError
-from .params import Edit, ParamSpec
-from .randomizers import REGISTRY as RANDOMIZERS, Randomizer
-from .scene import SceneInfo
 from .events import REGISTRY as EVENTS
+from .params import Edit, ParamSpec
+from .randomizers import REGISTRY as RANDOMIZERS
+from .randomizers import Randomizer
+from .scene import SceneInfo
 
 SPLITS = ("train", "holdout")
 
@@ -124,7 +125,7 @@ class Plan:
         return x[:, self.shared] if shared else x
 
     def shared_names(self) -> list[str]:
-        return [p.name for p, keep in zip(self.params, self.shared) if keep]
+        return [p.name for p, keep in zip(self.params, self.shared, strict=False) if keep]
 
     def edits(self, split: str, index: int) -> list[Edit]:
         row, out, start = self.splits[split].draws[index], [], 0
@@ -139,7 +140,8 @@ class Plan:
                             if first == e:
                                 continue  # the same shared value (e.g. the events' physics material): write it once
                             if other != b.source:
-                                raise TwinsplitError(f"{other} and {b.source} both write {e.key}; narrow one of their selectors")
+                                raise TwinsplitError(f"{other} and {b.source} both write {e.key}; narrow one of their "
+                                                     "selectors")
                     out.append(e)
             start = stop
         return out
@@ -170,7 +172,7 @@ def normalize(params: list[ParamSpec], draws: np.ndarray) -> np.ndarray:
 
 def _draw_variant(scene: SceneInfo, blocks: list[Block], split: str, gens: list[np.random.Generator]) -> np.ndarray:
     parts = [b.entry.sample(scene, b.cfg, list(b.params), split, g) if split in b.splits
-             else np.full(len(b.params), np.nan) for b, g in zip(blocks, gens)]
+             else np.full(len(b.params), np.nan) for b, g in zip(blocks, gens, strict=True)]
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
@@ -183,7 +185,7 @@ def sample_split(scene: SceneInfo, config: Config, blocks: list[Block], split: s
     rows, redraws = np.zeros((n, len(params))), np.zeros(n, dtype=np.int64)
     for i in range(n):
         gens = [stream(entropy, i, b) for b in blocks]
-        for attempt in range(config.splits.max_redraws + 1):
+        for attempt in range(config.splits.max_redraws + 1):  # noqa: B007 (read after the loop: redraw count)
             row = _draw_variant(scene, blocks, split, gens)
             reason = reject(normalize(params, row)[0][shared], row) if reject is not None else None
             if reason is None:
@@ -223,9 +225,11 @@ def make_plan(scene: SceneInfo, config: Config, n_train: int, n_holdout: int | N
     plan = Plan(scene, config, blocks)
     regions = holdout_regions(plan)
     if config.splits.mode == "ood" and not regions and not any(len(b.splits) == 1 for b in blocks):
-        raise TwinsplitError("splits.mode is ood but nothing is held out: add splits.holdout_regions or a holdout_only event")
+        raise TwinsplitError("splits.mode is ood but nothing is held out: add splits.holdout_regions or a "
+                             "holdout_only event")
     train_reject = ood.train_rejector(regions) if regions else None
-    plan.splits["train"] = sample_split(scene, config, blocks, "train", entropy["train"], n_train, train_reject, on_variant)
+    plan.splits["train"] = sample_split(scene, config, blocks, "train", entropy["train"], n_train, train_reject,
+                                        on_variant)
     if n_holdout is None:
         return plan
     reject = ood.combine(margin_rejector(plan.normalized("train"), config.splits.min_margin, config.splits.metric),

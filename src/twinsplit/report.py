@@ -8,7 +8,7 @@ scale/add/choice), not the draws the normalization ranges apply to.
 
 Deterministic: the same OUT (and options) gives byte-identical HTML (no timestamps, no absolute paths,
 PNGs without a Software/date chunk, fixed sizes and dpi).
-"""
+"""  # noqa: E501
 
 from __future__ import annotations
 
@@ -118,7 +118,7 @@ def derive(out: Path, manifest: dict, reveal: Path | None, plan=None) -> Derived
     regions = []
     for r in holdout_regions(plan):
         low, high = np.zeros(len(params)), np.ones(len(params))
-        for c, a, b in zip(r.columns, r.low, r.high):  # a column named twice: the intersection
+        for c, a, b in zip(r.columns, r.low, r.high, strict=False):  # a column named twice: the intersection
             low[c] = max(low[c], (a - lo[c]) / span[c])
             high[c] = min(high[c], (b - lo[c]) / span[c])
         regions.append((r.name, np.clip(low, 0, 1), np.clip(high, 0, 1)))
@@ -145,7 +145,7 @@ def short_labels(names: list[str]) -> list[str]:
 
     labels = [short(n) for n in names]
     dup = {x for x in labels if labels.count(x) > 1}
-    return [n if s in dup else s for n, s in zip(names, labels)]
+    return [n if s in dup else s for n, s in zip(names, labels, strict=True)]
 
 
 def _finite(col: np.ndarray) -> np.ndarray:
@@ -186,7 +186,8 @@ def projection_figure(d: Derived) -> tuple[bytes, str]:
     regions = [rp.Region2D(name, rp.box_projection(low[d.shared], high[d.shared], mean, load))
                for name, low, high in d.regions]
     note = "PCA of the normalized shared parameters" + (" (train only: holdout sealed)" if holdout is None else "")
-    png = rp.projection((train - mean) @ load, None if holdout is None else (holdout - mean) @ load, regions, ratio, note)
+    png = rp.projection((train - mean) @ load, None if holdout is None else (holdout - mean) @ load, regions, ratio,
+                        note)
     if d.regions:
         caption = (f"shaded: the {len(d.regions)} holdout-only region(s) (box in normalized space, unconstrained "
                    f"parameters spanning [0, 1]) projected exactly onto the same two components; a train point drawn "
@@ -240,7 +241,7 @@ th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .verdict.ok{background:#e6f4ea}.verdict.fail{background:#fde7ea}
 img{max-width:100%;display:block;margin:6px 0}.cap{color:#555;font-size:13px}
 code{font-size:12px}ul.problems{margin:0;padding-left:18px;color:#b00020}
-"""
+"""  # noqa: E501
 
 
 def _e(x: Any) -> str:
@@ -280,7 +281,8 @@ def _seed(entry: dict) -> str:
 def header_html(out: Path, m: dict, ok: bool) -> str:
     src = m["source"]
     counts = ", ".join(f"{_e(k)} {_e(v)}" for k, v in m["counts"].items())
-    seeds = "".join(f"<tr><th>seed {_e(s)}</th><td>{_seed(v)}</td></tr>" for s, v in sorted(m["seeds"].items(), key=lambda kv: kv[0] != "train"))
+    seeds = "".join(f"<tr><th>seed {_e(s)}</th><td>{_seed(v)}</td></tr>"
+                    for s, v in sorted(m["seeds"].items(), key=lambda kv: kv[0] != "train"))
     lineage = "".join(f"<tr><th>lineage {_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in sorted(m["lineage"].items()))
     splits = m["config"]["body"].get("splits", {})
     dj = m["disjointness"]
@@ -294,7 +296,7 @@ def header_html(out: Path, m: dict, ok: bool) -> str:
 <tr><th>variants</th><td>{counts}; {len(m['parameters'])} parameters</td></tr>
 <tr><th>splits</th><td>mode {_e(splits.get('mode', 'iid'))}, metric {_e(dj.get('metric'))}, min_margin {_e(dj.get('min_margin'))}</td></tr>
 {seeds}{lineage}
-</table>"""
+</table>"""  # noqa: E501
 
 
 def checks_html(checks: list[Check]) -> str:
@@ -302,7 +304,8 @@ def checks_html(checks: list[Check]) -> str:
     for c in checks:
         status = ('<span class="skip">skip</span>' if c.skipped else
                   '<span class="ok">ok</span>' if c.ok else '<span class="fail">FAIL</span>')
-        problems = ("<ul class=problems>" + "".join(f"<li>{_e(p)}</li>" for p in c.problems) + "</ul>") if c.problems else ""
+        problems = (("<ul class=problems>" + "".join(f"<li>{_e(p)}</li>" for p in c.problems) + "</ul>")
+                    if c.problems else "")
         rows.append([_td(_e(c.name)), _td(status), _td(_e(c.detail)), _td(problems)])
     return "<h2>1. Verify checks</h2>" + _table(["check", "status", "detail", "problems"], rows)
 
@@ -321,12 +324,14 @@ def distance_html(d: Derived | None, sealed: bool) -> str:
          _td(" / ".join(_num(nt["linf"][k]) for k in ("min", "median", "max")), "num")],
         [_td("nearest train, L2: min / median / max"),
          _td(" / ".join(_num(nt["l2"][k]) for k in ("min", "median", "max")), "num")],
-        [_td("variants / shared parameters"), _td(f"{r['n_train']} train, {r['n_holdout']} holdout, {r['n_parameters']}", "num")],
+        [_td("variants / shared parameters"),
+         _td(f"{r['n_train']} train, {r['n_holdout']} holdout, {r['n_parameters']}", "num")],
     ])
     params = r["parameters"]
-    rows = [[_td(f"<code>{_e(p['name'])}</code>"), _td(_num(p["ks_statistic"], 3), "num"), _td(_num(p["ks_pvalue"], 3), "num"),
-             _td(_num(p["wasserstein"], 3), "num"), _td(_num(p["coverage_train"], 2), "num"),
-             _td(_num(p["coverage_holdout"], 2), "num")] for p in params[:MAX_TABLE]]
+    rows = [[_td(f"<code>{_e(p['name'])}</code>"), _td(_num(p["ks_statistic"], 3), "num"),
+             _td(_num(p["ks_pvalue"], 3), "num"), _td(_num(p["wasserstein"], 3), "num"),
+             _td(_num(p["coverage_train"], 2), "num"), _td(_num(p["coverage_holdout"], 2), "num")]
+            for p in params[:MAX_TABLE]]
     more = f"<p class=cap>{len(params) - MAX_TABLE} more parameters omitted.</p>" if len(params) > MAX_TABLE else ""
     return (head + summary + f"<p class=cap>coverage: fraction of the {r['coverage_bins']} equal bins over [0, 1] "
             "that hold at least one value.</p>"
@@ -388,7 +393,8 @@ def build(out: Path, holdout: Path | None = None, reveal: Path | None = None, pu
             parts += [f"<p class=cap>{_e(cap)}</p>" if cap else "", _img(png, "events timeline")]
     parts.append(distance_html(d, sealed))
     body = "\n".join(p for p in parts if p)
-    page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n<title>twinsplit report: {_e(out.name)}</title>\n'
+    page = ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n<title>twinsplit report: '
+            f'{_e(out.name)}</title>\n'
             f"<style>{CSS}</style></head><body>\n{body}\n</body></html>\n")
     return Report(page, ok, images, notes)
 

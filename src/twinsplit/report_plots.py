@@ -128,7 +128,7 @@ def box_projection(low: np.ndarray, high: np.ndarray, mean: np.ndarray, load: np
             crit += [(a + math.pi / 2) % (2 * math.pi), (a - math.pi / 2) % (2 * math.pi)]
     crit = sorted(set(round(c, 12) for c in crit)) or [0.0]
     nxt = crit[1:] + [crit[0] + 2 * math.pi]
-    mids = [(a + b) / 2 for a, b in zip(crit, nxt)]
+    mids = [(a + b) / 2 for a, b in zip(crit, nxt, strict=True)]
     corners = []
     for t in mids:
         w = g @ np.array([math.cos(t), math.sin(t)])
@@ -216,7 +216,7 @@ def timeline(lanes: Sequence[EventLane], kinds: Sequence[str]) -> bytes:
     with rc_context(RC):
         fig = _figure(sum(heights) + 0.6)
         axes = fig.subplots(len(lanes), 1, squeeze=False, height_ratios=heights, sharex=True)[:, 0]
-        for ax, lane in zip(axes, lanes):
+        for ax, lane in zip(axes, lanes, strict=True):
             ax.set_title(lane.split, loc="left")
             if lane.note:
                 ax.text(0.5, 0.5, lane.note, ha="center", va="center", transform=ax.transAxes)

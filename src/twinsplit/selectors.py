@@ -13,9 +13,13 @@ from .distributions import Strict
 class Selector(Strict):
     """Prims a block applies to. A prim matches when it passes every non-empty criterion."""
 
-    paths: list[str] = Field(default_factory=list, description="Prim path globs (`*` within a name, `**` across levels). Default: any path.")
-    api: list[str] = Field(default_factory=list, description="Applied API schema names, any of (e.g. PhysicsMaterialAPI, PhysxRigidBodyAPI). Default: any.")
-    types: list[str] = Field(default_factory=list, description="Prim type names, any of (e.g. SphereLight). Default: any.")
+    paths: list[str] = Field(default_factory=list,
+                             description="Prim path globs (`*` within a name, `**` across levels). Default: any path.")
+    api: list[str] = Field(default_factory=list,
+                           description="Applied API schema names, any of (e.g. PhysicsMaterialAPI, "
+                                       "PhysxRigidBodyAPI). Default: any.")
+    types: list[str] = Field(default_factory=list,
+                             description="Prim type names, any of (e.g. SphereLight). Default: any.")
     labels: list[str] = Field(default_factory=list, description="Semantic class labels, any of. Default: any.")
     exclude: list[str] = Field(default_factory=list, description="Prim path globs to leave out. Default: none.")
 

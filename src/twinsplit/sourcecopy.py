@@ -27,7 +27,8 @@ def dependencies(root: Path) -> tuple[list[Path], list[str]]:
     except Exception as exc:  # noqa: BLE001 - USD raises Tf errors of several kinds here
         raise InputError(f"cannot read the dependencies of {root}: {' '.join(str(exc).split())[:300]}") from None
     # package-internal layers and assets (scene.usdz[assets/cart.usda]) travel with their package
-    files = [Path(layer.realPath) for layer in layers if layer.realPath and not Ar.IsPackageRelativePath(layer.realPath)]
+    files = [Path(layer.realPath) for layer in layers
+             if layer.realPath and not Ar.IsPackageRelativePath(layer.realPath)]
     files += [Path(a) for a in assets if a and not Ar.IsPackageRelativePath(a)]
     # Unresolved paths are recorded relative to the root's folder: no absolute paths in hashed content.
     base = root.resolve().parent

@@ -215,7 +215,7 @@ def distance_report(train, holdout, names: Sequence[str], bins: int = 10) -> dic
         params = per_parameter(train, holdout, names)
         nearest = {m: summary(nearest_train_distance(train, holdout, m)) for m in ("linf", "l2")}
     cov_train, cov_holdout = coverage(train, bins), coverage(holdout, bins)
-    for p, ct, ch in zip(params, cov_train, cov_holdout):
+    for p, ct, ch in zip(params, cov_train, cov_holdout, strict=False):
         p["coverage_train"], p["coverage_holdout"] = ct, ch
     report = {
         "n_train": len(train),

@@ -128,11 +128,13 @@ def hashes(ctx: Context) -> Check:
         for rel, expected in ctx.listed_files(root).items():
             p = safe_join(root, rel)
             if p.is_file() and (actual := sha256_file(p)) != expected:
-                c.problems.append(f"{_label(ctx, root)}{rel}: sha256 {actual[:12]}… on disk, manifest says {expected[:12]}…")
+                c.problems.append(f"{_label(ctx, root)}{rel}: sha256 {actual[:12]}… on disk, manifest says "
+                                  f"{expected[:12]}…")
     src = ctx.manifest["source"]
     root = safe_join(ctx.out, src["root"])
     if not src["localized"] and root.is_file() and (actual := sha256_file(root)) != src["sha256"]:
-        c.problems.append(f"source.sha256 says {src['sha256'][:12]}…, the byte-copied root {src['root']} is {actual[:12]}…")
+        c.problems.append(f"source.sha256 says {src['sha256'][:12]}…, the byte-copied root {src['root']} is "
+                          f"{actual[:12]}…")
     digests = [v["sha256"] for v in ctx.variants]
     if len(set(digests)) != len(digests):
         c.problems.append("two variants have the same sha256 in the manifest")
@@ -235,7 +237,8 @@ def rederive(ctx: Context) -> Check:
                 continue
             c.problems += _compare_variant(ctx, plan, entry, r)
             if entry.get("redraws") != int(sp.redraws[i]):
-                c.problems.append(f"{vid}: manifest says {entry.get('redraws')} redraws, re-derivation took {int(sp.redraws[i])}")
+                c.problems.append(f"{vid}: manifest says {entry.get('redraws')} redraws, re-derivation took "
+                                  f"{int(sp.redraws[i])}")
     listed = {vid for vid, v in by_id.items() if v["split"] in plan.splits}
     for vid in sorted(listed - set(produced)):
         c.problems.append(f"{vid}: listed in the manifest but not produced by the seeds and counts")
@@ -356,7 +359,8 @@ def _load_check_modules() -> None:
         importlib.import_module(f"{checks.__name__}.{mod.name}")
 
 
-def verify(out: Path, holdout: Path | None = None, reveal: Path | None = None, pubkey: Path | None = None) -> list[Check]:
+def verify(out: Path, holdout: Path | None = None, reveal: Path | None = None,
+           pubkey: Path | None = None) -> list[Check]:
     return run_checks(out, holdout, reveal, pubkey)[0]
 
 

@@ -65,7 +65,8 @@ def holdout_only_events(ctx: Context) -> Check:
             values, _ = layer_values(path)
             for what, where in _layer_findings(values, kinds, sources):
                 c.problems.append(f"{v['path']}: contains holdout-only {what} at {where}")
-    c.detail = f"{len(trains)} train layers free of {', '.join(sorted(kinds | sources))}; {_holdout_count(ctx, kinds, sources)}"
+    c.detail = (f"{len(trains)} train layers free of {', '.join(sorted(kinds | sources))}; "
+                f"{_holdout_count(ctx, kinds, sources)}")
     return c
 
 

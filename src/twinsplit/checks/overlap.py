@@ -82,7 +82,8 @@ class _Source:
             return coarse
         blo = np.array([s.aabb()[0] for s in shapes]) - pad
         bhi = np.array([s.aabb()[1] for s in shapes]) + pad
-        hit = ((self.lo[coarse][None] <= bhi[:, None]) & (self.hi[coarse][None] >= blo[:, None])).all(axis=2).any(axis=0)
+        hit = ((self.lo[coarse][None] <= bhi[:, None])
+               & (self.hi[coarse][None] >= blo[:, None])).all(axis=2).any(axis=0)
         return coarse[hit]
 
 
@@ -171,6 +172,7 @@ def layout(ctx: Context) -> Check:
         if not vpath.is_file():
             continue  # reported by `files`
         checked += 1
-        c.problems += [f"{v['path']}: {p}" for p in check_variant(vpath, v["split"], src, scene, regions, tol, support_tol)]
+        c.problems += [f"{v['path']}: {p}"
+                       for p in check_variant(vpath, v["split"], src, scene, regions, tol, support_tol)]
     c.detail = f"{checked} variants: no overlap, bounds and keep-out hold" if c.ok else f"{checked} variants checked"
     return c

@@ -39,12 +39,14 @@ def progress_callback(bar):
 @click.command("generate")
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="YAML config (see `twinsplit init`).")
-@click.option("--out", required=True, type=click.Path(path_type=Path), help="Output directory (must not exist or be empty).")
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Output directory (must not exist or be empty).")
 @click.option("--train", "n_train", type=click.IntRange(min=1), required=True, help="Number of train variants.")
 @click.option("--holdout", "n_holdout", type=click.IntRange(min=1), required=True, help="Number of holdout variants.")
 @click.option("--seed-train", type=click.IntRange(min=0), help="Train root entropy (default: config, else the OS).")
 @click.option("--seed-holdout", type=click.IntRange(min=0), help="Holdout root entropy (default: config, else the OS).")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes for writing.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes for writing.")
 @click.option("--force", is_flag=True, help="Replace a non-empty output directory.")
 @click.option("--seal", "seal_key", type=click.Path(path_type=Path),
               help="Seal the holdout: write its entropy to this key file; OUT keeps only a commitment.")
@@ -64,7 +66,8 @@ def command(source: Path, config_path: Path | None, out: Path, n_train: int, n_h
     summarize(manifest, out, holdout_out, seal_key, sign_key)
 
 
-def summarize(manifest: dict, out: Path, holdout_out: Path | None, seal_key: Path | None, sign_key: Path | None) -> None:
+def summarize(manifest: dict, out: Path, holdout_out: Path | None, seal_key: Path | None,
+              sign_key: Path | None) -> None:
     d, counts = manifest["disjointness"], manifest["counts"]
     click.echo(f"wrote {counts['train']} train + {counts['holdout']} holdout variants "
                f"of {len(manifest['parameters'])} parameters to {out}")

@@ -11,9 +11,12 @@ from .common import friendly
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "dest", type=click.Path(path_type=Path, dir_okay=False),
               help="HTML file to write (default: <OUT parent>/<OUT name>-report.html; never inside OUT).")
-@click.option("--holdout", "holdout", type=click.Path(path_type=Path), help="Sealed holdout directory (generate --holdout-out).")
-@click.option("--reveal", type=click.Path(path_type=Path), help="Seal key file that opens the commitment (shows the holdout).")
-@click.option("--pubkey", type=click.Path(path_type=Path), help="Public key: also check OUT/attestation.json's signature.")
+@click.option("--holdout", "holdout", type=click.Path(path_type=Path),
+              help="Sealed holdout directory (generate --holdout-out).")
+@click.option("--reveal", type=click.Path(path_type=Path),
+              help="Seal key file that opens the commitment (shows the holdout).")
+@click.option("--pubkey", type=click.Path(path_type=Path),
+              help="Public key: also check OUT/attestation.json's signature.")
 @friendly
 def command(out: Path, dest: Path | None, holdout: Path | None, reveal: Path | None, pubkey: Path | None) -> None:
     """Write one self-contained HTML report of a generated set (verify's checks, train vs holdout plots).

@@ -64,7 +64,8 @@ def _flatten(groups: tuple[list[str], ...]) -> list[str]:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report here (a one-line summary still goes to stdout).")
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
-@click.option("--rules", "only", type=RuleIds(), multiple=True, help="Run only these rules (comma-separated ids or globs).")
+@click.option("--rules", "only", type=RuleIds(), multiple=True,
+              help="Run only these rules (comma-separated ids or globs).")
 @click.option("--skip", type=RuleIds(), multiple=True, help="Do not run these rules (comma-separated ids or globs).")
 @click.option("--list-rules", is_flag=True, is_eager=True, expose_value=False, callback=_list_rules,
               help="List every rule id with its category, default severity and description, then exit.")

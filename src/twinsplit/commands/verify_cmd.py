@@ -12,9 +12,12 @@ from .common import friendly
 @click.command("verify")
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--json", "as_json_flag", is_flag=True, help="Print the checks as JSON.")
-@click.option("--holdout", "holdout", type=click.Path(path_type=Path), help="Sealed holdout directory (generate --holdout-out).")
-@click.option("--reveal", type=click.Path(path_type=Path), help="Seal key file (generate --seal) that opens the commitment.")
-@click.option("--pubkey", type=click.Path(path_type=Path), help="Public key: check OUT/attestation.json's signature and subjects.")
+@click.option("--holdout", "holdout", type=click.Path(path_type=Path),
+              help="Sealed holdout directory (generate --holdout-out).")
+@click.option("--reveal", type=click.Path(path_type=Path),
+              help="Seal key file (generate --seal) that opens the commitment.")
+@click.option("--pubkey", type=click.Path(path_type=Path),
+              help="Public key: check OUT/attestation.json's signature and subjects.")
 @friendly
 def command(out: Path, as_json_flag: bool, holdout: Path | None, reveal: Path | None, pubkey: Path | None) -> None:
     """Re-derive and re-check a generated set; exit 1 naming every check that fails."""

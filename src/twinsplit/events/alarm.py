@@ -14,9 +14,31 @@ from ..randomizers import Randomizer, sample_independent
 from ..scene import Region, SceneInfo
 from ..selectors import Selector
 from . import register
-from .common import (within_window, FRAME, JUMP, EventCfg, barrier_edits, by_prim, choice_value, event_meta,
-                     events_root, first_kind, instance_name, m, match_regions, pseudo, region_choice, root_edits,
-                     start_dist, tag_edits, tc, time_metadata, v3, window, xform_edits)
+from .common import (
+    FRAME,
+    JUMP,
+    EventCfg,
+    barrier_edits,
+    by_prim,
+    choice_value,
+    event_meta,
+    events_root,
+    first_kind,
+    instance_name,
+    m,
+    match_regions,
+    pseudo,
+    region_choice,
+    root_edits,
+    start_dist,
+    tag_edits,
+    tc,
+    time_metadata,
+    v3,
+    window,
+    within_window,
+    xform_edits,
+)
 
 KIND = "alarm_reroute"
 ACTIVE_ATTR = "twinsplit:alarm:active"
@@ -139,7 +161,8 @@ def alarm_edits(scene: SceneInfo, cfg: AlarmCfg, params: list[ParamSpec], draws:
             on = cfg.intensity or 30000.0
             out.append(Edit(path=beacon, prim_def=PrimDef("SphereLight")))
             out += [Edit(path=beacon, attr="inputs:radius", type_name="float", value=quantize(m(scene, 0.08), "float")),
-                    Edit(path=beacon, attr="inputs:color", type_name="color3f", value=(1.0, quantize(0.1, "float"), quantize(0.05, "float")))]
+                    Edit(path=beacon, attr="inputs:color", type_name="color3f",
+                         value=(1.0, quantize(0.1, "float"), quantize(0.05, "float")))]
             out += xform_edits(beacon, translate=center + up * (top + m(scene, 0.15)))
             out.append(Edit(path=beacon, attr="inputs:intensity", type_name="float",
                             time_samples=flash(t0, t1, hz, scene.time_codes_per_second, quantize(on, "float"), 0.0)))
@@ -169,7 +192,8 @@ def alarm_starter(scene: SceneInfo) -> str | None:
         f"  # an alarm closes a {kind} and flashes a beacon: only the holdout twin has it (a kind training never saw)",
         "  alarm_reroute:",
         f"    close: {kind}",
-        "    light: beacon        # nearest: flash the closest stage light instead (do not also randomize its intensity)",
+        "    light: beacon        # nearest: flash the closest stage light instead (do not also randomize its "
+        "intensity)",
         "    frequency: {low: 1, high: 3}     # Hz",
         "    holdout_only: true",
     ])

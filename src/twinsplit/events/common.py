@@ -36,8 +36,8 @@ class EventCfg(Strict):
                           "time range when it has one. Default: the stage's own range (0-10 s if it has none).")
     count: int = Field(1, ge=1, le=64, description="How many independent instances of this event each variant gets "
                                                    "(fixed, so every variant has the same columns). Default: 1.")
-    start: Dist | None = Field(None, description="When the event starts, in seconds (stage time). Default: uniform over "
-                                                 "the first half of the window.")
+    start: Dist | None = Field(None, description="When the event starts, in seconds (stage time). Default: uniform "
+                                                 "over the first half of the window.")
     holdout_only: bool = Field(False, description="true: only holdout variants get this block (an event kind training "
                                                   "never sees). Default: false.")
 
@@ -195,7 +195,7 @@ def pseudo(prim: str, key: str, source: str, dist: Dist, type_name: str = "doubl
 def by_prim(params: list[ParamSpec], draws: np.ndarray) -> dict[str, dict[str, tuple[ParamSpec, float]]]:
     """{event prim: {key: (param, draw)}}, in declaration order."""
     out: dict[str, dict[str, tuple[ParamSpec, float]]] = {}
-    for p, d in zip(params, draws):
+    for p, d in zip(params, draws, strict=False):
         out.setdefault(p.prim, {})[p.key] = (p, float(d))
     return out
 
@@ -276,7 +276,8 @@ def xform_edits(prim: str, translate=None, translate_samples=None, orient=None, 
 
 
 def body_schemas(label: bool = True) -> tuple[str, ...]:
-    return ("PhysicsRigidBodyAPI", "PhysicsCollisionAPI", "MaterialBindingAPI") + (("SemanticsLabelsAPI:class",) if label else ())
+    return (("PhysicsRigidBodyAPI", "PhysicsCollisionAPI", "MaterialBindingAPI")
+            + (("SemanticsLabelsAPI:class",) if label else ()))
 
 
 def body_edits(scene: SceneInfo, prim: str, label: str) -> list[Edit]:

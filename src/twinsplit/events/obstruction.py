@@ -10,10 +10,35 @@ from ..params import Edit, ParamSpec, PrimDef
 from ..randomizers import Randomizer, sample_independent
 from ..scene import SceneInfo
 from . import register
-from .common import (within_window, PARK_BELOW_M, EventCfg, body_edits, body_schemas, by_prim, capsule_edits, choice_value, cube_edits,
-                     event_meta, events_root, first_kind, instance_name, lane, m, match_regions, pseudo, quat,
-                     region_choice, root_edits, start_dist, switch_edits, tag_edits, tc, time_metadata, window,
-                     xform_edits)
+from .common import (
+    PARK_BELOW_M,
+    EventCfg,
+    body_edits,
+    body_schemas,
+    by_prim,
+    capsule_edits,
+    choice_value,
+    cube_edits,
+    event_meta,
+    events_root,
+    first_kind,
+    instance_name,
+    lane,
+    m,
+    match_regions,
+    pseudo,
+    quat,
+    region_choice,
+    root_edits,
+    start_dist,
+    switch_edits,
+    tag_edits,
+    tc,
+    time_metadata,
+    window,
+    within_window,
+    xform_edits,
+)
 
 KIND = "patient_obstructs_path"
 BED_M = (2.1, 1.0, 0.6)   # length (along the path), width, height in metres
@@ -29,17 +54,20 @@ class PatientCfg(EventCfg):
     kind: Dist = Field(default_factory=lambda: Dist(distribution="choice", choices=["bed", "lying", "standing"]),
                        description="choice of bed | lying | standing. Default: each equally.")
     position: Dist = Field(default_factory=lambda: Dist(low=0.15, high=0.85),
-                           description="Where along the region's length, 0 = one end, 1 = the other. Default: uniform 0.15-0.85.")
+                           description="Where along the region's length, 0 = one end, 1 = the other. Default: uniform "
+                                       "0.15-0.85.")
     duration: Dist = Field(default_factory=lambda: Dist(low=3.0, high=10.0),
-                           description="How long it stays, in seconds (cut at the window's end). Default: uniform 3-10.")
+                           description="How long it stays, in seconds (cut at the window's end). "
+                                       "Default: uniform 3-10.")
 
 
 def patient_params(scene: SceneInfo, cfg: PatientCfg, source: str) -> list[ParamSpec]:
     w = window(scene, cfg, source)
     regions = match_regions(scene, cfg.region, f"{source}.region")
     if cfg.kind.distribution != "choice" or not set(union_choices(cfg.kind)) <= {"bed", "lying", "standing"}:
+        got = list(union_choices(cfg.kind)) if cfg.kind.distribution == 'choice' else cfg.kind.distribution
         raise ValueError("kind must be a choice among bed, lying, standing "
-                         f"(got {list(union_choices(cfg.kind)) if cfg.kind.distribution == 'choice' else cfg.kind.distribution})")
+                         f"(got {got})")
     start = start_dist(cfg, w, source)
     out = []
     for k in range(cfg.count):

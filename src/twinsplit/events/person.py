@@ -11,10 +11,35 @@ from ..params import Edit, ParamSpec, PrimDef
 from ..randomizers import Randomizer
 from ..scene import SceneInfo
 from . import register
-from .common import (within_window, FRAME, EventCfg, Lane, by_prim, capsule_edits, body_edits, body_schemas, choice_value,
-                     collision_index, event_meta, events_root, first_kind, instance_name, lane, m, match_regions,
-                     pseudo, region_choice, root_edits, start_dist, switch_edits, tag_edits, tc, time_metadata, window,
-                     xform_edits)
+from .common import (
+    FRAME,
+    EventCfg,
+    Lane,
+    body_edits,
+    body_schemas,
+    by_prim,
+    capsule_edits,
+    choice_value,
+    collision_index,
+    event_meta,
+    events_root,
+    first_kind,
+    instance_name,
+    lane,
+    m,
+    match_regions,
+    pseudo,
+    region_choice,
+    root_edits,
+    start_dist,
+    switch_edits,
+    tag_edits,
+    tc,
+    time_metadata,
+    window,
+    within_window,
+    xform_edits,
+)
 
 KIND = "person_enters_corridor"
 CLEARANCE_M = 0.05   # kept between the capsule and the region's ends/sides, and lifted off the floor (m)
@@ -26,15 +51,19 @@ class PersonCfg(EventCfg):
     its longest horizontal axis at a drawn speed and lateral offset."""
 
     region: str | list[str] = Field("corridor", description="Region(s) to walk through: prim path, path glob or "
-                                                            "region kind; several matches are drawn among. Default: corridor.")
-    speed: Dist = Field(default_factory=lambda: Dist(low=0.5, high=1.8), description="Walking speed in m/s. Default: uniform 0.5-1.8.")
+                                                            "region kind; several matches are drawn among. Default: "
+                                                            "corridor.")
+    speed: Dist = Field(default_factory=lambda: Dist(low=0.5, high=1.8),
+                        description="Walking speed in m/s. Default: uniform 0.5-1.8.")
     lateral: Dist = Field(default_factory=lambda: Dist(low=-1.0, high=1.0), description="Lateral offset as a fraction "
                           "of the free half-width (-1 one side, 1 the other). Default: uniform -1..1.")
     direction: Dist = Field(default_factory=lambda: Dist(distribution="choice", choices=["forward", "backward"]),
-                            description="forward: enter at the axis' negative end; backward: the other. Default: either, equally.")
+                            description="forward: enter at the axis' negative end; backward: the other. Default: "
+                                        "either, equally.")
     height: float = Field(1.7, gt=0.3, le=2.5, description="Person height in metres, caps included. Default: 1.7.")
     radius: float = Field(0.25, gt=0.05, le=0.6, description="Capsule radius in metres. Default: 0.25.")
-    sample_every: float = Field(0.5, gt=0.0, le=5.0, description="Seconds between translate time samples. Default: 0.5.")
+    sample_every: float = Field(0.5, gt=0.0, le=5.0,
+                                description="Seconds between translate time samples. Default: 0.5.")
 
 
 def _setup(scene: SceneInfo, cfg: PersonCfg, source: str):

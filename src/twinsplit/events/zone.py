@@ -12,9 +12,28 @@ from ..params import Edit, ParamSpec, PrimDef
 from ..randomizers import Randomizer, sample_independent
 from ..scene import Region, SceneInfo
 from . import register
-from .common import (within_window, FRAME, EventCfg, barrier_edits, by_prim, choice_value, event_meta, events_root,
-                     first_kind, instance_name, m, match_regions, pseudo, region_choice, root_edits, start_dist,
-                     tag_edits, tc, time_metadata, window)
+from .common import (
+    FRAME,
+    EventCfg,
+    barrier_edits,
+    by_prim,
+    choice_value,
+    event_meta,
+    events_root,
+    first_kind,
+    instance_name,
+    m,
+    match_regions,
+    pseudo,
+    region_choice,
+    root_edits,
+    start_dist,
+    tag_edits,
+    tc,
+    time_metadata,
+    window,
+    within_window,
+)
 
 KIND = "zone_access_change"
 ACCESS_ATTR = "twinsplit:zone:access"
@@ -28,19 +47,22 @@ class ZoneCfg(EventCfg):
     drawn time, and kinematic barriers over its doorways (or around its perimeter) become active then."""
 
     zone: str | list[str] | None = Field(None, description="Zone region(s): prim path, path glob or kind; several "
-                                                           "matches are drawn among. Default: infection_control, else restricted.")
+                                                           "matches are drawn among. Default: infection_control, else "
+                                                           "restricted.")
     boundary: Literal["auto", "doorways", "perimeter"] = Field(
         "auto", description="Barriers: doorways (a box filling each doorway region touching the zone), perimeter "
                             "(thin boxes along the zone box's sides), auto (doorways if any touch the zone, else "
                             "perimeter). Default: auto.")
-    barrier_thickness: float = Field(0.1, gt=0.0, le=2.0, description="Perimeter barrier thickness in metres. Default: 0.1.")
+    barrier_thickness: float = Field(0.1, gt=0.0, le=2.0,
+                                     description="Perimeter barrier thickness in metres. Default: 0.1.")
 
 
 def _zones(scene: SceneInfo, cfg: ZoneCfg, source: str) -> list[Region]:
     ref = cfg.zone if cfg.zone is not None else first_kind(scene, ZONE_KINDS)
     if ref is None:
         known = ", ".join(sorted({r.kind for r in scene.regions.values()})) or "none"
-        raise TwinsplitError(f"{source}.zone: no infection_control or restricted region in the stage (known kinds: {known})")
+        raise TwinsplitError(f"{source}.zone: no infection_control or restricted region in the stage (known kinds: "
+                             f"{known})")
     return match_regions(scene, ref, f"{source}.zone")
 
 
@@ -124,7 +146,7 @@ def zone_edits(scene: SceneInfo, cfg: ZoneCfg, params: list[ParamSpec], draws: n
             t_first = tc(scene, first.pop(zone_path))
             out.append(Edit(path=zone_path, attr=ACCESS_ATTR, type_name="token", custom=True,
                             time_samples=((t_first - FRAME, "open"), (t_first, "restricted"))))
-        for name, (center, rot, size) in zip(names, boxes):
+        for name, (center, rot, size) in zip(names, boxes, strict=False):
             out += barrier_edits(scene, name, center, rot, size, t0)
     return out
 

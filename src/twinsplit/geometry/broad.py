@@ -87,10 +87,10 @@ def find_overlaps(shapes: Sequence[Shape], *, tolerance: float = DEFAULT_TOLERAN
     best: dict[tuple[str, str], Overlap] = {}
     for gi, gj in _candidate_pairs(lo, hi, tolerance):
         keep = (dyn[gi] | dyn[gj]) & (bid[gi] != bid[gj])
-        pairs = [(shapes[i], shapes[j]) for i, j in zip(gi[keep], gj[keep])]
+        pairs = [(shapes[i], shapes[j]) for i, j in zip(gi[keep], gj[keep], strict=True)]
         if not pairs:
             continue
-        for (a, b), d in zip(pairs, _depths(pairs)):
+        for (a, b), d in zip(pairs, _depths(pairs), strict=True):
             if d <= tolerance:
                 continue
             if b.body < a.body:
@@ -193,7 +193,7 @@ class OverlapIndex:
         out: list[str] = []
         if not hits:
             return out
-        for o, d in zip(hits, _depths([(shape, o) for o in hits])):
+        for o, d in zip(hits, _depths([(shape, o) for o in hits]), strict=True):
             if d > tol and o.body not in out:
                 out.append(o.body)
                 if first:

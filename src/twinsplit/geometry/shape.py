@@ -144,7 +144,7 @@ def triangles(path: str, points: np.ndarray, tris: np.ndarray, **kw) -> list[Sha
     lens = np.linalg.norm(e, axis=2)
     ok = area2 > 1e-12 * np.maximum(lens.max(1), 1e-300) ** 2
     out = []
-    for tri, nn, a, ee, ll in zip(p[ok], n[ok], area2[ok], e[ok], lens[ok]):
+    for tri, nn, a, ee, ll in zip(p[ok], n[ok], area2[ok], e[ok], lens[ok], strict=True):
         out.append(Shape(path, "convex", tri.mean(0), vertices=tri, normals=(nn / a)[None],
                          edges=_TRI_EDGES, edge_dirs=ee / ll[:, None], **kw))
     return out
@@ -226,8 +226,10 @@ def local_points(kind: str, radius: float, half_height: float, axis: int) -> np.
         return _unit_sphere_points() * radius
     if kind == "capsule":
         s = _unit_sphere_points() * radius
-        up = s.copy(); up[:, axis] += half_height
-        dn = s.copy(); dn[:, axis] -= half_height
+        up = s.copy()
+        up[:, axis] += half_height
+        dn = s.copy()
+        dn[:, axis] -= half_height
         return np.concatenate([up, dn])
     ring = _unit_ring() * radius
     pts = np.zeros((2 * len(ring) + (1 if kind == "cone" else 0), 3))

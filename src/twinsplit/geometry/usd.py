@@ -9,7 +9,7 @@ planar/degenerate hull becomes a zero-thickness box.  Plane prims are half-space
 fall back to circumscribing hulls.  Colliders with ``physics:collisionEnabled = false`` are skipped;
 invisible and guide-purpose colliders are kept (purpose only affects rendering: the Isaac Sim importers
 put every collision mesh under a guide-purpose scope, and the Isaac ground plane is a guide Plane).
-"""
+"""  # noqa: E501
 
 from __future__ import annotations
 

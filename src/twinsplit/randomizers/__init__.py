@@ -45,7 +45,7 @@ def attribute_edits(scene: SceneInfo, block: Any, params: list[ParamSpec], draws
     """One edit per attribute; vector components drawn separately are joined back into one value."""
     grouped: dict[tuple[str, str], list] = {}
     types: dict[tuple[str, str], str] = {}
-    for p, d in zip(params, draws):
+    for p, d in zip(params, draws, strict=False):
         key = (p.prim, p.attr)
         types[key] = p.type_name
         value = p.value(float(d))

@@ -12,7 +12,8 @@ from ..selectors import Selector
 
 def attribute_params(scene: SceneInfo, block: BaseModel, source: str, prims: list[str],
                      attr_names: dict[str, str], default_types: dict[str, str],
-                     unit_scales: dict[str, float] | None = None, components: dict[str, int] | None = None) -> list[ParamSpec]:
+                     unit_scales: dict[str, float] | None = None,
+                     components: dict[str, int] | None = None) -> list[ParamSpec]:
     """One ParamSpec per (prim, configured key[, component]), typed from the stage's own attribute."""
     out: list[ParamSpec] = []
     for prim in prims:

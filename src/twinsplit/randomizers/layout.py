@@ -21,8 +21,17 @@ from pydantic import Field, field_validator, model_validator
 from ..distributions import Dist, Range, Strict, envelope, inverse_cdf
 from ..errors import TwinsplitError
 from ..layout_place import (
-    Failure, Geometry, KeepOut, Placer, build_geometry, delta, joints, local_values, prism_from_box,
-    prism_from_region, scene_xforms,
+    Failure,
+    Geometry,
+    KeepOut,
+    Placer,
+    build_geometry,
+    delta,
+    joints,
+    local_values,
+    prism_from_box,
+    prism_from_region,
+    scene_xforms,
 )
 from ..params import Edit, ParamSpec
 from ..scene import SceneInfo
@@ -40,7 +49,7 @@ class BoxCfg(Strict):
 
     @model_validator(mode="after")
     def _check(self) -> "BoxCfg":
-        if not all(a < b for a, b in zip(self.min, self.max)):
+        if not all(a < b for a, b in zip(self.min, self.max, strict=True)):
             raise ValueError(f"bounds: min {list(self.min)} must be below max {list(self.max)} on every axis")
         return self
 
@@ -49,7 +58,8 @@ class SplitRefs(Strict):
     """Keep-out regions per split."""
 
     train: list[str] = Field(default_factory=list, description="Regions kept clear in train variants. Default: none.")
-    holdout: list[str] = Field(default_factory=list, description="Regions kept clear in holdout variants. Default: none.")
+    holdout: list[str] = Field(default_factory=list,
+                               description="Regions kept clear in holdout variants. Default: none.")
 
 
 def _selector_shorthand(v: Any) -> Any:
@@ -57,21 +67,32 @@ def _selector_shorthand(v: Any) -> Any:
     if isinstance(v, str):
         v = [v]
     if isinstance(v, list):
-        return {"paths": [s for s in v if str(s).startswith("/")], "labels": [s for s in v if not str(s).startswith("/")]}
+        return {"paths": [s for s in v if str(s).startswith("/")],
+                "labels": [s for s in v if not str(s).startswith("/")]}
     return v
 
 
 class LayoutCfg(Strict):
     """Rearrange rigid bodies (planar offset, yaw, removal, swaps) without interpenetration at t = 0."""
 
-    match: Selector = Field(default_factory=Selector, description="Which bodies move. Default: every non-kinematic rigid body.")
-    offset: Dist | None = Field(None, description="Planar offset in metres, drawn per horizontal axis. Default: no offset.")
+    match: Selector = Field(default_factory=Selector,
+                            description="Which bodies move. Default: every non-kinematic rigid body.")
+    offset: Dist | None = Field(None, description="Planar offset in metres, drawn per horizontal axis. Default: no "
+                                                  "offset.")
     yaw: Dist | None = Field(None, description="Turn about the up axis in degrees. Default: no turn.")
-    remove_probability: float = Field(0.0, ge=0.0, le=1.0, description="Chance a unit is removed (`active = false`). Default: 0.")
-    swap: list[Selector] = Field(default_factory=list, description="Groups of interchangeable bodies (selector, label or path glob); a variant permutes positions within each group. Default: none.")
-    bounds: str | BoxCfg | None = Field(None, description="Region path/kind or {min, max} box in world metres that bodies must stay inside. Default: the stage bounds; none when a Plane collider (an infinite ground) is present.")
-    keep_out: list[str] | SplitRefs = Field(default_factory=list, description="Region paths/kinds that must stay clear; or {train: [...], holdout: [...]}. Default: none.")
-    max_tries: int = Field(50, ge=1, le=100000, description="Candidate poses per unit before it stays where it was. Default: 50.")
+    remove_probability: float = Field(0.0, ge=0.0, le=1.0,
+                                      description="Chance a unit is removed (`active = false`). Default: 0.")
+    swap: list[Selector] = Field(default_factory=list,
+                                 description="Groups of interchangeable bodies (selector, label or path glob); a "
+                                             "variant permutes positions within each group. Default: none.")
+    bounds: str | BoxCfg | None = Field(None, description="Region path/kind or {min, max} box in world metres that "
+                                                          "bodies must stay inside. Default: the stage bounds; none "
+                                                          "when a Plane collider (an infinite ground) is present.")
+    keep_out: list[str] | SplitRefs = Field(default_factory=list,
+                                            description="Region paths/kinds that must stay clear; or {train: [...], "
+                                                        "holdout: [...]}. Default: none.")
+    max_tries: int = Field(50, ge=1, le=100000,
+                           description="Candidate poses per unit before it stays where it was. Default: 50.")
 
     @field_validator("swap", mode="before")
     @classmethod
@@ -100,7 +121,8 @@ def _scaled(dist: Dist, k: float) -> Dist:
             return {}
         out = {f: getattr(r, f) * k for f in ("low", "high", "mean", "std") if getattr(r, f) is not None}
         if r.choices is not None:
-            out["choices"] = [c * k if isinstance(c, (int, float)) and not isinstance(c, bool) else c for c in r.choices]
+            out["choices"] = [c * k if isinstance(c, (int, float)) and not isinstance(c, bool) else c
+                              for c in r.choices]
         return out
 
     upd = sc(dist)

@@ -19,7 +19,8 @@ ATTRS = {
     "color": "inputs:color",
     "enabled": "visibility",
 }
-TYPES = {"intensity": "float", "exposure": "float", "color_temperature": "float", "color": "color3f", "enabled": "token"}
+TYPES = {"intensity": "float", "exposure": "float", "color_temperature": "float", "color": "color3f",
+         "enabled": "token"}
 
 
 class LightingCfg(Strict):
@@ -28,9 +29,12 @@ class LightingCfg(Strict):
     match: Selector = Field(default_factory=Selector, description="Which lights. Default: every prim with LightAPI.")
     intensity: Dist | None = Field(None, description="inputs:intensity (nits). Default: not randomized.")
     exposure: Dist | None = Field(None, description="inputs:exposure (stops). Default: not randomized.")
-    color_temperature: Dist | None = Field(None, description="inputs:colorTemperature in kelvin; also turns enableColorTemperature on. Default: not randomized.")
-    color: Dist | None = Field(None, description="inputs:color, each of r, g, b drawn from this in [0, 1]. Default: not randomized.")
-    enabled: Dist | None = Field(None, description="choice of true/false: false makes the light invisible (off). Default: not randomized.")
+    color_temperature: Dist | None = Field(None, description="inputs:colorTemperature in kelvin; also turns "
+                                                             "enableColorTemperature on. Default: not randomized.")
+    color: Dist | None = Field(None, description="inputs:color, each of r, g, b drawn from this in [0, 1]. Default: "
+                                                 "not randomized.")
+    enabled: Dist | None = Field(None, description="choice of true/false: false makes the light invisible (off). "
+                                                   "Default: not randomized.")
 
 
 def lighting_params(scene: SceneInfo, block: LightingCfg, source: str) -> list[ParamSpec]:

@@ -24,11 +24,15 @@ ATTRS = {
 class PhysicsCfg(Strict):
     """Randomize UsdPhysics material attributes of the matched materials."""
 
-    match: Selector = Field(default_factory=Selector, description="Which materials. Default: every prim with PhysicsMaterialAPI.")
-    static_friction: Dist | None = Field(None, description="physics:staticFriction (unitless). Default: not randomized.")
-    dynamic_friction: Dist | None = Field(None, description="physics:dynamicFriction (unitless). Default: not randomized.")
+    match: Selector = Field(default_factory=Selector,
+                            description="Which materials. Default: every prim with PhysicsMaterialAPI.")
+    static_friction: Dist | None = Field(None,
+                                         description="physics:staticFriction (unitless). Default: not randomized.")
+    dynamic_friction: Dist | None = Field(None, description="physics:dynamicFriction (unitless). Default: not "
+                                                            "randomized.")
     restitution: Dist | None = Field(None, description="physics:restitution in [0, 1]. Default: not randomized.")
-    density: Dist | None = Field(None, description="physics:density in kg/m^3 (converted to stage units). Default: not randomized.")
+    density: Dist | None = Field(None, description="physics:density in kg/m^3 (converted to stage units). Default: "
+                                                   "not randomized.")
 
 
 def physics_params(scene: SceneInfo, block: PhysicsCfg, source: str) -> list[ParamSpec]:
@@ -52,7 +56,8 @@ def physics_starter(scene: SceneInfo) -> str | None:
         "    restitution: {distribution: uniform, low: 0.0, high: 0.4}",
     ]
     if any(_density(scene, m) > 0 for m in mats):
-        lines.append("    density: {distribution: uniform, low: 0.8, high: 1.2, operation: scale}  # x authored density")
+        lines.append("    density: {distribution: uniform, low: 0.8, high: 1.2, operation: scale}  "
+                     "# x authored density")
     return "\n".join(lines)
 
 

@@ -131,7 +131,7 @@ class ColliderMaterial(Rule):
         if not colliders:
             return
         materials, rels = UsdShade.MaterialBindingAPI.ComputeBoundMaterials(colliders, "physics")
-        for prim, material, rel in zip(colliders, materials, rels):
+        for prim, material, rel in zip(colliders, materials, rels, strict=False):
             if not material:
                 yield self.issue(ctx, f"collider {prim.GetPath()} has no physics material; the simulator's "
                                       "default is used", prim,
@@ -240,7 +240,7 @@ class XformFinite(Rule):
                         break
             if bad_op:
                 continue  # the world matrix is then bad too; one finding per prim is enough
-            for t, cache in zip(times, caches):
+            for t, cache in zip(times, caches, strict=True):
                 if not _finite(cache.GetLocalToWorldTransform(prim)):
                     when = "" if t.IsDefault() else f" at time {t.GetValue():g}"
                     yield self.issue(ctx, f"the local-to-world matrix of {prim.GetPath()}{when} is not finite", prim)
