@@ -7,7 +7,8 @@ import time
 import numpy as np
 from pxr import Usd, UsdGeom, UsdPhysics
 
-from twinsplit.geometry import OverlapIndex, box, find_overlaps, shapes_from_stage
+from twinsplit.geometry import OverlapIndex, box, find_overlaps
+from twinsplit.scene.colliders import shapes_from_stage
 
 
 def grid_stage(n: int) -> Usd.Stage:

@@ -33,12 +33,13 @@ CONFIG = {
 
 
 def bench(bodies: int, variants: int, workdir: Path) -> dict:
-    from twinsplit.checks.overlap import _regions, _Source, check_variant
     from twinsplit.config import parse_config
-    from twinsplit.layout_place import SUPPORT_TOL_M, TOL_M
-    from twinsplit.plan import bind, stream
-    from twinsplit.scene import load
-    from twinsplit.usdtext import render, stage_metadata
+    from twinsplit.geometry.support import SUPPORT_TOL_M, TOL_M
+    from twinsplit.plan.bind import bind
+    from twinsplit.plan.draw import stream
+    from twinsplit.scene.discover import load
+    from twinsplit.verify.checks.layout import _regions, _Source, check_variant
+    from twinsplit.write.layer import render, stage_metadata
 
     src = workdir / f"warehouse_{bodies}.usda"
     if not src.exists():

@@ -5,7 +5,9 @@ import stat
 import pytest
 from click.testing import CliRunner
 
-from twinsplit.attest import (
+from twinsplit.cli import main
+from twinsplit.errors import TwinsplitError
+from twinsplit.proof.attest import (
     PAYLOAD_TYPE,
     build_statement,
     check_subjects,
@@ -14,8 +16,6 @@ from twinsplit.attest import (
     sign_statement,
     verify_envelope,
 )
-from twinsplit.cli import main
-from twinsplit.errors import TwinsplitError
 
 H1, H2, H3 = "1" * 64, "2" * 64, "3" * 64
 

@@ -13,7 +13,8 @@ from pxr import Usd, UsdGeom
 
 from conftest import REPO
 from stages import write
-from twinsplit.geometry import find_overlaps, shapes_from_stage
+from twinsplit.geometry import find_overlaps
+from twinsplit.scene.colliders import shapes_from_stage
 
 HOSPITAL = REPO / "sample_scenes" / "hospital_corridor" / "hospital_corridor.usda"
 CLEANROOM = REPO / "sample_scenes" / "cleanroom_fab" / "cleanroom_fab.usda"

@@ -218,10 +218,11 @@ def test_grouped_draws_equal_one_inverse_cdf_per_parameter(tmp_path):
     """sample_independent draws a distribution's parameters in one call: same values as one call each."""
     import yaml
 
+    from twinsplit.blocks.attributes import sample_independent
     from twinsplit.config import parse_config
-    from twinsplit.plan import bind, stream
-    from twinsplit.randomizers import sample_independent
-    from twinsplit.scene import load
+    from twinsplit.plan.bind import bind
+    from twinsplit.plan.draw import stream
+    from twinsplit.scene.discover import load
 
     _, scene = load(write(tmp_path))
     config = parse_config(yaml.safe_load("""

@@ -16,10 +16,9 @@ from twinsplit.geometry import (
     find_overlaps,
     intersects_box,
     penetration_depth,
-    shape_from_prim,
-    shapes_from_stage,
     within_bounds,
 )
+from twinsplit.scene.colliders import shape_from_prim, shapes_from_stage
 
 HEADER = '#usda 1.0\n(\n    metersPerUnit = {mpu}\n    upAxis = "{up}"\n)\n'
 

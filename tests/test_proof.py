@@ -92,7 +92,7 @@ def test_sealed_verifies_fully_with_key(sealed, run_cli):
 
 
 def test_wrong_key_is_refused(sealed, tmp_path, run_cli):
-    from twinsplit.seal import SealKey, new_salt, read_key, write_key
+    from twinsplit.proof.seal import SealKey, new_salt, read_key, write_key
 
     out, hold, key = sealed
     real = read_key(key)
@@ -155,7 +155,7 @@ def test_every_file_edit_breaks_the_signature_check(signed, run_cli, target):
 
 
 def test_resigned_with_another_key_fails_against_published_key(signed, tmp_path, run_cli):
-    from twinsplit.generate import sign_output
+    from twinsplit.proof.attest import sign_output
 
     out, pub = signed
     run_cli("keygen", "--out", tmp_path / "mallory")

@@ -136,7 +136,7 @@ def test_ood_region_is_shaded_in_the_projection(tmp_path, run_cli):
 def test_box_projection_is_the_exact_hull_of_all_corners():
     from scipy.spatial import ConvexHull
 
-    from twinsplit.report_plots import box_projection, pca
+    from twinsplit.report.plots import box_projection, pca
 
     rng = np.random.default_rng(3)
     pts = rng.random((40, 6)) * np.array([1, 0.2, 1, 0.5, 0.1, 1])
@@ -155,9 +155,9 @@ def test_box_projection_is_the_exact_hull_of_all_corners():
 
 
 def test_events_timeline_from_a_set_with_events(tmp_path, run_cli):
-    from twinsplit.events import load_builtin
+    from twinsplit.blocks.registry import EVENTS
 
-    if "person_enters_corridor" not in load_builtin():
+    if "person_enters_corridor" not in EVENTS.load_builtin():
         pytest.skip("event kind person_enters_corridor is not registered in this tree")
     cfg = tmp_path / "ev.yaml"
     cfg.write_text((REPO / "sample_scenes/warehouse/twin.yaml").read_text()
@@ -208,7 +208,7 @@ def test_chromium_renders_the_report(warehouse_report, tmp_path):
 
 def test_long_parameter_names_do_not_run_into_the_next_histogram():
     """Histogram titles are elided to their panel's width (the distance table keeps the full names)."""
-    from twinsplit.report_plots import HistPanel, histograms
+    from twinsplit.report.plots import HistPanel, histograms
 
     rng = np.random.default_rng(0)
     long = ("/World/Warehouse_Rack_Assembly_With_A_Very_Long_Name/Shelf_03/"

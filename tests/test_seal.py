@@ -5,7 +5,7 @@ import stat
 import pytest
 
 from twinsplit.errors import TwinsplitError
-from twinsplit.seal import SealKey, check_reveal, commitment, new_salt, read_key, write_key
+from twinsplit.proof.seal import SealKey, check_reveal, commitment, new_salt, read_key, write_key
 
 SALT = bytes(range(32))
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from twinsplit import stats
-from twinsplit.stats import (
+from twinsplit.plan import stats
+from twinsplit.plan.stats import (
     coverage,
     distance_report,
     energy_distance,

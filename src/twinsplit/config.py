@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, create_model, field_validator, model_validator
 
-from .distributions import Strict
+from .base import Strict
+from .blocks.registry import EVENTS, RANDOMIZERS
 from .errors import InputError, TwinsplitError
-from .ood import HoldoutRegion
-from .randomizers import load_builtin as load_randomizers
 
 
 class Seeds(Strict):
@@ -74,15 +74,9 @@ def _registry_model(name: str, registry: dict, doc: str) -> type:
     return model
 
 
-def _events_registry() -> dict:
-    from .events import load_builtin
-
-    return load_builtin()
-
-
-Randomize = _registry_model("Randomize", load_randomizers(),
+Randomize = _registry_model("Randomize", RANDOMIZERS.load_builtin(),
                             "Randomizers to run, by name. Each takes one block or a list of blocks.")
-Events = _registry_model("Events", _events_registry(),
+Events = _registry_model("Events", EVENTS.load_builtin(),
                          "Scripted events to add, by kind. Each takes one block or a list of blocks.")
 
 
@@ -146,3 +140,32 @@ def config_sha256(config: Config) -> str:
 
 def json_schema() -> dict:
     return Config.model_json_schema()
+
+
+class Interval(Strict):
+    """A closed interval of a parameter's drawn value (before scale/add is applied)."""
+
+    low: float = Field(description="Lower end (inclusive). Required.")
+    high: float = Field(description="Upper end (inclusive). Required.")
+
+    @model_validator(mode="after")
+    def _check(self) -> "Interval":
+        if not (math.isfinite(self.low) and math.isfinite(self.high)):
+            raise ValueError(f"interval ends must be finite, got [{self.low}, {self.high}]")
+        if not self.low < self.high:
+            raise ValueError(f"interval low ({self.low}) must be less than high ({self.high})")
+        return self
+
+
+class HoldoutRegion(Strict):
+    """A box of parameter space only the holdout may enter."""
+
+    name: str = Field(description="Name shown in the manifest and the report. Required.")
+    params: dict[str, Interval] = Field(description="Parameter key (e.g. static_friction) or name glob (e.g. "
+                                                    "/World/**.physics:staticFriction) -> interval. Required.")
+
+    @model_validator(mode="after")
+    def _check(self) -> "HoldoutRegion":
+        if not self.params:
+            raise ValueError(f"holdout region {self.name!r} names no parameter")
+        return self

@@ -17,15 +17,16 @@ from . import manifest as mf
 from .config import Config, config_body, config_sha256
 from .errors import TwinsplitError
 from .hashing import sha256_bytes
-from .outdir import check_target, staged
-from .plan import Plan, fresh_entropy, make_plan, variant_id
-from .render import render_all
-from .scene import load
-from .sourcecopy import copy_source
-from .stats import distance_report
-from .usdtext import stage_metadata
-
-ATTESTATION = "attestation.json"
+from .plan.disjoint import disjointness_entry
+from .plan.draw import Plan, fresh_entropy, make_plan, variant_id
+from .plan.stats import distance_report
+from .proof.attest import ATTESTATION, sign_output
+from .proof.seal import seal_manifest
+from .scene.discover import load
+from .write.layer import stage_metadata
+from .write.outdir import check_target, staged
+from .write.pool import render_all
+from .write.sourcecopy import copy_source
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def run(req: Request, progress: Progress | None = None) -> dict[str, Any]:
         if req.sign_key is not None:
             (tmp / ATTESTATION).write_bytes(sign_output(tmp, manifest, req.sign_key))
         if key is not None:  # last, just before both directories move into place
-            from .seal import write_key
+            from .proof.seal import write_key
 
             write_key(req.seal_key, key)
             written.append(req.seal_key)
@@ -181,47 +182,9 @@ def assemble(plan: Plan, entropy: dict[str, int], copy, source: Path, variants: 
         "counts": {s: len(sp.draws) for s, sp in plan.splits.items()},
         "parameters": mf.parameters_entry(plan),
         "variants": variants,
-        "disjointness": mf.disjointness_entry(plan),
+        "disjointness": disjointness_entry(plan),
         # A sealed manifest carries no holdout statistics: per-parameter figures would leak its marginals.
         "distance": ({"sealed": True} if sealed
                      else distance_report(plan.normalized("train"), plan.normalized("holdout"), names)),
         "lineage": plan.config.lineage.model_dump(),
     }
-
-
-def seal_manifest(manifest: dict[str, Any], holdout_entropy: int):
-    """Replace the holdout entropy by a commitment and drop holdout events; returns the key to write."""
-    from . import seal
-
-    key = seal.SealKey(holdout_entropy, seal.new_salt())
-    manifest["seeds"]["holdout"] = {"commitment": seal.commitment(key.entropy, key.salt)}
-    for v in manifest["variants"]:
-        if v["split"] == "holdout":
-            v["events"] = []
-    manifest["seal"] = {"scheme": "sha256(salt || entropy as minimal big-endian bytes)",
-                        "holdout_location": "separate directory (generate --holdout-out)"}
-    return key
-
-
-def attestation_subjects(root: Path) -> dict[str, str]:
-    from .hashing import sha256_file
-
-    return {p.relative_to(root).as_posix(): sha256_file(p) for p in sorted(root.rglob("*"))
-            if p.is_file() and p.name != ATTESTATION}
-
-
-def sign_output(root: Path, manifest: dict[str, Any], key_path: Path) -> bytes:
-    """An in-toto Statement over every file of OUT, in a DSSE envelope signed with Ed25519."""
-    import json
-
-    from .attest import build_statement, sign_statement
-    from .config import canonical_json
-
-    predicate = {
-        "tool": mf.tool_entry(),
-        "manifest_sha256": sha256_bytes(mf.dumps(manifest)),
-        "config_sha256": manifest["config"]["sha256"],
-        "seeds_sha256": sha256_bytes(canonical_json(manifest["seeds"])),
-    }
-    envelope = sign_statement(build_statement(attestation_subjects(root), predicate), key_path)
-    return (json.dumps(envelope, indent=2, sort_keys=True) + "\n").encode()

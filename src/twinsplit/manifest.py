@@ -6,14 +6,13 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 from pxr import Usd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from . import __version__
 from .errors import TwinsplitError
-from .plan import Plan
-from .sourcecopy import SourceCopy
+from .plan.draw import Plan
+from .write.sourcecopy import SourceCopy
 
 MANIFEST = "manifest.json"
 SCHEMA_VERSION = 1
@@ -135,40 +134,6 @@ def parameters_entry(plan: Plan) -> list[dict[str, Any]]:
             "normalize": list(p.normalize_range),
         })
     return out
-
-
-def disjointness_entry(plan: Plan, sealed: bool = False) -> dict[str, Any]:
-    from scipy.spatial import cKDTree
-
-    cfg = plan.config.splits
-    train = plan.normalized("train")
-    holdout = plan.normalized("holdout") if "holdout" in plan.splits else train[:0]
-    nearest = None
-    if len(train) and len(holdout) and train.shape[1]:
-        d, _ = cKDTree(train).query(holdout, k=1, p=np.inf if cfg.metric == "linf" else 2)
-        nearest = float(np.min(d))
-    entry = {
-        "metric": cfg.metric,
-        "min_margin": cfg.min_margin,
-        "min_distance": None if nearest is None else round(nearest, 9),
-        "holds": nearest is None or nearest >= cfg.min_margin,
-        "redraws": {s: int(plan.splits[s].redraws.sum()) for s in plan.splits},
-        "holdout_only_blocks": [b.source for b in plan.blocks if b.splits == ("holdout",)],
-    }
-    if cfg.mode == "ood":
-        from .ood import membership
-        from .plan import holdout_regions
-
-        regions = holdout_regions(plan)
-        inside = {s: membership(regions, plan.splits[s].draws) for s in plan.splits}
-        entry["ood"] = {
-            "regions": [r.name for r in regions],
-            "train_inside": sum(1 for m in inside["train"] if m),
-            # Without regions, the holdout is held out by its holdout-only blocks alone: none is "outside".
-            "holdout_outside": sum(1 for m in inside.get("holdout", []) if not m) if regions else 0,
-        }
-        entry["holds"] = entry["holds"] and entry["ood"]["train_inside"] == 0 and entry["ood"]["holdout_outside"] == 0
-    return entry
 
 
 def source_entry(copy: SourceCopy, source: Path, scene) -> dict[str, Any]:

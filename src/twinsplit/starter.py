@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .events import load_builtin as load_events
-from .randomizers import load_builtin as load_randomizers
-from .scene import SceneInfo
+from .blocks.registry import EVENTS, RANDOMIZERS
+from .scene.info import SceneInfo
 
 
 def _sections(entries, scene: SceneInfo) -> list[str]:
@@ -36,8 +35,8 @@ def starter_config(scene: SceneInfo, source: Path) -> str:
         "  retention: \"\"",
         "",
     ]
-    randomize = _sections(load_randomizers(), scene)
-    events = _sections(load_events(), scene)
+    randomize = _sections(RANDOMIZERS.load_builtin(), scene)
+    events = _sections(EVENTS.load_builtin(), scene)
     body = head + ["randomize:"] + (randomize or ["  {}"])
     if events:
         body += ["", "events:"] + events

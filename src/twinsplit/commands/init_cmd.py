@@ -5,7 +5,7 @@ from pathlib import Path
 import click
 
 from ..errors import TwinsplitError
-from ..scene import load
+from ..scene.discover import load
 from ..starter import starter_config
 from .common import friendly
 

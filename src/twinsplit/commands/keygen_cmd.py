@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..attest import generate_keypair, public_keyid
 from ..errors import TwinsplitError
+from ..proof.attest import generate_keypair, public_keyid
 
 
 @click.command("keygen")

@@ -23,7 +23,7 @@ def command(out: Path, dest: Path | None, holdout: Path | None, reveal: Path | N
 
     The report is written even when verification fails; the exit code is then 1.
     """
-    from ..report import write
+    from ..report.page import write
 
     path, report = write(out, dest, holdout=holdout, reveal=reveal, pubkey=pubkey)
     click.echo(f"report: {path} ({report.images} figures)")

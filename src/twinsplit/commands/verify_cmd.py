@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from ..verify import as_json, verify
+from ..verify.core import as_json, verify
 from .common import friendly
 
 

@@ -1,9 +1,3 @@
-"""Event registry: one entry per event kind under `events:` (same interface as randomizers)."""
+"""Scripted events: block kinds under `events:` (person, obstruction, alarm, zone).
 
-from __future__ import annotations
-
-from ..randomizers import Registry
-
-REGISTRY = Registry("event kind", __name__, ["person", "obstruction", "alarm", "zone"])
-register = REGISTRY.register
-load_builtin = REGISTRY.load_builtin
+Each module registers one `twinsplit.blocks.registry.BlockKind` with `EVENTS`."""

@@ -7,13 +7,14 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from ..distributions import Dist
+from ..blocks.attributes import sample_independent
+from ..blocks.data import Edit, ParamSpec, PrimDef
+from ..blocks.distributions import Dist
+from ..blocks.quantize import quantize
+from ..blocks.registry import EVENTS, BlockKind
 from ..errors import TwinsplitError
-from ..params import Edit, ParamSpec, PrimDef, quantize
-from ..randomizers import Randomizer, sample_independent
-from ..scene import Region, SceneInfo
-from ..selectors import Selector
-from . import register
+from ..scene.info import Region, SceneInfo
+from ..scene.selectors import Selector
 from .common import (
     FRAME,
     JUMP,
@@ -199,7 +200,7 @@ def alarm_starter(scene: SceneInfo) -> str | None:
     ])
 
 
-register(Randomizer(
+EVENTS.register(BlockKind(
     name=KIND,
     config_model=AlarmCfg,
     params=alarm_params,

@@ -14,11 +14,13 @@ from typing import Any
 import numpy as np
 from pydantic import Field, field_validator
 
-from ..distributions import Dist, Strict, resolve
+from ..base import Strict
+from ..blocks.data import Edit, ParamSpec, PrimDef
+from ..blocks.distributions import Dist, resolve
+from ..blocks.quantize import quantize
 from ..errors import TwinsplitError
-from ..params import Edit, ParamSpec, PrimDef, quantize
-from ..scene import Region, SceneInfo
-from ..selectors import path_matches
+from ..scene.info import Region, SceneInfo
+from ..scene.selectors import path_matches
 
 EVENTS_SCOPE = "TwinsplitEvents"
 KIND_ATTR = "twinsplit:event:kind"
@@ -390,7 +392,8 @@ def collision_index(scene: SceneInfo):
     hit = _INDEX.get(id(scene))
     if hit is not None and hit[0] is scene:
         return hit[1]
-    from ..geometry import OverlapIndex, shapes_from_stage
+    from ..geometry import OverlapIndex
+    from ..scene.colliders import shapes_from_stage
 
     if scene.shapes is None:
         from pxr import Sdf, Usd

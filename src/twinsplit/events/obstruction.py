@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ..distributions import Dist, union_choices
-from ..params import Edit, ParamSpec, PrimDef
-from ..randomizers import Randomizer, sample_independent
-from ..scene import SceneInfo
-from . import register
+from ..blocks.attributes import sample_independent
+from ..blocks.data import Edit, ParamSpec, PrimDef
+from ..blocks.distributions import Dist, union_choices
+from ..blocks.registry import EVENTS, BlockKind
+from ..scene.info import SceneInfo
 from .common import (
     PARK_BELOW_M,
     EventCfg,
@@ -135,7 +135,7 @@ def patient_starter(scene: SceneInfo) -> str | None:
     ])
 
 
-register(Randomizer(
+EVENTS.register(BlockKind(
     name=KIND,
     config_model=PatientCfg,
     params=patient_params,

@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ..distributions import Dist
+from ..blocks.data import Edit, ParamSpec, PrimDef
+from ..blocks.distributions import Dist
+from ..blocks.registry import EVENTS, BlockKind
 from ..errors import TwinsplitError
-from ..params import Edit, ParamSpec, PrimDef
-from ..randomizers import Randomizer
-from ..scene import SceneInfo
-from . import register
+from ..scene.info import SceneInfo
 from .common import (
     FRAME,
     EventCfg,
@@ -178,7 +177,7 @@ def person_starter(scene: SceneInfo) -> str | None:
     ])
 
 
-register(Randomizer(
+EVENTS.register(BlockKind(
     name=KIND,
     config_model=PersonCfg,
     params=person_params,

@@ -7,11 +7,11 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
+from ..blocks.attributes import sample_independent
+from ..blocks.data import Edit, ParamSpec, PrimDef
+from ..blocks.registry import EVENTS, BlockKind
 from ..errors import TwinsplitError
-from ..params import Edit, ParamSpec, PrimDef
-from ..randomizers import Randomizer, sample_independent
-from ..scene import Region, SceneInfo
-from . import register
+from ..scene.info import Region, SceneInfo
 from .common import (
     FRAME,
     EventCfg,
@@ -163,7 +163,7 @@ def zone_starter(scene: SceneInfo) -> str | None:
     ])
 
 
-register(Randomizer(
+EVENTS.register(BlockKind(
     name=KIND,
     config_model=ZoneCfg,
     params=zone_params,

@@ -3,7 +3,6 @@
 from .broad import DEFAULT_TOLERANCE, Overlap, OverlapIndex, find_overlaps, intersects_box, within_bounds
 from .narrow import penetration_depth, segment_distance
 from .shape import CYLINDER_SEGMENTS, Shape, box, convex, triangles
-from .usd import PLANE_HALF_SIZE, shape_from_prim, shapes_from_stage
 
 __all__ = [
     "CYLINDER_SEGMENTS", "DEFAULT_TOLERANCE", "PLANE_HALF_SIZE", "Overlap", "OverlapIndex", "Shape",

@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ..distributions import Dist, Strict
-from ..params import Edit, ParamSpec
-from ..scene import SceneInfo
-from ..selectors import Selector
-from . import Randomizer, attribute_edits, register
-from .common import attribute_params
+from ..base import Strict
+from ..blocks.attributes import attribute_edits, attribute_params
+from ..blocks.data import Edit, ParamSpec
+from ..blocks.distributions import Dist
+from ..blocks.registry import RANDOMIZERS, BlockKind
+from ..scene.info import SceneInfo
+from ..scene.selectors import Selector
 
 ATTRS = {
     "intensity": "inputs:intensity",
@@ -71,7 +72,7 @@ def lighting_starter(scene: SceneInfo) -> str | None:
     ])
 
 
-register(Randomizer(
+RANDOMIZERS.register(BlockKind(
     name="lighting",
     config_model=LightingCfg,
     params=lighting_params,

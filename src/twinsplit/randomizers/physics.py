@@ -6,12 +6,13 @@ import posixpath
 
 from pydantic import Field
 
-from ..distributions import Dist, Strict
-from ..params import ParamSpec
-from ..scene import SceneInfo
-from ..selectors import Selector
-from . import Randomizer, register
-from .common import attribute_params
+from ..base import Strict
+from ..blocks.attributes import attribute_params
+from ..blocks.data import ParamSpec
+from ..blocks.distributions import Dist
+from ..blocks.registry import RANDOMIZERS, BlockKind
+from ..scene.info import SceneInfo
+from ..scene.selectors import Selector
 
 ATTRS = {
     "static_friction": "physics:staticFriction",
@@ -71,7 +72,7 @@ def _density(scene: SceneInfo, prim: str) -> float:
     return float(info.value or 0.0) if info else 0.0
 
 
-register(Randomizer(
+RANDOMIZERS.register(BlockKind(
     name="physics_materials",
     config_model=PhysicsCfg,
     params=physics_params,

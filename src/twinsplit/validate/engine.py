@@ -191,7 +191,7 @@ def label(path: Path) -> str:
 
 
 def open_stage(path: Path):
-    from ..scene import open_stage as _open
+    from ..scene.discover import open_stage as _open
 
     return _open(path)
 

@@ -91,9 +91,15 @@ def unregister(id: str) -> None:
     RULES.pop(id, None)
 
 
+RULE_MODULES = ("rules_nvidia", "rules_twinsplit")
+
+
 def load_builtin() -> dict[str, RuleInfo]:
     """Import the modules that register rules (lazily: nothing registers at `import twinsplit`)."""
-    from . import rules_nvidia, rules_twinsplit  # noqa: F401
+    import importlib
+
+    for name in RULE_MODULES:
+        importlib.import_module(f"{__package__}.{name}")
 
     return RULES
 

@@ -259,7 +259,8 @@ class NoInterpenetration(Rule):
         from pxr import Usd, UsdGeom
 
         try:
-            from ..geometry import find_overlaps, shapes_from_stage
+            from ..geometry import find_overlaps
+            from ..scene.colliders import shapes_from_stage
         except ImportError as exc:
             yield self.issue(ctx, f"skipped: twinsplit.geometry is not available ({exc})", severity=Severity.INFO)
             return
@@ -406,15 +407,12 @@ class ConfigSelectors(Rule):
 
     def check(self, ctx: Context) -> Iterator[Issue]:
         from ..errors import TwinsplitError
+        from ..plan.bind import collect_selectors
+        from ..scene.discover import scan
 
         try:
-            from ..scene import check_selectors
-        except ImportError as exc:
-            yield self.issue(ctx, f"skipped: twinsplit.scene.check_selectors is not available ({exc})",
-                             severity=Severity.INFO)
-            return
-        try:
-            counts = check_selectors(ctx.stage, ctx.config)
+            info = scan(ctx.stage)
+            counts = [(desc, len(info.match(sel, **kw))) for desc, sel, kw in collect_selectors(info, ctx.config)]
         except TwinsplitError as exc:  # e.g. a region the config names does not exist in this stage
             yield self.issue(ctx, str(exc))
             return

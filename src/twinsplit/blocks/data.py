@@ -1,0 +1,100 @@
+"""Parameters and edits: the data that flows from block kinds through the plan to the writer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from .distributions import Dist, envelope, inverse_cdf, resolve, union_choices
+from .quantize import quantize
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One scalar random parameter: where it is written, how it is drawn and how it is normalized."""
+
+    name: str               # "<prim>.<attr>" or "<prim>.<attr>[k]" for one component of a vector attribute
+    prim: str
+    attr: str
+    type_name: str          # Sdf value type of the attribute it is written to
+    source: str             # "<randomizer or event>:<block index>"
+    key: str                # the config key it came from, e.g. "static_friction"
+    dist: Dist
+    component: int | None = None
+    base: Any = None        # authored value, for scale/add operations
+    unit_scale: float = 1.0  # config units -> stage units (abs/add only)
+
+    # Resolved once per parameter (pydantic models are slow to build): sampling asks for them per variant.
+    @cached_property
+    def _resolved(self) -> dict[str, Any]:
+        return {split: resolve(self.dist, split) for split in ("train", "holdout")}
+
+    def resolved(self, split: str):
+        return self._resolved[split]
+
+    @cached_property
+    def normalize_range(self) -> tuple[float, float]:
+        return envelope(self.dist)
+
+    @cached_property
+    def _union(self) -> tuple:
+        return union_choices(self.dist)
+
+    @cached_property
+    def _choice_luts(self) -> dict[str, np.ndarray]:
+        return {s: np.array([self._union.index(c) for c in r.choices], dtype=np.float64)
+                for s, r in self._resolved.items()}
+
+    def draw(self, split: str, u: np.ndarray) -> np.ndarray:
+        """Draws in the parameter's own space (choice: index into the union of both splits' choices)."""
+        x = inverse_cdf(self.resolved(split), u)
+        if self.dist.distribution == "choice":
+            return self._choice_luts[split][x.astype(int)]
+        return x
+
+    def value(self, draw: float) -> Any:
+        """The value written to USD for one draw, already quantized to the attribute's precision."""
+        if self.dist.distribution == "choice":
+            v = self._union[int(draw)]
+            return quantize(v, self.type_name) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+        base = self.base
+        if self.component is not None and base is not None:
+            base = base[self.component]
+        if self.dist.operation == "scale":
+            v = float(base if base is not None else 0.0) * draw
+        elif self.dist.operation == "add":
+            v = float(base if base is not None else 0.0) + draw * self.unit_scale
+        else:
+            v = draw * self.unit_scale
+        return quantize(v, self.type_name)
+
+
+@dataclass(frozen=True)
+class PrimDef:
+    """A prim the variant creates (events): `def <type_name>` with applied schemas."""
+
+    type_name: str
+    api_schemas: tuple[str, ...] = ()
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One thing a variant layer authors: an attribute value (default or time samples), or a new prim."""
+
+    path: str
+    attr: str | None = None
+    type_name: str = ""
+    value: Any = None
+    time_samples: tuple[tuple[float, Any], ...] | None = None
+    prim_def: PrimDef | None = None
+    variability_uniform: bool = False
+    custom: bool = False  # True for attributes no schema declares (e.g. twinsplit:alarm:active)
+    meta: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.path}.{self.attr}" if self.attr else self.path

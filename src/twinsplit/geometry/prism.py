@@ -1,0 +1,67 @@
+"""Planar regions (a region constrains the plane; it extends without limit along up) and keep-out tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import Shape, box, penetration_depth
+from .narrow import interval
+
+
+@dataclass(frozen=True)
+class Prism:
+    """An oriented box region, unbounded along whichever of its axes is (nearly) the stage up axis."""
+
+    path: str
+    center: np.ndarray
+    rotation: np.ndarray  # columns are the box axes in world
+    half: np.ndarray
+    up: int
+
+    @property
+    def planar_axes(self) -> list[int]:
+        return [i for i in range(3) if abs(self.rotation[self.up, i]) < 0.99]
+
+    def contains(self, shape: Shape, tol: float) -> bool:
+        """The whole shape lies within the prism's planar extent (sticking out <= tol)."""
+        axes = self.planar_axes
+        u = self.rotation[:, axes].T
+        lo, hi = interval(shape, u)
+        c, h = u @ self.center, self.half[axes]
+        return bool(np.all(lo >= c - h - tol) and np.all(hi <= c + h + tol))
+
+    def as_shape(self, extent: float) -> Shape:
+        half = self.half.copy()
+        for i in range(3):
+            if i not in self.planar_axes:
+                half[i] = extent
+        return box(self.path, self.center, half, self.rotation)
+
+
+def prism_from_region(region, up: int) -> Prism:
+    return Prism(region.path, np.asarray(region.center, dtype=float), np.asarray(region.rotation, dtype=float),
+                 np.asarray(region.half_extents, dtype=float), up)
+
+
+def prism_from_box(name: str, lo, hi, up: int) -> Prism:
+    lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    return Prism(name, (lo + hi) / 2, np.eye(3), (hi - lo) / 2, up)
+
+
+class KeepOut:
+    """Keep-out prisms as shapes (tall along up) so the exact narrow phase decides penetration."""
+
+    def __init__(self, prisms: list[Prism], extent: float, tol: float) -> None:
+        self.prisms = prisms
+        self.shapes = [p.as_shape(extent) for p in prisms]
+        self.boxes = [s.aabb() for s in self.shapes]
+        self.tol = tol
+
+    def hit(self, shape: Shape) -> str | None:
+        lo, hi = shape.aabb()
+        for p, s, (blo, bhi) in zip(self.prisms, self.shapes, self.boxes, strict=False):
+            if np.all(np.minimum(hi, bhi) - np.maximum(lo, blo) > self.tol) and penetration_depth(shape, s) > self.tol:
+                return p.path
+        return None

@@ -1,0 +1,71 @@
+"""What rests on what: contact from shapes alone (pure numpy; layout, verify and validate share it)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from . import Shape
+
+TOL_M = 1e-4  # penetration beyond this many metres is an overlap; resting contact is fine
+
+
+SUPPORT_TOL_M = 2e-3  # a body rests on a shape whose top is within this many metres of its bottom
+
+
+def _aabb(shapes: list[Shape]) -> tuple[np.ndarray, np.ndarray]:
+    if len(shapes) == 1:
+        return shapes[0].aabb()
+    return (np.min([s.aabb()[0] for s in shapes], axis=0), np.max([s.aabb()[1] for s in shapes], axis=0))
+
+
+def rests_on(shapes: list[Shape], up: int, plane: tuple[int, int], tol: float) -> dict[str, list[Shape]]:
+    """body -> shapes of *other* bodies (or static colliders) it rests on, for every dynamic body."""
+    by_body: dict[str, list[Shape]] = defaultdict(list)
+    for s in shapes:
+        if s.dynamic:
+            by_body[s.body].append(s)
+    if not shapes:
+        return {}
+    lo = np.array([s.aabb()[0] for s in shapes])
+    hi = np.array([s.aabb()[1] for s in shapes])
+    order = np.argsort(hi[:, up], kind="stable")
+    tops = hi[order, up]
+    p = list(plane)
+    out: dict[str, list[Shape]] = {}
+    for body, own in by_body.items():
+        blo, bhi = _aabb(own)
+        a, b = np.searchsorted(tops, blo[up] - tol, "left"), np.searchsorted(tops, blo[up] + tol, "right")
+        cand = order[a:b]
+        if len(cand):
+            ov = np.minimum(hi[cand][:, p], bhi[p]) - np.maximum(lo[cand][:, p], blo[p])
+            cand = cand[np.all(ov > 0, axis=1)]
+        out[body] = [shapes[k] for k in cand if shapes[k].body != body]
+    return out
+
+
+def centre_xy(shapes: list[Shape], plane: tuple[int, int]) -> np.ndarray:
+    lo, hi = _aabb(shapes)
+    return ((lo + hi) / 2)[list(plane)]
+
+
+def over_support(point: np.ndarray, supports: list[Shape], plane: tuple[int, int], up: int) -> bool:
+    """True if the planar point lies over the footprint of one of the support shapes."""
+    p = list(plane)
+    for s in supports:
+        if s.kind == "box" and max(abs(s.rotation[up, i]) for i in range(3)) > 0.999:
+            for i in range(3):
+                if abs(s.rotation[up, i]) > 0.999:
+                    continue
+                u = s.rotation[p, i]
+                n = np.linalg.norm(u)
+                if abs(float((point - s.center[p]) @ (u / n))) > s.half_extents[i] * n + 1e-9:
+                    break
+            else:
+                return True
+        else:
+            lo, hi = s.aabb()
+            if np.all(point >= lo[p] - 1e-9) and np.all(point <= hi[p] + 1e-9):
+                return True
+    return False

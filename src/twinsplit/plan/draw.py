@@ -1,0 +1,164 @@
+"""The plan: every variant's draws as numpy arrays, one row per variant, one column per parameter.
+
+Independence by construction: variant i of a split draws block b from
+`SeedSequence(split_entropy, spawn_key=(i, crc32(b)))`. Nothing of one split is derived from the other
+split's entropy, and a variant's draws do not depend on how many variants are generated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..blocks.data import Edit, ParamSpec
+from ..config import Config
+from ..errors import TwinsplitError
+from ..scene.info import SceneInfo
+from . import ood
+from .bind import Block, bind
+from .disjoint import margin_rejector
+
+
+def stream(entropy: int, index: int, block: Block) -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy, spawn_key=(index, block.stream_key))))
+
+
+@dataclass
+class SplitPlan:
+    split: str
+    entropy: int
+    draws: np.ndarray  # (n, d) float64, in each parameter's own space
+    redraws: np.ndarray  # (n,) int: extra draws spent keeping this variant acceptable
+
+    def ids(self) -> list[str]:
+        return [variant_id(self.split, i) for i in range(len(self.draws))]
+
+
+@dataclass
+class Plan:
+    scene: SceneInfo
+    config: Config
+    blocks: list[Block]
+    splits: dict[str, SplitPlan] = field(default_factory=dict)
+
+    @property
+    def params(self) -> list[ParamSpec]:
+        return [p for b in self.blocks for p in b.params]
+
+    @property
+    def shared(self) -> np.ndarray:
+        """Mask of the columns both splits draw (holdout-only blocks are NaN in train rows)."""
+        return np.array([len(b.splits) == 2 for b in self.blocks for _ in b.params], dtype=bool)
+
+    def normalized(self, split: str, shared: bool = True) -> np.ndarray:
+        """Draws scaled to [0, 1] per parameter; by default only the columns both splits share."""
+        x = normalize(self.params, self.splits[split].draws)
+        return x[:, self.shared] if shared else x
+
+    def shared_names(self) -> list[str]:
+        return [p.name for p, keep in zip(self.params, self.shared, strict=False) if keep]
+
+    def edits(self, split: str, index: int) -> list[Edit]:
+        row, out, start = self.splits[split].draws[index], [], 0
+        owner: dict[str, tuple[str, Edit]] = {}
+        for b in self.blocks:
+            stop = start + len(b.params)
+            if split in b.splits:
+                for e in b.entry.edits(self.scene, b.cfg, list(b.params), row[start:stop]):
+                    if e.attr is not None:  # two blocks may not both author one attribute: which would win?
+                        other, first = owner.setdefault(e.key, (b.source, e))
+                        if first is not e:
+                            if first == e:
+                                continue  # the same shared value (e.g. the events' physics material): write it once
+                            if other != b.source:
+                                raise TwinsplitError(f"{other} and {b.source} both write {e.key}; narrow one of their "
+                                                     "selectors")
+                    out.append(e)
+            start = stop
+        return out
+
+    def stage_metadata(self, base: dict[str, Any]) -> dict[str, Any]:
+        """The source's root-layer metadata plus what blocks need (e.g. a time range for events)."""
+        out = dict(base)
+        for b in self.blocks:
+            if b.entry.metadata is not None:
+                for key, value in b.entry.metadata(self.scene, b.cfg).items():
+                    if key in ("startTimeCode",):
+                        value = min(value, out.get(key, value))
+                    elif key in ("endTimeCode",):
+                        value = max(value, out.get(key, value))
+                    out[key] = value
+        return out
+
+
+def variant_id(split: str, index: int) -> str:
+    return f"{split}-{index:05d}"
+
+
+def normalize(params: list[ParamSpec], draws: np.ndarray) -> np.ndarray:
+    lo = np.array([p.normalize_range[0] for p in params], dtype=np.float64)
+    hi = np.array([p.normalize_range[1] for p in params], dtype=np.float64)
+    return (np.asarray(draws, dtype=np.float64).reshape(-1, len(params)) - lo) / (hi - lo)
+
+
+def _draw_variant(scene: SceneInfo, blocks: list[Block], split: str, gens: list[np.random.Generator]) -> np.ndarray:
+    parts = [b.entry.sample(scene, b.cfg, list(b.params), split, g) if split in b.splits
+             else np.full(len(b.params), np.nan) for b, g in zip(blocks, gens, strict=True)]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def sample_split(scene: SceneInfo, config: Config, blocks: list[Block], split: str, entropy: int, n: int,
+                 reject=None, on_variant: Callable[[], None] | None = None) -> SplitPlan:
+    """Draw n variants of one split. `reject(shared normalized row, raw row) -> reason|None` asks for a redraw;
+    `on_variant()` is called after each variant (progress)."""
+    params = [p for b in blocks for p in b.params]
+    shared = np.array([len(b.splits) == 2 for b in blocks for _ in b.params], dtype=bool)
+    rows, redraws = np.zeros((n, len(params))), np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        gens = [stream(entropy, i, b) for b in blocks]
+        for attempt in range(config.splits.max_redraws + 1):  # noqa: B007 (read after the loop: redraw count)
+            row = _draw_variant(scene, blocks, split, gens)
+            reason = reject(normalize(params, row)[0][shared], row) if reject is not None else None
+            if reason is None:
+                break
+        else:
+            raise TwinsplitError(
+                f"{variant_id(split, i)}: no acceptable draw after {config.splits.max_redraws} redraws "
+                f"({reason}); lower splits.min_margin, widen the ranges or add parameters")
+        rows[i], redraws[i] = row, attempt
+        if on_variant is not None:
+            on_variant()
+    return SplitPlan(split, entropy, rows, redraws)
+
+
+def holdout_regions(plan: "Plan") -> list[ood.BoundRegion]:
+    return ood.bind_regions(plan.config.splits.holdout_regions, plan.params)
+
+
+def make_plan(scene: SceneInfo, config: Config, n_train: int, n_holdout: int | None, entropy: dict[str, int],
+              on_variant: Callable[[], None] | None = None) -> Plan:
+    """Train first, then holdout against it. n_holdout None: a sealed set verified without its key (train only)."""
+    blocks = bind(scene, config)
+    plan = Plan(scene, config, blocks)
+    regions = holdout_regions(plan)
+    if config.splits.mode == "ood" and not regions and not any(len(b.splits) == 1 for b in blocks):
+        raise TwinsplitError("splits.mode is ood but nothing is held out: add splits.holdout_regions or a "
+                             "holdout_only event")
+    train_reject = ood.train_rejector(regions) if regions else None
+    plan.splits["train"] = sample_split(scene, config, blocks, "train", entropy["train"], n_train, train_reject,
+                                        on_variant)
+    if n_holdout is None:
+        return plan
+    reject = ood.combine(margin_rejector(plan.normalized("train"), config.splits.min_margin, config.splits.metric),
+                         ood.holdout_rejector(regions) if regions else None)
+    plan.splits["holdout"] = sample_split(scene, config, blocks, "holdout", entropy["holdout"], n_holdout, reject,
+                                          on_variant)
+    return plan
+
+
+def fresh_entropy() -> int:
+    """Root entropy from the OS (recorded in the manifest so the run can be re-derived)."""
+    return int(np.random.SeedSequence().entropy)

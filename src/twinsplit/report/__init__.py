@@ -1,0 +1,1 @@
+"""`twinsplit report`: one self-contained HTML page with matplotlib plots."""

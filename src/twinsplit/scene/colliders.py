@@ -1,0 +1,179 @@
+"""Read collider prims from a USD stage into world-space Shapes (stage units, no conversion).
+
+Mesh policy (mirrors PhysX): a mesh with ``physics:approximation`` none/meshSimplification (or no
+MeshCollisionAPI) that is *not* part of a dynamic body is a triangle mesh — one flat shape per
+triangle, hollow like PhysX's.  Every other mesh (any approximation on a dynamic body, or
+convexHull/convexDecomposition/boundingCube/boundingSphere/sdf anywhere) is convex-hulled; a
+planar/degenerate hull becomes a zero-thickness box.  Plane prims are half-spaces approximated by a
+2*PLANE_HALF_SIZE cube whose top face is the plane (normal = +axis).  Non-uniform scale or shear on spheres/capsules/cylinders, and shear on cubes,
+fall back to circumscribing hulls.  Colliders with ``physics:collisionEnabled = false`` are skipped;
+invisible and guide-purpose colliders are kept (purpose only affects rendering: the Isaac Sim importers
+put every collision mesh under a guide-purpose scope, and the Isaac ground plane is a guide Plane).
+"""  # noqa: E501
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+from pxr import Gf, Usd, UsdGeom, UsdPhysics
+
+from ..geometry.shape import Shape, box, convex, local_points, triangles
+
+PLANE_HALF_SIZE = 1e6
+_AXIS = {"X": 0, "Y": 1, "Z": 2}
+_TRIANGLE_APPROX = {"none", "meshSimplification"}
+
+
+def _owning_body(prim: Usd.Prim) -> tuple[str | None, bool]:
+    """(body path, dynamic) of the closest ancestor-or-self with RigidBodyAPI, else (None, False)."""
+    p = prim
+    while p and not p.IsPseudoRoot():
+        if p.HasAPI(UsdPhysics.RigidBodyAPI):
+            rb = UsdPhysics.RigidBodyAPI(p)
+            enabled = rb.GetRigidBodyEnabledAttr().Get()
+            kinematic = rb.GetKinematicEnabledAttr().Get()
+            return str(p.GetPath()), (enabled is None or bool(enabled)) and not bool(kinematic)
+        p = p.GetParent()
+    return None, False
+
+
+def _decompose(xform) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """(A, t, scales, orthogonal) with world = A @ local + t; A's columns are the scaled local axes."""
+    m = np.array(xform, dtype=float).reshape(4, 4)
+    a, t = m[:3, :3].T, m[3, :3]
+    s = np.linalg.norm(a, axis=0)
+    g = a.T @ a
+    off = np.abs(g - np.diag(np.diag(g)))
+    ortho = bool(np.all(s > 0) and np.all(off <= 1e-6 * np.outer(s, s)))
+    return a, t, s, ortho
+
+
+def _rotation(a: np.ndarray, s: np.ndarray) -> np.ndarray:
+    r = a / s
+    if np.linalg.det(r) < 0:  # mirrored: flip one axis — boxes/cylinders are symmetric under it
+        r = r * np.array([1.0, 1.0, -1.0])
+    return r
+
+
+def _get(attr, time, default):
+    v = attr.Get(time) if attr else None
+    return default if v is None else v
+
+
+def shape_from_prim(prim: Usd.Prim, xform: Gf.Matrix4d | np.ndarray, *,
+                    time: Usd.TimeCode = Usd.TimeCode.Default(), body: str | None = None,
+                    dynamic: bool | None = None) -> Shape | None:
+    """One Shape for a collider prim under the world transform ``xform`` (USD row-vector convention).
+    Returns None for prims without supported geometry.  Meshes always become one convex hull here
+    (the triangle-mesh policy is applied by ``shapes_from_stage``)."""
+    shapes = _shapes_from_prim(prim, xform, time, body, dynamic, triangle_meshes=False)
+    return shapes[0] if shapes else None
+
+
+def _shapes_from_prim(prim, xform, time, body, dynamic, *, triangle_meshes: bool) -> list[Shape]:
+    if body is None or dynamic is None:
+        b, d = _owning_body(prim)
+        body = body if body is not None else (b or str(prim.GetPath()))
+        dynamic = dynamic if dynamic is not None else d
+    path = str(prim.GetPath())
+    kw = {"body": body, "dynamic": dynamic}
+    a, t, s, ortho = _decompose(xform)
+
+    def hull(local: np.ndarray, **extra) -> Shape:
+        return convex(path, local @ a.T + t, **extra, **kw)
+
+    if prim.IsA(UsdGeom.Cube):
+        half = 0.5 * float(_get(UsdGeom.Cube(prim).GetSizeAttr(), time, 2.0))
+        if ortho:
+            return [box(path, t, half * s, _rotation(a, s), **kw)]
+        return [hull(half * np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)]))]
+    if prim.IsA(UsdGeom.Sphere):
+        r = float(_get(UsdGeom.Sphere(prim).GetRadiusAttr(), time, 1.0))
+        if ortho and np.ptp(s) <= 1e-6 * s.max():
+            return [Shape(path, "sphere", t, _rotation(a, s), radius=r * s[0], **kw)]
+        return [hull(local_points("sphere", r, 0.0, 2))]
+    for schema, kind in ((UsdGeom.Capsule, "capsule"), (UsdGeom.Cylinder, "cylinder"), (UsdGeom.Cone, "cone")):
+        if prim.IsA(schema):
+            g = schema(prim)
+            r = float(_get(g.GetRadiusAttr(), time, 0.5 if kind == "capsule" else 1.0))
+            hh = 0.5 * float(_get(g.GetHeightAttr(), time, 1.0 if kind == "capsule" else 2.0))
+            ax = _AXIS[str(_get(g.GetAxisAttr(), time, "Z"))]
+            radial = [s[i] for i in range(3) if i != ax]
+            exact = ortho and abs(radial[0] - radial[1]) <= 1e-6 * max(radial)
+            local = local_points(kind, r, hh, ax)
+            if kind == "cone" or not exact:
+                return [hull(local)]
+            geo = {"radius": r * radial[0], "half_height": hh * s[ax], "axis": a[:, ax] / s[ax]}
+            if kind == "capsule":
+                return [Shape(path, "capsule", t, _rotation(a, s), **geo, **kw)]
+            return [hull(local, kind="cylinder", **geo)]
+    if prim.IsA(UsdGeom.Plane):
+        g = UsdGeom.Plane(prim)
+        ax = _AXIS[str(_get(g.GetAxisAttr(), time, "Z"))]
+        # PhysX treats a plane as a half-space: a slab PLANE_HALF_SIZE deep below the +axis side, so
+        # something resting on it touches and something sunk through it is deep inside.
+        half = np.full(3, PLANE_HALF_SIZE)
+        normal = a[:, ax] / s[ax]
+        rot = _rotation(a, s) if ortho else np.eye(3)
+        return [box(path, t - PLANE_HALF_SIZE * normal, half, rot, **kw)]
+    if prim.IsA(UsdGeom.Mesh):
+        mesh = UsdGeom.Mesh(prim)
+        pts = np.asarray(_get(mesh.GetPointsAttr(), time, []), dtype=float).reshape(-1, 3)
+        if len(pts) == 0:
+            return []
+        world = pts @ a.T + t
+        if triangle_meshes and not dynamic and _approximation(prim) in _TRIANGLE_APPROX:
+            tris = _fan(_get(mesh.GetFaceVertexCountsAttr(), time, []),
+                        _get(mesh.GetFaceVertexIndicesAttr(), time, []))
+            tris = tris[np.all(tris < len(pts), axis=1)]
+            if len(tris):
+                return triangles(path, world, tris, **kw)
+        return [convex(path, world, rotation=_rotation(a, s) if ortho else None, **kw)]
+    return []
+
+
+def _approximation(prim: Usd.Prim) -> str:
+    attr = prim.GetAttribute("physics:approximation")
+    v = attr.Get() if attr else None
+    return str(v) if v else "none"
+
+
+def _fan(counts, indices) -> np.ndarray:
+    """Fan-triangulate USD faces: (t,3) vertex indices."""
+    counts = np.asarray(counts, dtype=int)
+    idx = np.asarray(indices, dtype=int)
+    if counts.size == 0 or counts.sum() > len(idx):
+        return np.zeros((0, 3), dtype=int)
+    starts = np.cumsum(counts) - counts
+    ntri = np.maximum(counts - 2, 0)
+    face = np.repeat(np.arange(len(counts)), ntri)
+    k = np.arange(int(ntri.sum())) - np.repeat(np.cumsum(ntri) - ntri, ntri)
+    st = starts[face]
+    return np.stack([idx[st], idx[st + k + 1], idx[st + k + 2]], 1)
+
+
+def shapes_from_stage(stage: Usd.Stage, *, time: Usd.TimeCode = Usd.TimeCode.Default(),
+                      include: Callable[[Usd.Prim], bool] | Iterable[str] | None = None,
+                      triangle_meshes: bool = True) -> list[Shape]:
+    """Every active prim with UsdPhysics.CollisionAPI (instance proxies included), as
+    world-space Shapes in stage units.  ``include`` is a prim predicate, or paths whose subtrees to
+    keep.  ``triangle_meshes=False`` convex-hulls every mesh (see the module doc for the policy)."""
+    if include is not None and not callable(include):
+        roots = tuple(str(p).rstrip("/") for p in include)
+        include = lambda prim, roots=roots: any(  # noqa: E731
+            (path := str(prim.GetPath())) == r or path.startswith(r + "/") for r in roots)
+    cache = UsdGeom.XformCache(time)
+    out: list[Shape] = []
+    for prim in Usd.PrimRange.Stage(stage, Usd.TraverseInstanceProxies(Usd.PrimDefaultPredicate)):
+        if not prim.HasAPI(UsdPhysics.CollisionAPI):
+            continue
+        if include is not None and not include(prim):
+            continue
+        enabled = UsdPhysics.CollisionAPI(prim).GetCollisionEnabledAttr().Get(time)
+        if enabled is not None and not enabled:
+            continue
+        body, dynamic = _owning_body(prim)
+        out += _shapes_from_prim(prim, cache.GetLocalToWorldTransform(prim), time,
+                                 body or str(prim.GetPath()), dynamic, triangle_meshes=triangle_meshes)
+    return out

@@ -1,0 +1,1 @@
+"""verify checks, one module per capability; core.CHECK_MODULES sets their order."""

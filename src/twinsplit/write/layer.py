@@ -1,0 +1,113 @@
+"""Edits -> a variant's delta layer (usda text) and its values record. The only place values become USD."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pxr import Gf, Sdf
+
+from ..blocks.data import Edit
+
+# Stage metadata a variant must repeat: a stage reads it from its root layer (the delta), not from sublayers.
+# customLayerData carries Kit's camera and render settings; renderSettingsPrimPath picks the render settings.
+STAGE_METADATA = ("defaultPrim", "upAxis", "metersPerUnit", "kilogramsPerUnit", "startTimeCode", "endTimeCode",
+                  "timeCodesPerSecond", "framesPerSecond", "renderSettingsPrimPath", "colorManagementSystem",
+                  "customLayerData")
+# Pre-startTimeCode names USD still reads when the new ones are absent; a variant writes the new names.
+LEGACY_TIME_METADATA = {"startTimeCode": "startFrame", "endTimeCode": "endFrame"}
+
+
+REL = "rel"  # Edit.type_name of a relationship; its value is the tuple of target paths
+
+# Prim metadata an Edit may set via `attr` (recorded in the values file as "<prim>.<field>" like attributes).
+PRIM_METADATA = ("active",)
+
+
+def stage_metadata(layer: Sdf.Layer) -> dict[str, Any]:
+    root = layer.pseudoRoot
+    out = {k: root.GetInfo(k) for k in STAGE_METADATA if root.HasInfo(k)}
+    for key, legacy in LEGACY_TIME_METADATA.items():
+        if key not in out and root.HasInfo(legacy):
+            out[key] = root.GetInfo(legacy)
+    return out
+
+
+def _usd_value(type_name: str, value: Any) -> Any:
+    if type_name.startswith("quat"):
+        cls = {"quatf": Gf.Quatf, "quatd": Gf.Quatd, "quath": Gf.Quath}[type_name]
+        return cls(float(value[0]), float(value[1]), float(value[2]), float(value[3]))
+    if type_name == "matrix4d":  # layout: a moved prim's xformOp:transform, recorded as 4 row tuples
+        return Gf.Matrix4d(*(tuple(float(v) for v in row) for row in value))
+    return value
+
+
+def build_layer(edits: list[Edit], sublayer: str, metadata: dict[str, Any]) -> Sdf.Layer:
+    layer = Sdf.Layer.CreateAnonymous(".usda")
+    with Sdf.ChangeBlock():
+        layer.subLayerPaths.append(sublayer)
+        for key, value in metadata.items():
+            layer.pseudoRoot.SetInfo(key, value)
+        for e in edits:
+            prim = layer.GetPrimAtPath(e.path) or Sdf.CreatePrimInLayer(layer, e.path)
+            if e.prim_def is not None:
+                prim.specifier = Sdf.SpecifierDef
+                prim.typeName = e.prim_def.type_name
+                if e.prim_def.api_schemas:
+                    prim.SetInfo("apiSchemas", Sdf.TokenListOp.Create(prependedItems=list(e.prim_def.api_schemas)))
+                if e.prim_def.kind:
+                    prim.kind = e.prim_def.kind
+            if e.attr is None:
+                continue
+            if e.attr in PRIM_METADATA:  # e.g. `active = false` (layout removal): prim metadata, not an attribute
+                prim.SetInfo(e.attr, e.value)
+                continue
+            if e.type_name == REL:  # a relationship (e.g. material:binding:physics): explicit targets
+                rel = Sdf.RelationshipSpec(prim, e.attr, e.custom)
+                rel.targetPathList.explicitItems = [Sdf.Path(t) for t in e.value]
+                continue
+            type_name = Sdf.ValueTypeNames.Find(e.type_name)
+            if not type_name:
+                raise ValueError(f"{e.key}: unknown USD value type {e.type_name!r}")
+            variability = Sdf.VariabilityUniform if e.variability_uniform else Sdf.VariabilityVarying
+            spec = Sdf.AttributeSpec(prim, e.attr, type_name, variability, e.custom)
+            if e.value is not None:
+                spec.default = _usd_value(e.type_name, e.value)
+            for t, v in e.time_samples or ():
+                layer.SetTimeSample(spec.path, float(t), _usd_value(e.type_name, v))
+    return layer
+
+
+def render(edits: list[Edit], sublayer: str, metadata: dict[str, Any]) -> bytes:
+    """The variant's usda text. Deterministic: same edits -> same bytes."""
+    return build_layer(edits, sublayer, metadata).ExportToString().encode("utf-8")
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, tuple):
+        return [_jsonable(x) for x in v]
+    return v
+
+
+def values_record(edits: list[Edit]) -> dict[str, Any]:
+    """{"<prim>.<attr>": value | {"timeSamples": [[t, v], ...]}} exactly as written; new prims as {"def": type}."""
+    out: dict[str, Any] = {}
+    for e in edits:
+        if e.prim_def is not None:
+            out[e.path] = {"def": e.prim_def.type_name}
+        if e.attr is None:
+            continue
+        if e.type_name == REL:
+            out[e.key] = {"targets": list(e.value)}
+        elif e.time_samples is not None:
+            entry: dict[str, Any] = {"timeSamples": [[float(t), _jsonable(v)] for t, v in e.time_samples]}
+            if e.value is not None:
+                entry["default"] = _jsonable(e.value)
+            out[e.key] = entry
+        else:
+            out[e.key] = _jsonable(e.value)
+    return out
+
+
+def values_bytes(edits: list[Edit]) -> bytes:
+    return (json.dumps(values_record(edits), indent=1, sort_keys=True, allow_nan=False) + "\n").encode()
