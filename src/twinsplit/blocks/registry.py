@@ -28,6 +28,16 @@ SelectorsFn = Callable[[Any], list[tuple[str, Selector, dict]]]
 
 
 @dataclass(frozen=True)
+class LeakSignature:
+    """What marks a kind's edits in a variant layer, so verify can find a holdout-only kind in a train layer even
+    when its tags are stripped: attributes only this kind authors, and the name prefix of the prims it creates
+    under the events scope (`<prefix>_<k>` or `<prefix>_<block>_<k>`)."""
+
+    attrs: tuple[str, ...] = ()
+    prim_prefix: str = ""
+
+
+@dataclass(frozen=True)
 class BlockKind:
     name: str
     config_model: type[BaseModel]
@@ -38,6 +48,7 @@ class BlockKind:
     starter: Callable[[SceneInfo], str | None] | None = None  # commented YAML block for `twinsplit init`
     metadata: Callable[[SceneInfo, Any], dict[str, Any]] | None = None  # stage metadata the block needs
     doc: str = ""
+    leak: LeakSignature | None = None  # events: how verify recognises this kind in a layer
 
 
 class Registry(dict[str, BlockKind]):

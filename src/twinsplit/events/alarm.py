@@ -11,7 +11,7 @@ from ..blocks.attributes import sample_independent
 from ..blocks.data import Edit, ParamSpec, PrimDef
 from ..blocks.distributions import Dist
 from ..blocks.quantize import quantize
-from ..blocks.registry import EVENTS, BlockKind
+from ..blocks.registry import EVENTS, BlockKind, LeakSignature
 from ..errors import TwinsplitError
 from ..scene.info import Region, SceneInfo
 from ..scene.selectors import Selector
@@ -211,4 +211,5 @@ EVENTS.register(BlockKind(
     starter=alarm_starter,
     metadata=time_metadata,
     doc=AlarmCfg.__doc__ or "",
+    leak=LeakSignature(attrs=("twinsplit:alarm:active", "twinsplit:alarm:closes"), prim_prefix="Alarm"),
 ))

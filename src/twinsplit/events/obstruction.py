@@ -8,7 +8,7 @@ from pydantic import Field
 from ..blocks.attributes import sample_independent
 from ..blocks.data import Edit, ParamSpec, PrimDef
 from ..blocks.distributions import Dist, union_choices
-from ..blocks.registry import EVENTS, BlockKind
+from ..blocks.registry import EVENTS, BlockKind, LeakSignature
 from ..scene.info import SceneInfo
 from .common import (
     PARK_BELOW_M,
@@ -145,4 +145,5 @@ EVENTS.register(BlockKind(
     starter=patient_starter,
     metadata=time_metadata,
     doc=PatientCfg.__doc__ or "",
+    leak=LeakSignature(prim_prefix="Patient"),
 ))

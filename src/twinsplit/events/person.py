@@ -7,7 +7,7 @@ from pydantic import Field
 
 from ..blocks.data import Edit, ParamSpec, PrimDef
 from ..blocks.distributions import Dist
-from ..blocks.registry import EVENTS, BlockKind
+from ..blocks.registry import EVENTS, BlockKind, LeakSignature
 from ..errors import TwinsplitError
 from ..scene.info import SceneInfo
 from .common import (
@@ -187,4 +187,5 @@ EVENTS.register(BlockKind(
     starter=person_starter,
     metadata=time_metadata,
     doc=PersonCfg.__doc__ or "",
+    leak=LeakSignature(prim_prefix="Person"),
 ))

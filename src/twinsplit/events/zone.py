@@ -9,7 +9,7 @@ from pydantic import Field
 
 from ..blocks.attributes import sample_independent
 from ..blocks.data import Edit, ParamSpec, PrimDef
-from ..blocks.registry import EVENTS, BlockKind
+from ..blocks.registry import EVENTS, BlockKind, LeakSignature
 from ..errors import TwinsplitError
 from ..scene.info import Region, SceneInfo
 from .common import (
@@ -173,4 +173,5 @@ EVENTS.register(BlockKind(
     starter=zone_starter,
     metadata=time_metadata,
     doc=ZoneCfg.__doc__ or "",
+    leak=LeakSignature(attrs=("twinsplit:zone:access", "twinsplit:zone:region"), prim_prefix="Zone"),
 ))
