@@ -1,4 +1,5 @@
-"""Subcommands. Each module exposes one click command named `command`; order here is the help order."""
+"""Subcommands. Each module exposes one click command named `command`; order here is the help order.
+Commands raise twinsplit.errors (or click.UsageError) and never exit themselves: cli.py sets every exit code."""
 
 from __future__ import annotations
 
@@ -12,10 +13,4 @@ COMMANDS = ["init", "generate", "verify", "validate", "report", "keygen", "schem
 
 def register_all(group: click.Group) -> None:
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}_cmd")
-        except ModuleNotFoundError as exc:  # a command not built yet is simply absent
-            if exc.name == f"{__name__}.{name}_cmd":
-                continue
-            raise
-        group.add_command(module.command)
+        group.add_command(importlib.import_module(f"{__name__}.{name}_cmd").command)

@@ -8,7 +8,6 @@ import click
 
 from ..config import Config, load_config
 from ..generate import Request, run
-from .common import friendly
 
 
 def progress_bar():
@@ -53,7 +52,6 @@ def progress_callback(bar):
 @click.option("--holdout-out", type=click.Path(path_type=Path), help="With --seal: where the holdout variants go.")
 @click.option("--sign", "sign_key", type=click.Path(path_type=Path),
               help="Ed25519 private key (twinsplit keygen): write OUT/attestation.json.")
-@friendly
 def command(source: Path, config_path: Path | None, out: Path, n_train: int, n_holdout: int,
             seed_train: int | None, seed_holdout: int | None, workers: int, force: bool,
             seal_key: Path | None, holdout_out: Path | None, sign_key: Path | None) -> None:

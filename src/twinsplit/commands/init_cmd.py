@@ -7,14 +7,12 @@ import click
 from ..errors import TwinsplitError
 from ..scene.discover import load
 from ..starter import starter_config
-from .common import friendly
 
 
 @click.command("init")
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the config here (default: stdout).")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
-@friendly
 def command(source: Path, output: Path | None, force: bool) -> None:
     """Write a commented starter config for SOURCE from what the stage contains."""
     _, scene = load(source)

@@ -25,9 +25,7 @@ def command(out_dir: Path) -> None:
         private_path, public_path = generate_keypair(out_dir)
         keyid = public_keyid(public_path)
     except OSError as exc:
-        raise click.ClickException(f"cannot create {out_dir}: {exc.strerror}") from None
-    except TwinsplitError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise TwinsplitError(f"cannot create {out_dir}: {exc.strerror}") from None
     click.echo(f"private key: {private_path}")
     click.echo(f"public key:  {public_path}")
     click.echo(f"key id:      {keyid}")

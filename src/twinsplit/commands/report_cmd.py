@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from .common import friendly
+from ..errors import Failed
 
 
 @click.command("report")
@@ -17,7 +17,6 @@ from .common import friendly
               help="Seal key file that opens the commitment (shows the holdout).")
 @click.option("--pubkey", type=click.Path(path_type=Path),
               help="Public key: also check OUT/attestation.json's signature.")
-@friendly
 def command(out: Path, dest: Path | None, holdout: Path | None, reveal: Path | None, pubkey: Path | None) -> None:
     """Write one self-contained HTML report of a generated set (verify's checks, train vs holdout plots).
 
@@ -31,4 +30,4 @@ def command(out: Path, dest: Path | None, holdout: Path | None, reveal: Path | N
         click.echo(f"note: {note}")
     if not report.ok:
         click.echo("verification FAILED (see the report's check table)")
-        raise SystemExit(1)
+        raise Failed(1)

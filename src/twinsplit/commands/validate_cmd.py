@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import TwinsplitError
+from ..errors import Failed, InputError
 
 
 class RuleIds(click.ParamType):
@@ -33,10 +33,6 @@ class RuleIds(click.ParamType):
         from ..validate.registry import iter_rules
 
         return [CompletionItem(r.id) for r in iter_rules() if r.id.startswith(incomplete)]
-
-
-class _Unreadable(click.ClickException):
-    exit_code = 2
 
 
 def _list_rules(ctx: click.Context, _param, value: bool) -> None:
@@ -83,15 +79,12 @@ def command(paths: tuple[Path, ...], config_path: Path | None, fmt: str, output:
     rules = registry.select(_flatten(only), _flatten(skip))
     if not rules:
         raise click.UsageError("--rules/--skip leave no rule to run")
-    try:
-        config = None
-        if config_path is not None:
-            from ..config import load_config
+    config = None
+    if config_path is not None:
+        from ..config import load_config
 
-            config = load_config(config_path)
-        targets = engine.discover(paths)
-    except TwinsplitError as exc:
-        raise click.UsageError(str(exc)) if exc.exit_code == 2 else click.ClickException(str(exc)) from None
+        config = load_config(config_path)
+    targets = engine.discover(paths)
 
     report = engine.validate(targets, rules, config=config)
     text = FORMATS[fmt](report)
@@ -102,7 +95,7 @@ def command(paths: tuple[Path, ...], config_path: Path | None, fmt: str, output:
     else:
         click.echo(text, nl=False)
     if report.unreadable:
-        raise _Unreadable("; ".join(f.error for f in report.unreadable))
+        raise InputError("; ".join(f.error for f in report.unreadable))
     code = report.exit_code(strict)
     if code:
-        click.get_current_context().exit(code)
+        raise Failed(code)

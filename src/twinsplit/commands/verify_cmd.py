@@ -5,8 +5,8 @@ from pathlib import Path
 
 import click
 
+from ..errors import Failed
 from ..verify.core import as_json, verify
-from .common import friendly
 
 
 @click.command("verify")
@@ -18,7 +18,6 @@ from .common import friendly
               help="Seal key file (generate --seal) that opens the commitment.")
 @click.option("--pubkey", type=click.Path(path_type=Path),
               help="Public key: check OUT/attestation.json's signature and subjects.")
-@friendly
 def command(out: Path, as_json_flag: bool, holdout: Path | None, reveal: Path | None, pubkey: Path | None) -> None:
     """Re-derive and re-check a generated set; exit 1 naming every check that fails."""
     results = verify(out, holdout=holdout, reveal=reveal, pubkey=pubkey)
@@ -33,4 +32,4 @@ def command(out: Path, as_json_flag: bool, holdout: Path | None, reveal: Path | 
                 click.echo(f"      {p}")
         click.echo("verified: the independence proof holds" if ok else "verification FAILED")
     if not ok:
-        raise SystemExit(1)
+        raise Failed(1)
