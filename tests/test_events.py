@@ -92,7 +92,11 @@ def _generate(tmp_path, run_cli, text, events, n_train=3, n_holdout=2, expect=0,
 
 
 def _variants(out):
+    """(manifest, its variant rows); the rows are exactly the variant layers on disk, so loops over them are
+    never over nothing."""
     manifest = json.loads((out / "manifest.json").read_text())
+    layers = sorted(p.relative_to(out).as_posix() for p in out.glob("*/*-[0-9]*.usda"))
+    assert layers and sorted(v["path"] for v in manifest["variants"]) == layers
     return manifest, manifest["variants"]
 
 
@@ -354,6 +358,7 @@ def test_init_events_generate_unchanged_and_play_on_sample_scenes(tmp_path, run_
     result = run_cli("verify", out)
     assert "holdout-only events: 3 train layers free of alarm_reroute" in result.output
     _, variants = _variants(out)
+    alarms = 0
     for v in variants:
         stage = Usd.Stage.Open(str(out / v["path"]))
         by_kind = {e["kind"]: e for e in v["events"]}
@@ -371,6 +376,8 @@ def test_init_events_generate_unchanged_and_play_on_sample_scenes(tmp_path, run_
             active = stage.GetPrimAtPath(a["prim"]).GetAttribute("twinsplit:alarm:active")
             assert active.Get(a["start_time_code"] - 0.5) is False and active.Get(a["start_time_code"]) is True
             assert stage.GetPrimAtPath(a["parameters"]["closes"]).GetAttribute("twinsplit:region").Get() == "doorway"
+            alarms += 1
+    assert alarms == 2  # both holdout variants' alarms were checked
 
 
 def test_starter_skips_kinds_without_regions(tmp_path, run_cli):
@@ -478,7 +485,7 @@ def test_alarm_light_is_off_on_every_frame_before_the_alarm(tmp_path, run_cli):
                        n_train=3, n_holdout=2)
     for v in _variants(out)[1]:
         stage = Usd.Stage.Open(str(out / v["path"]))
-        for e, before in zip(v["events"], (0.0, 5000.0), strict=False):
+        for e, before in zip(v["events"], (0.0, 5000.0), strict=True):  # the beacon's, then the lamp's
             t0 = e["start_time_code"]
             frame = float(np.ceil(t0) - 1)  # the last whole frame before the alarm
             light = stage.GetPrimAtPath(e["parameters"]["light"]).GetAttribute("inputs:intensity")

@@ -38,15 +38,18 @@ def test_variant_composes_to_recorded_values(generated):
 
 def test_values_follow_config_ranges(generated):
     manifest = json.loads((generated / "manifest.json").read_text())
-    for v in manifest["variants"]:
-        values = json.loads((generated / v["values_path"]).read_text())
-        for name, value in values.items():
-            if name.endswith("physics:staticFriction"):
-                assert 0.3 <= value <= 1.0
-            if name.endswith("physics:restitution"):
-                assert 0.0 <= value <= 0.5
-            if name == "/World/Lights/Key.inputs:intensity":  # scale 0.5..2 of the authored 3000
-                assert 1500 <= value <= 6000
+    records = [json.loads((generated / v["values_path"]).read_text()) for v in manifest["variants"]]
+    assert len(records) == 16
+
+    def drawn(suffix):
+        return [value for values in records for name, value in values.items() if name.endswith(suffix)]
+
+    friction, restitution = drawn(".physics:staticFriction"), drawn(".physics:restitution")
+    intensity = drawn("/World/Lights/Key.inputs:intensity")
+    assert len(friction) == len(restitution) == 2 * 16 and len(intensity) == 16  # Rubber and Steel; one Key light
+    assert 0.3 <= min(friction) and max(friction) <= 1.0
+    assert 0.0 <= min(restitution) and max(restitution) <= 0.5
+    assert 1500 <= min(intensity) and max(intensity) <= 6000  # scale 0.5..2 of the authored 3000
 
 
 def test_same_inputs_give_byte_identical_output(tmp_path, small, run_cli):
