@@ -6,7 +6,32 @@ from pathlib import Path
 import click
 
 from ..errors import Failed
-from ..verify.core import as_json, verify
+from ..verify.core import Check, Status, as_json, verify
+
+# Status column of the text output: five wide, so every check name starts in the same column.
+LABELS = {Status.OK: "ok", Status.FAIL: "FAIL", Status.SKIP: "skip", Status.CRASH: "CRASH"}
+
+
+def text_lines(results: list[Check]) -> list[str]:
+    """`<status> <check>[: detail]` per check, each finding indented below it, then the verdict."""
+    lines = []
+    for r in results:
+        lines.append(f"{LABELS[r.status]:<5} {r.name}" + (f": {r.detail}" if r.detail and r.ok else ""))
+        lines += [f"      {f.text}" for f in r.findings]
+    lines.append("verified: the independence proof holds" if all(r.ok for r in results) else "verification FAILED")
+    return lines
+
+
+def _list_checks(ctx: click.Context, _param, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from ..verify.core import load_builtin, ordered
+
+    infos = ordered(load_builtin().values())
+    width = max(len(i.id) for i in infos)
+    for i in infos:
+        click.echo(f"{i.id:<{width}}  {i.summary}")
+    ctx.exit(0)
 
 
 @click.command("verify")
@@ -18,18 +43,14 @@ from ..verify.core import as_json, verify
               help="Seal key file (generate --seal) that opens the commitment.")
 @click.option("--pubkey", type=click.Path(path_type=Path),
               help="Public key: check OUT/attestation.json's signature and subjects.")
+@click.option("--list-checks", is_flag=True, is_eager=True, expose_value=False, callback=_list_checks,
+              help="List every check in the order verify runs them, with its description, then exit.")
 def command(out: Path, as_json_flag: bool, holdout: Path | None, reveal: Path | None, pubkey: Path | None) -> None:
-    """Re-derive and re-check a generated set; exit 1 naming every check that fails."""
+    """Re-derive and re-check a generated set; exit 1 naming every check that fails (or crashes)."""
     results = verify(out, holdout=holdout, reveal=reveal, pubkey=pubkey)
-    ok = all(r.ok for r in results)
     if as_json_flag:
         click.echo(json.dumps(as_json(results), indent=2))
     else:
-        for r in results:
-            status = "skip" if r.skipped else ("ok  " if r.ok else "FAIL")
-            click.echo(f"{status}  {r.name}" + (f": {r.detail}" if r.detail and r.ok else ""))
-            for p in r.problems:
-                click.echo(f"      {p}")
-        click.echo("verified: the independence proof holds" if ok else "verification FAILED")
-    if not ok:
+        click.echo("\n".join(text_lines(results)))
+    if not all(r.ok for r in results):
         raise Failed(1)

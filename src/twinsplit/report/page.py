@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import manifest as mf
 from ..errors import TwinsplitError
-from ..verify.core import Check, run_checks
+from ..verify.core import Check, Status, run_checks
 from . import plots as rp
 
 MAX_HIST = 24  # parameters shown as histograms (largest KS first when there are more)
@@ -299,13 +299,16 @@ def header_html(out: Path, m: dict, ok: bool) -> str:
 </table>"""  # noqa: E501
 
 
+_STATUS = {Status.OK: '<span class="ok">ok</span>', Status.SKIP: '<span class="skip">skip</span>',
+           Status.FAIL: '<span class="fail">FAIL</span>', Status.CRASH: '<span class="fail">CRASH</span>'}
+
+
 def checks_html(checks: list[Check]) -> str:
     rows = []
     for c in checks:
-        status = ('<span class="skip">skip</span>' if c.skipped else
-                  '<span class="ok">ok</span>' if c.ok else '<span class="fail">FAIL</span>')
-        problems = (("<ul class=problems>" + "".join(f"<li>{_e(p)}</li>" for p in c.problems) + "</ul>")
-                    if c.problems else "")
+        status = _STATUS[c.status]
+        problems = (("<ul class=problems>" + "".join(f"<li>{_e(f.text)}</li>" for f in c.findings) + "</ul>")
+                    if c.findings else "")
         rows.append([_td(_e(c.name)), _td(status), _td(_e(c.detail)), _td(problems)])
     return "<h2>1. Verify checks</h2>" + _table(["check", "status", "detail", "problems"], rows)
 

@@ -52,15 +52,15 @@ def layer_values(path: Path) -> tuple[dict[str, Any], list[str]]:
     return out, list(layer.subLayerPaths)
 
 
-def first_difference(expected: dict[str, Any], actual: dict[str, Any]) -> str | None:
-    """A one-line description of the first key whose value differs, or None when equal."""
+def first_difference(expected: dict[str, Any], actual: dict[str, Any]) -> tuple[str, str] | None:
+    """(the first key whose value differs, a one-line description of the difference), or None when equal."""
     for key in sorted(set(expected) | set(actual)):
         if key not in actual:
-            return f"{key} is missing (expected {_short(expected[key])})"
+            return key, f"{key} is missing (expected {_short(expected[key])})"
         if key not in expected:
-            return f"{key} = {_short(actual[key])} is not in the plan"
+            return key, f"{key} = {_short(actual[key])} is not in the plan"
         if expected[key] != actual[key]:
-            return f"{key} is {_short(actual[key])}, the seeds give {_short(expected[key])}"
+            return key, f"{key} is {_short(actual[key])}, the seeds give {_short(expected[key])}"
     return None
 
 

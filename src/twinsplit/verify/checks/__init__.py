@@ -1,1 +1,1 @@
-"""verify checks, one module per capability; core.CHECK_MODULES sets their order."""
+"""verify checks, one module per capability; each `@check` declares its inputs, outputs and tie-break order."""

@@ -6,36 +6,32 @@ import json
 
 from ... import manifest as mf
 from ...proof.attest import ATTESTATION
-from ..core import (
-    Check,
-    Context,
-    check,
-)
+from ..core import Check, Context, check
 
 
-@check
-def attestation(ctx: Context) -> Check:
-    c = Check("attestation")
+@check("attestation", order=80)
+def attestation(ctx: Context, c: Check) -> None:
+    """With --pubkey: OUT/attestation.json's DSSE signature verifies with the key, every file matches its signed
+    digest and the signed manifest digest is this manifest's."""
     path = ctx.out / ATTESTATION
     if ctx.pubkey is None:
-        c.skipped = True
-        c.detail = "present, not checked (pass --pubkey)" if path.exists() else "none"
-        return c
+        c.skip("present, not checked (pass --pubkey)" if path.exists() else "none")
+        return
     if not path.is_file():
-        c.problems.append(f"{ATTESTATION}: missing, but --pubkey asks for a signed set")
-        return c
+        c.fail("missing, but --pubkey asks for a signed set", file=ATTESTATION)
+        return
     from ...hashing import sha256_bytes
     from ...proof.attest import attestation_subjects, check_subjects, verify_envelope
 
     try:
         envelope = json.loads(path.read_text())
     except json.JSONDecodeError:
-        c.problems.append(f"{ATTESTATION}: not valid JSON")
-        return c
+        c.fail("not valid JSON", file=ATTESTATION)
+        return
     statement = verify_envelope(envelope, ctx.pubkey)
-    c.problems += [f"{ATTESTATION}: {line}" for line in check_subjects(statement, attestation_subjects(ctx.out))]
+    for line in check_subjects(statement, attestation_subjects(ctx.out)):
+        c.fail(line, file=ATTESTATION)
     manifest_sha = sha256_bytes((ctx.out / mf.MANIFEST).read_bytes())
     if statement.get("predicate", {}).get("manifest_sha256") != manifest_sha:
-        c.problems.append(f"{ATTESTATION}: the signed manifest digest is not this manifest's")
+        c.fail("the signed manifest digest is not this manifest's", file=ATTESTATION)
     c.detail = "signature valid; every file matches its signed digest"
-    return c

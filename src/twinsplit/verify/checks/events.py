@@ -1,19 +1,26 @@
-"""verify: holdout-only events never reach a train variant — checked in the manifest *and* in each train layer."""
+"""verify: holdout-only events never reach a train variant — checked in the manifest *and* in each train layer.
+
+What marks a kind in a layer (tags or not) is the kind's own `BlockKind.leak` signature in the events registry,
+so a new event kind is checked here without editing this module.
+"""
 
 from __future__ import annotations
 
-from ...events.common import KIND_ATTR, SOURCE_ATTR
+from ...blocks.registry import EVENTS, LeakSignature
+from ...events.common import EVENTS_SCOPE, KIND_ATTR, SOURCE_ATTR
 from ...write.readback import layer_values
 from ..core import Check, Context, check
 
-# Attributes that only one event kind authors: a train layer holding one of these has that kind, tagged or not.
-SIGNATURE_ATTRS = {
-    "alarm_reroute": ("twinsplit:alarm:active", "twinsplit:alarm:closes"),
-    "zone_access_change": ("twinsplit:zone:access", "twinsplit:zone:region"),
-}
-# Prim names event kinds create under the events scope (`<prefix>_<k>` or `<prefix>_<block>_<k>`).
-PRIM_PREFIX = {"person_enters_corridor": "Person", "patient_obstructs_path": "Patient",
-               "alarm_reroute": "Alarm", "zone_access_change": "Zone"}
+
+def _event_kinds():
+    """The events registry with its kinds loaded (the one call to change if the loader is renamed)."""
+    return EVENTS.load_builtin()
+
+
+def leak_signatures(kinds: set[str]) -> dict[str, LeakSignature]:
+    """{kind: its leak signature} for the registered kinds among `kinds` that declare one."""
+    registry = _event_kinds()
+    return {k: registry[k].leak for k in sorted(kinds) if k in registry and registry[k].leak is not None}
 
 
 def holdout_only(body: dict) -> tuple[set[str], set[str]]:
@@ -28,46 +35,52 @@ def holdout_only(body: dict) -> tuple[set[str], set[str]]:
     return kinds, sources
 
 
-def _layer_findings(values: dict, kinds: set[str], sources: set[str]) -> list[tuple[str, str]]:
-    """(kind or source, where) for every trace of a holdout-only event in one layer's authored values."""
+def layer_findings(values: dict, kinds: set[str], sources: set[str]) -> list[tuple[str, str, str | None]]:
+    """(kind or source, prim, attribute) for every trace of a holdout-only event in one layer's authored values:
+    a kind or source tag, an attribute of a kind's signature, or a prim named with a kind's prefix under the
+    events scope."""
+    signatures = leak_signatures(kinds)
     out = []
     for key, value in values.items():
         prim, _, attr = key.partition(".")
-        if attr == KIND_ATTR and value in kinds:
-            out.append((value, prim))
-        elif attr == SOURCE_ATTR and value in sources:
-            out.append((value, prim))
-        for kind in kinds:
-            if attr in SIGNATURE_ATTRS.get(kind, ()):
-                out.append((kind, key))
-            elif not attr and isinstance(value, dict) and "def" in value:
+        if attr in (KIND_ATTR, SOURCE_ATTR) and value in (kinds if attr == KIND_ATTR else sources):
+            out.append((value, prim, None))
+        for kind, sig in signatures.items():
+            if attr and attr in sig.attrs:
+                out.append((kind, prim, attr))
+            elif not attr and sig.prim_prefix and isinstance(value, dict) and "def" in value:
                 parent, _, name = key.rpartition("/")
-                if parent.endswith("/TwinsplitEvents") and name.split("_")[0] == PRIM_PREFIX.get(kind):
-                    out.append((kind, key))
-    return sorted(set(out))
+                if parent.endswith(f"/{EVENTS_SCOPE}") and name.split("_")[0] == sig.prim_prefix:
+                    out.append((kind, prim, None))
+    return sorted(set(out), key=lambda f: (f[0], _where(f[1], f[2])))
 
 
-@check
-def holdout_only_events(ctx: Context) -> Check:
-    c = Check("holdout-only events")
+def _where(prim: str, attr: str | None) -> str:
+    return f"{prim}.{attr}" if attr else prim
+
+
+@check("holdout-only events", order=90)
+def holdout_only_events(ctx: Context, c: Check) -> None:
+    """Holdout-only event kinds and blocks never reach a train variant: not in a train entry's manifest events,
+    and not in a train layer (by tag, by a kind's signature attribute, or by an event prim named like one)."""
     kinds, sources = holdout_only(ctx.manifest.get("config", {}).get("body", {}))
     if not kinds and not sources:
-        c.skipped = True
-        c.detail = "no holdout_only event blocks"
-        return c
+        c.skip("no holdout_only event blocks")
+        return
     trains = [v for v in ctx.variants if v.get("split") == "train"]
     for v in trains:
         for e in v.get("events", []):
             if e.get("kind") in kinds or e.get("source") in sources:
-                c.problems.append(f"{v['id']}: manifest lists a holdout-only {e.get('kind')} event at {e.get('prim')}")
+                c.fail(f"{v['id']}: manifest lists a holdout-only {e.get('kind')} event at {e.get('prim')}",
+                       prim=e.get("prim"))
         path = ctx.path(v["path"])
         if path.is_file():
             values, _ = layer_values(path)
-            for what, where in _layer_findings(values, kinds, sources):
-                c.problems.append(f"{v['path']}: contains holdout-only {what} at {where}")
+            for what, prim, attr in layer_findings(values, kinds, sources):
+                c.fail(f"contains holdout-only {what} at {_where(prim, attr)}", file=v["path"], prim=prim,
+                       attribute=attr)
     c.detail = (f"{len(trains)} train layers free of {', '.join(sorted(kinds | sources))}; "
                 f"{_holdout_count(ctx, kinds, sources)}")
-    return c
 
 
 def _holdout_count(ctx: Context, kinds: set[str], sources: set[str]) -> str:

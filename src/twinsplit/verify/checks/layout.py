@@ -149,17 +149,14 @@ def check_variant(vpath, split: str, src: _Source, scene, regions, tol: float, s
     return problems
 
 
-@check
-def layout(ctx: Context) -> Check:
-    c = Check("layout")
-    config = ctx.options.get("config")
-    blocks = list(getattr(config.randomize, "layout", None) or []) if config is not None else []
+@check("layout", needs=("config", "plan", "stage"), order=100)
+def layout(ctx: Context, c: Check) -> None:
+    """With a `randomize.layout` block: every variant starts as a valid scene (no interpenetration at t = 0, moved
+    bodies inside their bounds and clear of the split's keep-out regions, a body that rested still rests)."""
+    blocks = list(getattr(ctx.config.randomize, "layout", None) or [])
     if not blocks:
-        c.skipped, c.detail = True, "no layout block"
-        return c
-    if ctx.plan is None or ctx.stage is None:
-        c.problems.append("cannot check the layout: the source could not be loaded (see rederive)")
-        return c
+        c.skip("no layout block")
+        return
     scene = ctx.plan.scene
     tol = TOL_M / scene.meters_per_unit
     support_tol = SUPPORT_TOL_M / scene.meters_per_unit
@@ -174,7 +171,7 @@ def layout(ctx: Context) -> Check:
         if not vpath.is_file():
             continue  # reported by `files`
         checked += 1
-        c.problems += [f"{v['path']}: {p}"
-                       for p in check_variant(vpath, v["split"], src, scene, regions, tol, support_tol)]
+        for p in check_variant(vpath, v["split"], src, scene, regions, tol, support_tol):
+            # check_variant's messages each start with the prim path of the body they are about
+            c.fail(p, file=v["path"], prim=p.split(" ", 1)[0] if p.startswith("/") else None)
     c.detail = f"{checked} variants: no overlap, bounds and keep-out hold" if c.ok else f"{checked} variants checked"
-    return c

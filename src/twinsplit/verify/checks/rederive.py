@@ -10,50 +10,45 @@ from ...scene.discover import load
 from ...write.layer import stage_metadata, values_record
 from ...write.pool import render_one
 from ...write.readback import first_difference, layer_values
-from ..core import (
-    Check,
-    Context,
-    check,
-    same,
-)
+from ..core import Check, Context, check, same
 
 
 def _entropy(ctx: Context) -> dict[str, int]:
     seeds = ctx.manifest["seeds"]
     entropy = {s: int(v["entropy"]) for s, v in seeds.items() if v.get("entropy") is not None}
-    if "holdout_entropy" in ctx.options:
-        entropy["holdout"] = ctx.options["holdout_entropy"]
+    if ctx.holdout_entropy is not None:
+        entropy["holdout"] = ctx.holdout_entropy
     return entropy
 
 
-@check
-def rederive(ctx: Context) -> Check:
-    """Re-run the whole plan from seeds + config + the copied source and compare every file."""
-    c = Check("rederive")
-    config = ctx.options.get("config")
+@check("rederive", needs=("config",), uses=("holdout_entropy",), provides=("plan", "stage"), order=50)
+def rederive(ctx: Context, c: Check) -> None:
+    """Re-run the whole plan from seeds + config + the copied source and compare every file: each variant layer
+    read back value by value against the plan and its values file, then byte-compared with the re-rendered one;
+    counts and source units match."""
     entropy = _entropy(ctx)
-    if config is None or "train" not in entropy:
-        c.problems.append("cannot re-derive: config invalid or the train entropy is missing")
-        return c
+    if "train" not in entropy:
+        c.fail("cannot re-derive: the train entropy is missing")
+        return
     if "holdout" not in entropy and not ctx.sealed:
-        c.problems.append("cannot re-derive: the holdout entropy is missing")
-        return c
+        c.fail("cannot re-derive: the holdout entropy is missing")
+        return
     holdout_known = "holdout" in entropy and (not ctx.sealed or ctx.holdout_dir is not None)
     counts = ctx.manifest["counts"]
     for split, n in counts.items():
         if n != (listed := sum(1 for v in ctx.variants if v["split"] == split)):
-            c.problems.append(f"counts.{split} is {n} but the manifest lists {listed} {split} variants")
+            c.fail(f"counts.{split} is {n} but the manifest lists {listed} {split} variants")
     if any(n > len(ctx.variants) for n in counts.values()):
-        return c  # a tampered count must not make verify draw 10**30 variants
+        return  # a tampered count must not make verify draw 10**30 variants
     stage, scene = load(ctx.path(ctx.manifest["source"]["root"]))
     ctx.stage = stage
-    plan = make_plan(scene, config, counts["train"], counts["holdout"] if holdout_known else None, entropy)
+    plan = make_plan(scene, ctx.config, counts["train"], counts["holdout"] if holdout_known else None, entropy)
     ctx.plan = plan
     for key, actual in (("up_axis", scene.up_axis), ("meters_per_unit", scene.meters_per_unit)):
         if not same(ctx.manifest["source"][key], actual):
-            c.problems.append(f"source.{key} is {ctx.manifest['source'][key]!r}, the copied source says {actual!r}")
+            c.fail(f"source.{key} is {ctx.manifest['source'][key]!r}, the copied source says {actual!r}")
     if not same(mf.parameters_entry(plan), ctx.manifest["parameters"]):
-        c.problems.append("the parameter table differs from what the config and source give")
+        c.fail("the parameter table differs from what the config and source give")
     by_id = {v["id"]: v for v in ctx.variants}
     metadata = plan.stage_metadata(stage_metadata(stage.GetRootLayer()))
     sublayer = f"../{ctx.manifest['source']['root']}"
@@ -65,44 +60,47 @@ def rederive(ctx: Context) -> Check:
             produced.append(vid)
             entry = by_id.get(vid)
             if entry is None:
-                c.problems.append(f"{vid}: the seeds give this variant but the manifest does not list it")
+                c.fail(f"{vid}: the seeds give this variant but the manifest does not list it")
                 continue
-            c.problems += _compare_variant(ctx, plan, entry, r)
+            _compare_variant(ctx, c, plan, entry, r)
             if entry.get("redraws") != int(sp.redraws[i]):
-                c.problems.append(f"{vid}: manifest says {entry.get('redraws')} redraws, re-derivation took "
-                                  f"{int(sp.redraws[i])}")
+                c.fail(f"{vid}: manifest says {entry.get('redraws')} redraws, re-derivation took {int(sp.redraws[i])}")
     listed = {vid for vid, v in by_id.items() if v["split"] in plan.splits}
     for vid in sorted(listed - set(produced)):
-        c.problems.append(f"{vid}: listed in the manifest but not produced by the seeds and counts")
+        c.fail(f"{vid}: listed in the manifest but not produced by the seeds and counts")
     c.detail = f"{len(produced)} variants re-derived" + ("" if holdout_known else " (train only: holdout sealed)")
-    return c
 
 
-def _compare_variant(ctx: Context, plan: Plan, entry: dict, r) -> list[str]:
-    problems = []
+def _fail_difference(c: Check, file: str, difference: tuple[str, str]) -> None:
+    """A value difference names the prim and attribute of its key (`<prim>` or `<prim>.<attr>`)."""
+    key, message = difference
+    prim, _, attribute = key.partition(".")
+    c.fail(message, file=file, prim=prim or None, attribute=attribute or None)
+
+
+def _compare_variant(ctx: Context, c: Check, plan: Plan, entry: dict, r) -> None:
     path = ctx.path(entry["path"], entry["split"])
     if not path.is_file():
-        return problems  # reported by `files`
+        return  # reported by `files`
     expected = json.loads(json.dumps(values_record(plan.edits(r.split, r.index))))
     actual, sublayers = layer_values(path)
     if sublayers != [f"../{ctx.manifest['source']['root']}"]:
-        problems.append(f"{entry['path']}: sublayers {sublayers} are not exactly the copied source")
+        c.fail(f"sublayers {sublayers} are not exactly the copied source", file=entry["path"])
     if diff := first_difference(expected, actual):
-        problems.append(f"{entry['path']}: {diff}")
+        _fail_difference(c, entry["path"], diff)
     elif path.read_bytes() != r.usda:  # what values cannot show: formatting, metadata, 1 vs 1.0
-        problems.append(f"{entry['path']}: authored values match but the file differs from the re-derived layer")
+        c.fail("authored values match but the file differs from the re-derived layer", file=entry["path"])
     vpath = ctx.path(entry["values_path"], entry["split"]) if entry.get("values_path") else None
     if vpath is not None and vpath.is_file():
         try:
             recorded = json.loads(vpath.read_text())
         except json.JSONDecodeError:
-            problems.append(f"{entry['values_path']}: not valid JSON")
+            c.fail("not valid JSON", file=entry["values_path"])
         else:
             if diff := first_difference(expected, recorded):
-                problems.append(f"{entry['values_path']}: {diff}")
+                _fail_difference(c, entry["values_path"], diff)
             elif vpath.read_bytes() != r.values:
-                problems.append(f"{entry['values_path']}: values match but the file differs from the re-derived one")
+                c.fail("values match but the file differs from the re-derived one", file=entry["values_path"])
     sealed_holdout = ctx.sealed and entry["split"] == "holdout"
     if not sealed_holdout and not same(entry.get("events", []), r.events):
-        problems.append(f"{entry['id']}: the events listed in the manifest differ from the re-derived ones")
-    return problems
+        c.fail(f"{entry['id']}: the events listed in the manifest differ from the re-derived ones")
