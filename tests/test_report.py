@@ -157,7 +157,7 @@ def test_box_projection_is_the_exact_hull_of_all_corners():
 def test_events_timeline_from_a_set_with_events(tmp_path, run_cli):
     from twinsplit.blocks.registry import EVENTS
 
-    if "person_enters_corridor" not in EVENTS.load_builtin():
+    if "person_enters_corridor" not in EVENTS.load():
         pytest.skip("event kind person_enters_corridor is not registered in this tree")
     cfg = tmp_path / "ev.yaml"
     cfg.write_text((REPO / "sample_scenes/warehouse/twin.yaml").read_text()

@@ -4,6 +4,8 @@ import json
 
 import click
 
+from .common import friendly
+
 SCHEMAS = ("config", "manifest")
 
 
@@ -17,6 +19,7 @@ def schema_text(name: str) -> str:
 
 @click.command("schema")
 @click.argument("name", type=click.Choice(SCHEMAS))
+@friendly  # the config schema loads the plugins: a broken one is a message, not a traceback
 def command(name: str) -> None:
     """Print the JSON Schema of the config or the manifest."""
     click.echo(schema_text(name), nl=False)
