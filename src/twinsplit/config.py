@@ -6,7 +6,7 @@ import hashlib
 import json
 import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, create_model, field_validator, model_validator
@@ -69,27 +69,60 @@ def _registry_model(name: str, registry: dict, doc: str) -> type:
             return [v] if isinstance(v, dict) else v
 
         validators["listify"] = _listify
-    model = create_model(name, __base__=Strict, __validators__=validators, **fields)
-    model.__doc__ = doc
-    return model
+    return create_model(name, __base__=Strict, __module__=__name__, __doc__=doc, __validators__=validators, **fields)
 
 
-Randomize = _registry_model("Randomize", RANDOMIZERS.load_builtin(),
-                            "Randomizers to run, by name. Each takes one block or a list of blocks.")
-Events = _registry_model("Events", EVENTS.load_builtin(),
-                         "Scripted events to add, by kind. Each takes one block or a list of blocks.")
-
-
-class Config(Strict):
-    """A twinsplit run: what to randomize, how splits are kept apart, and the lineage to record."""
+class ConfigBase(Strict):
+    """The sections every config has; `config_model()` adds `randomize:` and `events:` from the registries."""
 
     version: Literal[1] = Field(1, description="Config format version. Default: 1.")
     seeds: Seeds = Field(default_factory=Seeds, description="Root entropy per split. Default: from the OS.")
     splits: Splits = Field(default_factory=Splits, description="Split separation settings. Default: iid, margin 0.02.")
     lineage: Lineage = Field(default_factory=Lineage,
                              description="Lineage block copied into the manifest. Default: empty.")
-    randomize: Randomize = Field(default_factory=Randomize, description="Randomizers. Default: none.")  # type: ignore[valid-type]
-    events: Events = Field(default_factory=Events, description="Scripted events. Default: none.")  # type: ignore[valid-type]
+
+    if TYPE_CHECKING:  # added by config_model(); declared here for type checkers only
+        randomize: Any
+        events: Any
+
+
+if TYPE_CHECKING:
+    Config = ConfigBase  # what annotations name; at run time `Config` is the model config_model() builds
+
+
+# The built models, keyed by the registered kinds: rebuilt when a kind is registered at run time.
+_BUILT: dict[tuple, dict[str, type]] = {}
+
+
+def _models() -> dict[str, type]:
+    """Config, Randomize and Events for the registries as they are now (loading their entry points first)."""
+    key = (tuple(RANDOMIZERS.load().items()), tuple(EVENTS.load().items()))
+    if key not in _BUILT:
+        randomize = _registry_model("Randomize", RANDOMIZERS,
+                                    "Randomizers to run, by name. Each takes one block or a list of blocks.")
+        events = _registry_model("Events", EVENTS,
+                                 "Scripted events to add, by kind. Each takes one block or a list of blocks.")
+        config = create_model(
+            "Config", __base__=ConfigBase, __module__=__name__,
+            __doc__="A twinsplit run: what to randomize, how splits are kept apart, and the lineage to record.",
+            randomize=(randomize, Field(default_factory=randomize, description="Randomizers. Default: none.")),
+            events=(events, Field(default_factory=events, description="Scripted events. Default: none.")))
+        _BUILT.clear()
+        _BUILT[key] = {"Config": config, "Randomize": randomize, "Events": events}
+    return _BUILT[key]
+
+
+def config_model() -> type[Config]:
+    """The Config model for the kinds registered now: construct it (`config_model()()`) or validate with it."""
+    return _models()["Config"]
+
+
+def __getattr__(name: str) -> type:
+    # `twinsplit.config.Config` (and its sections) resolve to the built models, so pickling a config for a
+    # worker process finds its class by name.
+    if name in ("Config", "Randomize", "Events"):
+        return _models()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _location(loc: tuple) -> str:
@@ -102,7 +135,7 @@ def parse_config(data: Any, origin: str) -> Config:
     if not isinstance(data, dict):
         raise TwinsplitError(f"config {origin}: expected a mapping at the top level, got {type(data).__name__}")
     try:
-        return Config.model_validate(data)
+        return config_model().model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         msg = first["msg"].removeprefix("Value error, ")
@@ -139,7 +172,7 @@ def config_sha256(config: Config) -> str:
 
 
 def json_schema() -> dict:
-    return Config.model_json_schema()
+    return config_model().model_json_schema()
 
 
 class Interval(Strict):

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import manifest as mf
-from .config import Config, config_body, config_sha256
+from .config import config_body, config_sha256
 from .errors import TwinsplitError
 from .hashing import sha256_bytes
 from .plan.disjoint import disjointness_entry
@@ -27,6 +27,9 @@ from .write.layer import stage_metadata
 from .write.outdir import check_target, staged
 from .write.pool import render_all
 from .write.sourcecopy import copy_source
+
+if TYPE_CHECKING:
+    from .config import Config
 
 
 @dataclass(frozen=True)

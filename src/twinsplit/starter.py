@@ -35,8 +35,8 @@ def starter_config(scene: SceneInfo, source: Path) -> str:
         "  retention: \"\"",
         "",
     ]
-    randomize = _sections(RANDOMIZERS.load_builtin(), scene)
-    events = _sections(EVENTS.load_builtin(), scene)
+    randomize = _sections(RANDOMIZERS.load(), scene)
+    events = _sections(EVENTS.load(), scene)
     body = head + ["randomize:"] + (randomize or ["  {}"])
     if events:
         body += ["", "events:"] + events

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import metadata
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
 
+from ..errors import TwinsplitError
 from ..scene.info import SceneInfo
 from ..scene.selectors import Selector
 from .attributes import attribute_edits, sample_independent
@@ -25,6 +26,8 @@ EditsFn = Callable[[SceneInfo, Any, list[ParamSpec], np.ndarray], list[Edit]]
 
 
 SelectorsFn = Callable[[Any], list[tuple[str, Selector, dict]]]
+
+DISTRIBUTION = "twinsplit"  # whose entry points are the built-ins
 
 
 @dataclass(frozen=True)
@@ -52,23 +55,69 @@ class BlockKind:
 
 
 class Registry(dict[str, BlockKind]):
-    """Entries by name, filled by the builtin modules of one package when first asked for."""
+    """Entries by name: the kinds every installed distribution declares under one entry-point group, loaded once
+    on first `load()` (twinsplit's own in `builtin` order, then other distributions' by name), followed by kinds
+    registered at runtime."""
 
-    def __init__(self, what: str, package: str, builtin: list[str]) -> None:
+    def __init__(self, what: str, group: str, builtin: tuple[str, ...]) -> None:
         super().__init__()
-        self.what, self.package, self.builtin = what, package, builtin
+        self.what, self.group, self.builtin, self.loaded = what, group, builtin, False
 
     def register(self, entry: BlockKind) -> BlockKind:
+        if not isinstance(entry, BlockKind):
+            raise TypeError(f"{self.what} must be a BlockKind, got {type(entry).__name__}")
         if entry.name in self:
             raise ValueError(f"{self.what} {entry.name!r} registered twice")
         self[entry.name] = entry
         return entry
 
-    def load_builtin(self) -> "Registry":
-        for module in self.builtin:
-            importlib.import_module(f"{self.package}.{module}")
+    def load(self) -> "Registry":
+        if not self.loaded:
+            found = _entry_point_kinds(self.what, self.group, self.builtin)
+            runtime = dict(self)  # registered before the first load: keep them after the entry points
+            self.clear()
+            self.update(found)
+            self.loaded = True
+            for entry in runtime.values():
+                self.register(entry)
         return self
 
 
-RANDOMIZERS = Registry("randomizer", "twinsplit.randomizers", ["physics", "lighting", "layout"])
-EVENTS = Registry("event kind", "twinsplit.events", ["person", "obstruction", "alarm", "zone"])
+def _dist_name(ep: metadata.EntryPoint) -> str:
+    return ep.dist.name if ep.dist is not None else "(unknown distribution)"
+
+
+def _entry_point_kinds(what: str, group: str, builtin: tuple[str, ...]) -> dict[str, BlockKind]:
+    eps = list(metadata.entry_points(group=group))
+    own = [ep for ep in eps if _dist_name(ep) == DISTRIBUTION]
+    if sorted(ep.name for ep in own) != sorted(builtin):
+        raise TwinsplitError(f"the installed {DISTRIBUTION} metadata declares {group!r} entry points "
+                             f"{sorted(ep.name for ep in own)}, expected {sorted(builtin)}: reinstall it "
+                             "(pip install -e .)")
+    own.sort(key=lambda ep: builtin.index(ep.name))
+    plugins = sorted((ep for ep in eps if _dist_name(ep) != DISTRIBUTION), key=lambda ep: (ep.name, _dist_name(ep)))
+    kinds: dict[str, BlockKind] = {}
+    owners: dict[str, str] = {}
+    for ep in own + plugins:
+        where = f"{what} entry point {ep.name!r} ({ep.value}) of distribution {_dist_name(ep)!r}"
+        if ep.name in owners:
+            raise TwinsplitError(f"{what} {ep.name!r} is declared by two distributions: {owners[ep.name]!r} and "
+                                 f"{_dist_name(ep)!r} (uninstall one)")
+        try:
+            kind = ep.load()
+        except Exception as exc:  # a plugin's import can fail any way; name it instead of a traceback
+            raise TwinsplitError(f"{where} failed to load: {type(exc).__name__}: {exc}") from None
+        if not isinstance(kind, BlockKind):
+            raise TwinsplitError(f"{where} is a {type(kind).__name__}, not a twinsplit.blocks.registry.BlockKind")
+        if kind.name != ep.name:
+            raise TwinsplitError(f"{where} names a BlockKind called {kind.name!r}: the two names must be equal")
+        kinds[ep.name], owners[ep.name] = kind, _dist_name(ep)
+    return kinds
+
+
+# The entry-point groups a plugin distribution declares its kinds in (see docs/architecture.md). The built-ins are
+# entry points of pyproject.toml too; wheel metadata sorts them by name, so their order is stated here: it is the
+# order of the config model's fields, of `twinsplit init`'s sections and of the plan's parameter columns.
+RANDOMIZERS = Registry("randomizer", "twinsplit.randomizers", ("physics_materials", "lighting", "layout"))
+EVENTS = Registry("event kind", "twinsplit.events",
+                  ("person_enters_corridor", "patient_obstructs_path", "alarm_reroute", "zone_access_change"))

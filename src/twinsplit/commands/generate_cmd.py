@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..config import Config, load_config
+from ..config import config_model, load_config
 from ..generate import Request, run
 
 
@@ -56,7 +56,7 @@ def command(source: Path, config_path: Path | None, out: Path, n_train: int, n_h
             seed_train: int | None, seed_holdout: int | None, workers: int, force: bool,
             seal_key: Path | None, holdout_out: Path | None, sign_key: Path | None) -> None:
     """Generate train and holdout twin variants of SOURCE, and the manifest that proves independence."""
-    config = load_config(config_path) if config_path else Config()
+    config = load_config(config_path) if config_path else config_model()()
     req = Request(source, config, out, n_train, n_holdout, seed_train, seed_holdout, workers, force,
                   seal_key, holdout_out, sign_key)
     with progress_bar() as bar:

@@ -1,3 +1,4 @@
 """Scripted events: block kinds under `events:` (person, obstruction, alarm, zone).
 
-Each module registers one `twinsplit.blocks.registry.BlockKind` with `EVENTS`."""
+Each module defines one `twinsplit.blocks.registry.BlockKind` as `KIND`, declared under the
+`twinsplit.events` entry-point group in pyproject.toml; `EVENTS.load()` imports it."""

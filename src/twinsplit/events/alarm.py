@@ -11,7 +11,7 @@ from ..blocks.attributes import sample_independent
 from ..blocks.data import Edit, ParamSpec, PrimDef
 from ..blocks.distributions import Dist
 from ..blocks.quantize import quantize
-from ..blocks.registry import EVENTS, BlockKind, LeakSignature
+from ..blocks.registry import BlockKind, LeakSignature
 from ..errors import TwinsplitError
 from ..scene.info import Region, SceneInfo
 from ..scene.selectors import Selector
@@ -41,7 +41,7 @@ from .common import (
     xform_edits,
 )
 
-KIND = "alarm_reroute"
+NAME = "alarm_reroute"
 ACTIVE_ATTR = "twinsplit:alarm:active"
 CLOSE_KINDS = ("doorway", "aisle")
 
@@ -148,10 +148,10 @@ def alarm_edits(scene: SceneInfo, cfg: AlarmCfg, params: list[ParamSpec], draws:
         up = np.zeros(3)
         up[scene.up_index] = 1.0
         top = float(np.abs(rot[scene.up_index, :]) @ he)
-        meta = event_meta(scene, KIND, source, prim, start, w[1], {
+        meta = event_meta(scene, NAME, source, prim, start, w[1], {
             "closes": close, "frequency_hz": hz, "light": light or f"{prim}/Beacon"})
         out.append(Edit(path=prim, prim_def=PrimDef("Xform"), meta=meta))
-        out += tag_edits(prim, KIND, source)
+        out += tag_edits(prim, NAME, source)
         out.append(Edit(path=prim, attr=ACTIVE_ATTR, type_name="bool", custom=True,
                         time_samples=((t0 - FRAME, False), (t0, True))))
         out.append(Edit(path=prim, attr="twinsplit:alarm:closes", type_name="string", value=close, custom=True,
@@ -200,8 +200,8 @@ def alarm_starter(scene: SceneInfo) -> str | None:
     ])
 
 
-EVENTS.register(BlockKind(
-    name=KIND,
+KIND = BlockKind(
+    name=NAME,
     config_model=AlarmCfg,
     params=alarm_params,
     selectors=lambda cfg: [] if isinstance(cfg.light, str) else
@@ -212,4 +212,4 @@ EVENTS.register(BlockKind(
     metadata=time_metadata,
     doc=AlarmCfg.__doc__ or "",
     leak=LeakSignature(attrs=("twinsplit:alarm:active", "twinsplit:alarm:closes"), prim_prefix="Alarm"),
-))
+)

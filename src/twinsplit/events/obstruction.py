@@ -8,7 +8,7 @@ from pydantic import Field
 from ..blocks.attributes import sample_independent
 from ..blocks.data import Edit, ParamSpec, PrimDef
 from ..blocks.distributions import Dist, union_choices
-from ..blocks.registry import EVENTS, BlockKind, LeakSignature
+from ..blocks.registry import BlockKind, LeakSignature
 from ..scene.info import SceneInfo
 from .common import (
     PARK_BELOW_M,
@@ -40,7 +40,7 @@ from .common import (
     xform_edits,
 )
 
-KIND = "patient_obstructs_path"
+NAME = "patient_obstructs_path"
 BED_M = (2.1, 1.0, 0.6)   # length (along the path), width, height in metres
 LYING_M = (1.7, 0.22)      # capsule length and radius in metres
 
@@ -95,7 +95,7 @@ def patient_edits(scene: SceneInfo, cfg: PatientCfg, params: list[ParamSpec], dr
         frame = np.stack([ln.axis, np.cross(ln.up, ln.axis), ln.up], axis=1)
         spot = ln.center + ln.axis * ((position - 0.5) * 2 * ln.half_length)
         lift = m(scene, 0.002)
-        meta = event_meta(scene, KIND, source, prim, start, end_s, {
+        meta = event_meta(scene, NAME, source, prim, start, end_s, {
             "region": region, "kind": kind, "position": position, "duration_s": duration})
         if kind == "bed":
             size = np.array([m(scene, BED_M[0]), m(scene, BED_M[1]), m(scene, BED_M[2])])
@@ -118,7 +118,7 @@ def patient_edits(scene: SceneInfo, cfg: PatientCfg, params: list[ParamSpec], dr
         parked = placed - ln.up * (height + m(scene, PARK_BELOW_M))
         off = tc(scene, end_s) if end_s < w[1] else None
         out += switch_edits(prim, tc(scene, start), off, placed, parked)
-        out += tag_edits(prim, KIND, source)
+        out += tag_edits(prim, NAME, source)
     return out
 
 
@@ -135,8 +135,8 @@ def patient_starter(scene: SceneInfo) -> str | None:
     ])
 
 
-EVENTS.register(BlockKind(
-    name=KIND,
+KIND = BlockKind(
+    name=NAME,
     config_model=PatientCfg,
     params=patient_params,
     selectors=lambda cfg: [],
@@ -146,4 +146,4 @@ EVENTS.register(BlockKind(
     metadata=time_metadata,
     doc=PatientCfg.__doc__ or "",
     leak=LeakSignature(prim_prefix="Patient"),
-))
+)

@@ -7,7 +7,7 @@ from pydantic import Field
 
 from ..blocks.data import Edit, ParamSpec, PrimDef
 from ..blocks.distributions import Dist
-from ..blocks.registry import EVENTS, BlockKind, LeakSignature
+from ..blocks.registry import BlockKind, LeakSignature
 from ..errors import TwinsplitError
 from ..scene.info import SceneInfo
 from .common import (
@@ -40,7 +40,7 @@ from .common import (
     xform_edits,
 )
 
-KIND = "person_enters_corridor"
+NAME = "person_enters_corridor"
 CLEARANCE_M = 0.05   # kept between the capsule and the region's ends/sides, and lifted off the floor (m)
 MAX_TRIES = 64       # lateral redraws before a blocked entry is an error
 
@@ -149,12 +149,12 @@ def person_edits(scene: SceneInfo, cfg: PersonCfg, params: list[ParamSpec], draw
         samples = tuple((tc(scene, t), entry + heading * m(scene, speed) * (t - start)) for t in times)
         # switched off one frame after the exit, but never after the window's end (the stage's range ends there)
         on, off = tc(scene, start), (min(tc(scene, exit_s) + FRAME, tc(scene, w[1])) if exit_s <= w[1] else None)
-        meta = event_meta(scene, KIND, source, prim, start, end_s, {
+        meta = event_meta(scene, NAME, source, prim, start, end_s, {
             "region": region, "speed_mps": speed, "direction": direction, "lateral": lateral,
             "entry": [float(c) for c in entry], "heading": [float(c) for c in heading],
             "exit": float(exit_s) if exit_s <= w[1] else None})
         out.append(Edit(path=prim, prim_def=PrimDef("Capsule", body_schemas()), meta=meta))
-        out += tag_edits(prim, KIND, source)
+        out += tag_edits(prim, NAME, source)
         out += body_edits(scene, prim, "person")
         out += capsule_edits(scene, prim, cfg.height, cfg.radius, scene.up_axis)
         out += xform_edits(prim, translate_samples=samples)
@@ -177,8 +177,8 @@ def person_starter(scene: SceneInfo) -> str | None:
     ])
 
 
-EVENTS.register(BlockKind(
-    name=KIND,
+KIND = BlockKind(
+    name=NAME,
     config_model=PersonCfg,
     params=person_params,
     selectors=lambda cfg: [],
@@ -188,4 +188,4 @@ EVENTS.register(BlockKind(
     metadata=time_metadata,
     doc=PersonCfg.__doc__ or "",
     leak=LeakSignature(prim_prefix="Person"),
-))
+)

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from ..blocks.attributes import sample_independent
 from ..blocks.data import Edit, ParamSpec, PrimDef
-from ..blocks.registry import EVENTS, BlockKind, LeakSignature
+from ..blocks.registry import BlockKind, LeakSignature
 from ..errors import TwinsplitError
 from ..scene.info import Region, SceneInfo
 from .common import (
@@ -35,7 +35,7 @@ from .common import (
     within_window,
 )
 
-KIND = "zone_access_change"
+NAME = "zone_access_change"
 ACCESS_ATTR = "twinsplit:zone:access"
 ZONE_KINDS = ("infection_control", "restricted")
 DOOR_KINDS = ("doorway",)
@@ -135,10 +135,10 @@ def zone_edits(scene: SceneInfo, cfg: ZoneCfg, params: list[ParamSpec], draws: n
         t0 = tc(scene, start)
         boxes = barriers(scene, cfg, zone)
         names = [f"{prim}/Barrier_{i}" for i in range(len(boxes))]
-        meta = event_meta(scene, KIND, source, prim, start, w[1], {
+        meta = event_meta(scene, NAME, source, prim, start, w[1], {
             "zone": zone_path, "access": ["open", "restricted"], "barriers": names})
         out.append(Edit(path=prim, prim_def=PrimDef("Xform"), meta=meta))
-        out += tag_edits(prim, KIND, source)
+        out += tag_edits(prim, NAME, source)
         out.append(Edit(path=prim, attr="twinsplit:zone:region", type_name="string", value=zone_path, custom=True,
                         variability_uniform=True))
         # The access token lives on the zone's own region prim (an `over`), where an evaluator looks it up.
@@ -163,8 +163,8 @@ def zone_starter(scene: SceneInfo) -> str | None:
     ])
 
 
-EVENTS.register(BlockKind(
-    name=KIND,
+KIND = BlockKind(
+    name=NAME,
     config_model=ZoneCfg,
     params=zone_params,
     selectors=lambda cfg: [],
@@ -174,4 +174,4 @@ EVENTS.register(BlockKind(
     metadata=time_metadata,
     doc=ZoneCfg.__doc__ or "",
     leak=LeakSignature(attrs=("twinsplit:zone:access", "twinsplit:zone:region"), prim_prefix="Zone"),
-))
+)

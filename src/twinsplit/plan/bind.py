@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from ..blocks.data import ParamSpec
 from ..blocks.registry import EVENTS, RANDOMIZERS, BlockKind
-from ..config import Config
 from ..errors import TwinsplitError
 from ..scene.info import SceneInfo
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 SPLITS = ("train", "holdout")
 
@@ -45,7 +47,7 @@ class Block:
 
 def _config_blocks(config: Config) -> list[tuple[str, str, int, BaseModel, BlockKind]]:
     out = []
-    for section, registry in (("randomize", RANDOMIZERS), ("events", EVENTS)):
+    for section, registry in (("randomize", RANDOMIZERS.load()), ("events", EVENTS.load())):
         group = getattr(config, section)
         for name, entry in registry.items():
             for i, cfg in enumerate(getattr(group, name, None) or []):

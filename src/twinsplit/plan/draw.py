@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..blocks.data import Edit, ParamSpec
-from ..config import Config
 from ..errors import TwinsplitError
 from ..scene.info import SceneInfo
 from . import ood
 from .bind import Block, bind
 from .disjoint import margin_rejector
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 
 def stream(entropy: int, index: int, block: Block) -> np.random.Generator:

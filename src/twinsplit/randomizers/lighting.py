@@ -9,7 +9,7 @@ from ..base import Strict
 from ..blocks.attributes import attribute_edits, attribute_params
 from ..blocks.data import Edit, ParamSpec
 from ..blocks.distributions import Dist
-from ..blocks.registry import RANDOMIZERS, BlockKind
+from ..blocks.registry import BlockKind
 from ..scene.info import SceneInfo
 from ..scene.selectors import Selector
 
@@ -72,7 +72,7 @@ def lighting_starter(scene: SceneInfo) -> str | None:
     ])
 
 
-RANDOMIZERS.register(BlockKind(
+KIND = BlockKind(
     name="lighting",
     config_model=LightingCfg,
     params=lighting_params,
@@ -80,4 +80,4 @@ RANDOMIZERS.register(BlockKind(
     edits=lighting_edits,
     starter=lighting_starter,
     doc=LightingCfg.__doc__ or "",
-))
+)

@@ -10,7 +10,7 @@ from ..base import Strict
 from ..blocks.attributes import attribute_params
 from ..blocks.data import ParamSpec
 from ..blocks.distributions import Dist
-from ..blocks.registry import RANDOMIZERS, BlockKind
+from ..blocks.registry import BlockKind
 from ..scene.info import SceneInfo
 from ..scene.selectors import Selector
 
@@ -72,11 +72,11 @@ def _density(scene: SceneInfo, prim: str) -> float:
     return float(info.value or 0.0) if info else 0.0
 
 
-RANDOMIZERS.register(BlockKind(
+KIND = BlockKind(
     name="physics_materials",
     config_model=PhysicsCfg,
     params=physics_params,
     selectors=lambda block: [("match", block.match, {"default_api": "PhysicsMaterialAPI", "kinds": ("material",)})],
     starter=physics_starter,
     doc=PhysicsCfg.__doc__ or "",
-))
+)

@@ -15,7 +15,7 @@ import numpy as np
 
 from ...blocks.data import Edit, ParamSpec
 from ...blocks.distributions import Dist, inverse_cdf
-from ...blocks.registry import RANDOMIZERS, BlockKind
+from ...blocks.registry import BlockKind
 from ...errors import TwinsplitError
 from ...geometry.prism import KeepOut
 from ...scene.info import SceneInfo
@@ -200,7 +200,7 @@ def layout_starter(scene: SceneInfo) -> str | None:
     return "\n".join(lines)
 
 
-RANDOMIZERS.register(BlockKind(
+KIND = BlockKind(
     name="layout",
     config_model=LayoutCfg,
     params=layout_params,
@@ -210,4 +210,4 @@ RANDOMIZERS.register(BlockKind(
     edits=layout_edits,
     starter=layout_starter,
     doc=LayoutCfg.__doc__ or "",
-))
+)

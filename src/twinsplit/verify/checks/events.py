@@ -14,7 +14,7 @@ from ..core import Check, Context, check
 
 def _event_kinds():
     """The events registry with its kinds loaded (the one call to change if the loader is renamed)."""
-    return EVENTS.load_builtin()
+    return EVENTS.load()
 
 
 def leak_signatures(kinds: set[str]) -> dict[str, LeakSignature]:

@@ -1,0 +1,146 @@
+"""Many moved bodies' new poses as xform op values at once (the batch form of `poses.local_values`).
+
+Bodies are grouped by the shape of their op stack (op types, value types, order); each group is solved with
+array arithmetic: one batched rotation conversion per group, no per-body scipy or Gf calls. A body keeps its
+own ops when they can express the move (leading translate ops + one rotation op, later ops untouched: new
+translate = old translate rotated and shifted, new rotation = old rotation turned by the yaw); otherwise it
+gets one `xformOp:transform` matrix (and a new xformOpOrder unless that is already its only op).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from .poses import _ROTATE1, _ROTATE3
+
+_ATOL = 1e-9
+
+
+def _signature(xf) -> tuple:
+    return (tuple((op.op_type, op.type_name, op.inverse, op.attr) for op in xf.ops), xf.animated, xf.reset)
+
+
+def _keeps_ops(sig: tuple) -> int | None:
+    """Index of the rotation op when a body with this op stack can keep its ops, else None."""
+    ops, animated, _ = sig
+    rot = [k for k, op in enumerate(ops) if op[0] == "Orient" or op[0].startswith("Rotate")]
+    if animated or len(rot) != 1 or rot[0] == 0:
+        return None
+    r = rot[0]
+    if not all(op[0] == "Translate" and not op[2] for op in ops[:r]) or ops[r][2]:
+        return None
+    # half-precision ops (half3, quath: ~3 digits) would round the accepted pose into an overlap
+    if any(op[1].startswith(("half", "quath")) for op in ops[: r + 1]):
+        return None
+    if ops[r][0] not in ("Orient", *_ROTATE3, *_ROTATE1):
+        return None
+    return r
+
+
+def _rotation_values(op_type: str, rot_row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(values (n, k), ok (n,)): the rotation op values giving each row-convention 3x3, and which can."""
+    rc = np.swapaxes(rot_row, 1, 2)  # column convention
+    n = len(rc)
+    if op_type == "Orient":
+        q = Rotation.from_matrix(rc).as_quat()  # x, y, z, w
+        v = np.concatenate([q[:, 3:], q[:, :3]], axis=1)
+        v *= np.where(v[:, :1] >= 0, 1.0, -1.0)
+        return v / np.linalg.norm(v, axis=1, keepdims=True), np.ones(n, dtype=bool)
+    if op_type in _ROTATE3:
+        order = _ROTATE3[op_type]
+        with warnings.catch_warnings():  # gimbal lock (a Z-up asset stood up: X = -90) is fine, see `back`
+            warnings.simplefilter("ignore", UserWarning)
+            ang = Rotation.from_matrix(rc).as_euler(order, degrees=True)
+        out = np.zeros((n, 3))
+        for col, letter in enumerate(order):
+            out[:, "xyz".index(letter)] = ang[:, col]
+        back = Rotation.from_euler(order, np.stack([out[:, "xyz".index(c)] for c in order], 1), degrees=True)
+        ok = np.all(np.abs(back.as_matrix() - rc) <= _ATOL + 1e-5 * np.abs(rc), axis=(1, 2))
+        return out, ok
+    i = _ROTATE1[op_type]
+    a, b = [(1, 2), (2, 0), (0, 1)][i]
+    ok = np.abs(rc[:, i, i] - 1.0) <= _ATOL  # the new rotation is about this op's axis
+    return np.degrees(np.arctan2(rc[:, b, a], rc[:, a, a]))[:, None], ok
+
+
+def _values(arr: np.ndarray, type_name: str) -> list:
+    """Rows of `arr` rounded as USD stores `type_name`, as plain values (tuples; scalars for one column)."""
+    dtype = {"float16": np.float16, "float32": np.float32}.get(_dtype_name(type_name), np.float64)
+    rounded = np.asarray(arr, dtype=np.float64).astype(dtype).astype(np.float64)
+    if rounded.shape[1] == 1:
+        return rounded[:, 0].tolist()
+    return [tuple(r) for r in rounded.tolist()]
+
+
+def _dtype_name(type_name: str) -> str:
+    kind = type_name.rstrip("0123456789[]")
+    if kind.endswith("h") or kind == "half":
+        return "float16"
+    if kind.endswith("d") or kind in ("double", "matrix"):
+        return "float64"
+    return "float32"
+
+
+class PoseSolver:
+    """The op stacks of a fixed list of bodies, grouped and stacked once; `solve(deltas)` per variant."""
+
+    def __init__(self, xfs: list) -> None:
+        self.n = len(xfs)
+        by_sig: dict[tuple, list[int]] = {}
+        for k, xf in enumerate(xfs):
+            by_sig.setdefault(_signature(xf), []).append(k)
+        self.groups = []
+        for sig, idx in by_sig.items():
+            idx = np.array(idx)
+            ref = xfs[idx[0]]
+            g = {"idx": idx, "ref": ref, "r": _keeps_ops(sig),
+                 "parent": np.array([xfs[k].parent for k in idx]), "world": np.array([xfs[k].world for k in idx])}
+            g["pinv"] = np.linalg.inv(g["parent"])
+            r = g["r"]
+            if r is not None:
+                pre = ref.ops[:r]
+                g["wi"] = next((i for i, op in enumerate(pre) if op.attr == "xformOp:translate"), 0)
+                g["rot"] = np.array([xfs[k].ops[r].matrix[:3, :3] for k in idx])
+                g["tau"] = np.array([np.sum([xfs[k].ops[i].matrix[3, :3] for i in range(r)], axis=0) for k in idx])
+                g["w_t"] = np.array([xfs[k].ops[g["wi"]].matrix[3, :3] for k in idx])
+            self.groups.append(g)
+
+    def solve(self, deltas: np.ndarray) -> list[list[tuple[str, str, Any]]]:
+        """For each body, the (attribute, Sdf type, value) to author so its world transform becomes
+        ``world @ delta`` (delta: (n, 4, 4) world deltas, row convention)."""
+        out: list = [None] * self.n
+        deltas = np.asarray(deltas, dtype=float)
+        for g in self.groups:
+            idx, ref, r = g["idx"], g["ref"], g["r"]
+            d = deltas[idx]
+            todo = np.ones(len(idx), dtype=bool)
+            if r is not None:
+                e = g["parent"] @ d @ g["pinv"]
+                er = e[:, :3, :3]
+                rigid = np.all(np.abs(er @ np.swapaxes(er, 1, 2) - np.eye(3)) <= _ATOL, axis=(1, 2)) & (
+                    np.linalg.det(er) > 0)
+                values, ok = _rotation_values(ref.ops[r].op_type, g["rot"] @ er)
+                ok &= rigid
+                tau = g["tau"]
+                t_new = np.einsum("ni,nij->nj", tau, er) + e[:, 3, :3] - (tau - g["w_t"])
+                wop, rop = ref.ops[g["wi"]], ref.ops[r]
+                tv = _values(t_new[ok], wop.type_name)
+                rv = _values(values[ok], rop.type_name)
+                wa, wt, ra, rt = wop.attr, wop.type_name, rop.attr, rop.type_name
+                for k, t_, r_ in zip(idx[ok].tolist(), tv, rv, strict=True):
+                    out[k] = [(wa, wt, t_), (ra, rt, r_)]
+                todo = ~ok
+            if todo.any():
+                local = g["world"][todo] @ d[todo] @ g["pinv"][todo]
+                mats = [tuple(tuple(row) for row in m) for m in local.tolist()]  # matrix4d: doubles as they are
+                ops = ref.ops
+                single = len(ops) == 1 and ops[0].op_type == "Transform" and not ops[0].inverse and not ref.animated
+                order = (("!resetXformStack!",) if ref.reset else ()) + ("xformOp:transform",)
+                for k, m in zip(idx[todo].tolist(), mats, strict=True):
+                    out[k] = ([(ops[0].attr, ops[0].type_name, m)] if single else
+                              [("xformOp:transform", "matrix4d", m), ("xformOpOrder", "token[]", order)])
+        return out

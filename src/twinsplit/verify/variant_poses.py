@@ -1,0 +1,233 @@
+"""A variant's layout, re-checked from what its layer authors on top of the copied source, without composing it.
+
+The source's collision shapes and body transforms are read once per set; each variant's authored xform op
+values (`xformOp:*`, `xformOpOrder`, `active`) give every moved prim's new local transform (numpy, in
+`geometry.xform_ops`), hence its world delta, which moves the shapes under it. Then the same tests the
+sampler uses: no penetration deeper than the source's own for that pair, inside the block's bounds, clear of
+the split's keep-out regions, and every moved body that rested on unmoved geometry still resting
+(`geometry.resting`). An authored spec on a source prim this cannot evaluate (a time-sampled transform, a
+scale that makes the move non-rigid) is a finding, never silently passed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..geometry.batch import ShapeSet, candidate_pairs, overlapping
+from ..geometry.resting import Footings, Tops, footing, supported
+from ..geometry.xform_ops import op_matrices, op_type_of
+
+
+def _parent(path: str) -> str:
+    return path.rpartition("/")[0]
+
+
+@dataclass
+class Finding:
+    prim: str
+    message: str
+
+
+class SourcePoses:
+    """Per set: the source's shapes (as arrays), which prims they sit under, and the pairs that already overlap."""
+
+    def __init__(self, shapes: list, xforms_of, up: int, tol: float) -> None:
+        self.set = ShapeSet.of(shapes)
+        self.up, self.plane, self.tol = up, tuple(i for i in range(3) if i != up), tol
+        self.xforms_of = xforms_of  # paths -> {path: Xf} (the scene's cached reader)
+        self.under: dict[str, list[int]] = defaultdict(list)
+        for k, s in enumerate(shapes):
+            p = s.path
+            while p:
+                self.under[p].append(k)
+                p = _parent(p)
+        self.allowed: dict[tuple[str, str], float] = {}
+        for i, j, d in zip(*overlapping(self.set, self.set, tol), strict=True):
+            a, b = sorted((self.set.body[i], self.set.body[j]))
+            self.allowed[(a, b)] = max(self.allowed.get((a, b), 0.0), float(d))
+        self.sink: dict[str, float] = defaultdict(float)
+        for (a, b), d in self.allowed.items():
+            self.sink[a] = max(self.sink[a], d)
+            self.sink[b] = max(self.sink[b], d)
+        self.tops = Tops.of(self.set, up, self.plane)
+        self._feet: dict[str, object] = {}
+        self._specs: dict[tuple, tuple | None] = {}  # (prim, authored attrs, order) -> op stack spec
+        by_body: dict[str, list[int]] = defaultdict(list)
+        for k, s in enumerate(shapes):
+            by_body[s.body].append(k)
+        self.by_body = by_body
+
+    def foot(self, body: str):
+        if body not in self._feet:
+            self._feet[body] = footing([self.set.shapes[k] for k in self.by_body[body]], self.up, self.plane,
+                                       self.tol)
+        return self._feet[body]
+
+    def deltas(self, authored: dict) -> tuple[dict[str, np.ndarray], set[str], list[Finding]]:
+        """(prim -> world delta of every source prim the layer moves, prims it deactivates, findings).
+
+        Prims are grouped by the shape of their op stack and evaluated as arrays, one group at a time."""
+        by_prim: dict[str, dict] = defaultdict(dict)
+        removed: set[str] = set()
+        for key, value in authored.items():
+            prim, _, attr = key.partition(".")
+            if attr == "active" and value is False:
+                removed.add(prim)
+            elif attr == "xformOpOrder" or attr.startswith("xformOp:"):
+                by_prim[prim][attr] = value
+        findings: list[Finding] = []
+        moved = {p: v for p, v in by_prim.items() if p in self.under}  # prims the events add are not layout's
+        xfs = self.xforms_of(sorted(moved)) if moved else {}
+        groups: dict[tuple, list[str]] = defaultdict(list)
+        for prim, values in moved.items():
+            order = values.get("xformOpOrder")
+            key = (prim, tuple(values), tuple(order) if isinstance(order, list) else None)
+            spec = self._specs.get(key)
+            if spec is None or any(isinstance(v, dict) for v in values.values()):
+                spec = self._spec(prim, xfs[prim], values, findings)
+                self._specs[key] = spec
+            if spec is not None:
+                groups[spec].append(prim)
+        names, locals_, parents, resets = [], [], [], []
+        for spec, prims in groups.items():
+            reset, stack = spec
+            m = np.tile(np.eye(4), (len(prims), 1, 1))
+            for kind, op_type, attr, inverse in reversed(stack):
+                if kind == "authored":
+                    mats = op_matrices(op_type, [moved[p][attr] for p in prims], inverse)
+                else:  # the source op as it is (its matrix has the inverse applied)
+                    mats = np.array([xfs[p].ops[attr].matrix for p in prims])
+                m = m @ mats
+            names += prims
+            locals_.append(m)
+            eye = np.tile(np.eye(4), (len(prims), 1, 1))
+            parents.append(eye if reset else np.array([xfs[p].parent for p in prims]))
+            resets += [reset] * len(prims)
+        out: dict[str, np.ndarray] = {}
+        if not names:
+            return out, removed, findings
+        local, parent = np.concatenate(locals_), np.concatenate(parents)
+        src_world = np.array([xfs[p].world for p in names])
+        moving = set(names)
+
+        def moved_ancestor(p: str) -> str:
+            a = _parent(p)
+            while a and a not in moving:
+                a = _parent(a)
+            return a
+
+        nested = np.array([bool(moved_ancestor(p)) and not r for p, r in zip(names, resets, strict=True)])
+        d = np.linalg.inv(src_world) @ (local @ parent)
+        for k in sorted(np.flatnonzero(nested), key=lambda k: names[k].count("/")):  # a moved parent moves its child
+            anc = moved_ancestor(names[k])
+            if anc in out:
+                d[k] = np.linalg.inv(src_world[k]) @ (local[k] @ parent[k] @ out[anc])
+            out[names[k]] = d[k]
+        r = d[:, :3, :3]
+        rigid = np.all(np.abs(r @ np.swapaxes(r, 1, 2) - np.eye(3)) <= 1e-6, axis=(1, 2)) & (np.linalg.det(r) > 0)
+        for k, p in enumerate(names):
+            if rigid[k]:
+                out[p] = d[k]
+            else:
+                out.pop(p, None)
+                findings.append(Finding(p, "is moved non-rigidly (scaled or sheared); layout only moves and turns"))
+        return out, removed, findings
+
+    @staticmethod
+    def _spec(prim: str, xf, values: dict, findings: list[Finding]) -> tuple | None:
+        """(reset, ((authored|source, op type, attr or source op index, inverse), ...)), None if not evaluable."""
+        if any(isinstance(v, dict) for v in values.values()):
+            findings.append(Finding(prim, "authors a time-sampled transform; layout writes default values only"))
+            return None
+        index = {op.attr: k for k, op in enumerate(xf.ops)}
+        order = values.get("xformOpOrder")
+        names = list(order) if order is not None else [op.name for op in xf.ops]
+        reset = (bool(names) and names[0] == "!resetXformStack!") or (order is None and xf.reset)
+        stack = []
+        for name in (n for n in names if n != "!resetXformStack!"):
+            inverse = name.startswith("!invert!")
+            attr = name.removeprefix("!invert!")
+            if attr in values:
+                op_type = op_type_of(attr)
+                if op_type is None:
+                    findings.append(Finding(prim, f"authors {attr}, an xform op this check cannot evaluate"))
+                    return None
+                stack.append(("authored", op_type, attr, inverse))
+            elif attr in index:
+                stack.append(("source", "", index[attr], False))
+            else:
+                findings.append(Finding(prim, f"xformOpOrder names {name}, which has no value"))
+                return None
+        return reset, tuple(stack)
+
+
+def check_variant_poses(src: SourcePoses, authored: dict, blocks: list[tuple[set[str], object, object]]
+                        ) -> list[Finding]:
+    """Findings for one variant. `blocks`: (bodies the block may move, bounds prism or None, keep-out or None)."""
+    deltas, removed, findings = src.deltas(authored)
+    if not deltas:
+        return findings
+    n = len(src.set)
+    gone = np.zeros(n, dtype=bool)
+    for p in removed:
+        gone[src.under.get(p, [])] = True
+    shape_delta = np.full(n, -1)
+    prims = sorted(deltas, key=lambda p: p.count("/"))
+    for i, p in enumerate(prims):  # deeper prims overwrite: each shape follows its nearest moved ancestor
+        shape_delta[src.under[p]] = i
+    moved_idx = np.flatnonzero((shape_delta >= 0) & ~gone)
+    still_idx = np.flatnonzero((shape_delta < 0) & ~gone)
+    if len(moved_idx) == 0:
+        return findings
+    stack = np.array([deltas[p] for p in prims])
+    moved = src.set.subset(moved_idx).moved(stack[shape_delta[moved_idx]])
+    still = src.set.subset(still_idx)
+    tol = src.tol
+    seen: set[tuple[str, str]] = set()
+    for a_set, b_set in ((moved, still), (moved, moved)):
+        for i, j, d in zip(*overlapping(a_set, b_set, tol), strict=True):
+            a, b = sorted((a_set.body[i], b_set.body[j]))
+            if (a, b) in seen or d <= src.allowed.get((a, b), 0.0) + tol:
+                continue
+            seen.add((a, b))
+            findings.append(Finding(a, f"{a} and {b} interpenetrate by {d:.4g} stage units at t = 0"))
+    bodies = sorted(set(moved.body))
+    rows: dict[str, list[int]] = defaultdict(list)
+    for k, b in enumerate(moved.body):
+        rows[b].append(k)
+    for members, bounds, keep in blocks:
+        for body in bodies:
+            if body not in members:
+                continue
+            sub = moved.subset(np.array(rows[body]))
+            if bounds is not None and not all(bounds.contains(sub.shape(k), tol) for k in range(len(sub))):
+                findings.append(Finding(body, f"{body} lies outside the layout bounds ({bounds.path})"))
+            if keep is not None:
+                for k in range(len(sub)):
+                    if (r := keep.hit(sub.shape(k))) is not None:
+                        findings.append(Finding(body, f"{body} is inside keep-out region {r}"))
+                        break
+    # support: a body that rested in the source still rests, whether it moved or what it rested on did
+    near_a, near_b = candidate_pairs(src.set.subset(moved_idx), still, -tol)  # touching in the source
+    check = sorted(set(bodies) | {still.body[j] for j in near_b if still.dynamic[j]})
+    if not check:
+        return findings
+    after_tops = Tops.join(src.tops.take(still_idx), Tops.of(moved, src.up, src.plane))
+    feet = Footings.of([src.foot(b) for b in check])
+    sink = np.array([src.sink.get(b, 0.0) for b in check])
+    eye = np.tile(np.eye(4), (len(check), 1, 1))
+    body_delta = eye.copy()
+    moved_rows = {b: rows[b][0] for b in bodies}
+    for k, b in enumerate(check):
+        if b in moved_rows:
+            body_delta[k] = moved.delta[moved_rows[b]]
+    before = supported(feet, eye, src.tops, src.up, src.plane, tol, sink)
+    after = supported(feet, body_delta, after_tops, src.up, src.plane, tol, sink)
+    for b, was, now in zip(check, before, after, strict=True):
+        if was and not now:
+            findings.append(Finding(b, f"{b} rested on something in the source and is no longer supported "
+                                       "(its centre of mass is outside its contact regions)"))
+    return findings
