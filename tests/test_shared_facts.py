@@ -19,6 +19,8 @@ from pxr import Gf, Sdf, Usd
 
 from twinsplit.blocks.data import Edit
 from twinsplit.blocks.quantize import quantize, storage
+from twinsplit.scene.discover import load
+from twinsplit.scene.shapes import scene_shapes
 from twinsplit.write.layer import render, values_record
 from twinsplit.write.readback import layer_values
 
@@ -146,3 +148,98 @@ def test_half_attribute_a_randomizer_writes_round_trips_and_verifies(tmp_path):
         stage = Usd.Stage.Open(str(layer))
         attr = stage.GetAttributeAtPath("/World/Key.twinsplit:gain")
         assert str(attr.GetTypeName()) == "half" and attr.Get() == recorded == float(np.float16(recorded))
+
+
+# ---------------------------------------------------------------------------------------------- 2. one pose time
+
+ANIMATED = HEAD.format(extra="    startTimeCode = 10\n    endTimeCode = 20\n") + """
+def Xform "World"
+{{
+    def PhysicsScene "PhysicsScene" {{}}
+    def Cube "Floor" (prepend apiSchemas = ["PhysicsCollisionAPI"])
+    {{
+        double size = 1
+        double3 xformOp:translate = (0, 0, -0.5)
+        float3 xformOp:scale = (20, 20, 1)
+        uniform token[] xformOpOrder = ["xformOp:translate", "xformOp:scale"]
+    }}
+    def Cube "A" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "PhysicsCollisionAPI"])
+    {{
+        double size = 0.5
+        double3 xformOp:translate.timeSamples = {{ 0: (-5, 0, 0.25), 10: (0, 0, 0.25) }}
+        uniform token[] xformOpOrder = ["xformOp:translate"]
+    }}
+{bodies}
+}}
+"""
+
+
+def _box(name: str, x: float) -> str:
+    return f"""    def Cube "{name}" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "PhysicsCollisionAPI"])
+    {{
+        double size = 0.5
+        double3 xformOp:translate = ({x!r}, 0, 0.25)
+        uniform token[] xformOpOrder = ["xformOp:translate"]
+    }}
+"""
+
+
+def test_an_animated_source_is_read_at_its_start_time_everywhere(tmp_path, run_cli):
+    """A body only time-sampled (no default): scan, the shape cache and validate all see it where it is at the
+    start time code (10), not at the origin (Default) nor at time 0."""
+    p = tmp_path / "anim.usda"
+    p.write_text(ANIMATED.format(bodies=_box("B", 0.3)))  # overlaps A by 0.2 m at t = 10, not at t = 0
+    _, scene = load(p)
+    assert scene.prims["/World/A"].world[3][:3] == (0.0, 0.0, 0.25)
+    [a] = [s for s in scene_shapes(scene) if s.body == "/World/A"]
+    assert tuple(a.center) == (0.0, 0.0, 0.25)
+    result = run_cli("validate", "--rules", "no-interpenetration", "--format", "json", p, expect=1)
+    issues = [i["message"] for f in json.loads(result.output)["files"] for i in f["issues"]]
+    assert issues == ["/World/A and /World/B interpenetrate by 0.2 stage units at time 10"], result.output
+
+
+# ---------------------------------------------------------------------------------------------- 4. one overlap test
+
+TOL = 1e-4  # geometry.support.TOL_M on a metre stage
+
+EDGE = ANIMATED.format(bodies=_box("B", 0.8) + _box("C", 3.0) + _box("D", 3.8) + """
+    def Cylinder "Wheel" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "PhysicsCollisionAPI"])
+    {
+        uniform token axis = "Y"
+        double radius = 0.25
+        double height = 0.2
+        double3 xformOp:translate = (-3, 0, 0.25)
+        uniform token[] xformOpOrder = ["xformOp:translate"]
+    }
+""")
+
+PAIR = re.compile(r"(/World/\w+) and (/World/\w+)(?: \(colliders [^)]*\))? interpenetrate")
+
+
+def test_validate_and_verify_report_the_same_pairs_at_the_edge(tmp_path, run_cli):
+    """A variant layer that puts B 1.5 tolerances into A (A animated: it is there only at the start time), D half
+    a tolerance into C, and moves the wheel along the floor it rests on: both commands name A-B and nothing else."""
+    src = tmp_path / "edge.usda"
+    src.write_text(EDGE)
+    cfg = tmp_path / "twin.yaml"
+    cfg.write_text("randomize:\n  layout:\n    match: {paths: ['/World/B', '/World/D', '/World/Wheel']}\n"
+                   "    offset: {low: -0.05, high: 0.05}\n")
+    out = tmp_path / "out"
+    run_cli("generate", src, "--config", cfg, "--out", out, "--train", 2, "--holdout", 1)
+    assert "ok    layout" in run_cli("verify", out).output  # what layout placed, verify accepts
+    path = out / "train" / "train-00000.usda"
+    layer = Sdf.Layer.FindOrOpen(str(path))
+    for name in [p.name for p in layer.GetPrimAtPath("/World").nameChildren]:
+        del layer.GetPrimAtPath("/World").nameChildren[name]
+    for name, x in (("B", 0.5 - 1.5 * TOL), ("D", 3.5 - 0.5 * TOL), ("Wheel", -2.0)):
+        spec = Sdf.CreatePrimInLayer(layer, f"/World/{name}")
+        attr = Sdf.AttributeSpec(spec, "xformOp:translate", Sdf.ValueTypeNames.Double3)
+        attr.default = Gf.Vec3d(x, 0, 0.25)
+    layer.Save()
+    verified = run_cli("verify", out, expect=1).output
+    by_verify = {m.groups() for line in verified.splitlines() if "train-00000" in line for m in PAIR.finditer(line)}
+    report = json.loads(run_cli("validate", out, "--rules", "no-interpenetration", "--format", "json",
+                                expect=1).output)
+    by_validate = {PAIR.match(i["message"]).groups() for f in report["files"] if "train-00000" in f["file"]
+                   for i in f["issues"]}
+    assert by_verify == by_validate == {("/World/A", "/World/B")}, (verified, report)

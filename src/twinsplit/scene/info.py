@@ -69,9 +69,8 @@ class SceneInfo:
     regions: dict[str, Region]
     bounds: tuple[tuple[float, float, float], tuple[float, float, float]] | None
     floor_height: float | None
-    shapes: list | None = None  # geometry.Shape list, filled when a randomizer needs collisions
-    # layout (issue 4): derived data read lazily from the stage file by blocks that need it (collision
-    # shapes, xform ops); plain picklable values, so workers get it with the scene instead of re-reading USD.
+    # derived data read lazily from the stage file by the blocks that need it (collision shapes, xform ops,
+    # joints; see shapes.py, xforms.py, joints.py): plain picklable values, so workers get it with the scene.
     cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
