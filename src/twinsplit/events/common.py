@@ -22,7 +22,6 @@ from ..errors import TwinsplitError
 from ..geometry import OverlapIndex
 from ..geometry.support import overlap_tolerance
 from ..scene.info import Region, SceneInfo
-from ..scene.selectors import path_matches
 from ..scene.shapes import scene_shapes
 
 EVENTS_SCOPE = "TwinsplitEvents"
@@ -109,19 +108,6 @@ def start_dist(cfg: EventCfg, w: tuple[float, float], source: str) -> Dist:
 
 
 # ---------------------------------------------------------------------------------------------- regions
-
-
-def match_regions(scene: SceneInfo, refs: str | list[str], where: str) -> list[Region]:
-    """Regions matching any ref (a prim path, a path glob or a kind), in stage order; unknown refs are errors."""
-    out: list[Region] = []
-    for ref in [refs] if isinstance(refs, str) else refs:
-        found = [r for p, r in scene.regions.items()
-                 if p == ref or r.kind == ref or (ref.startswith("/") and path_matches(p, [ref]))]
-        if not found:
-            known = ", ".join(sorted({r.kind for r in scene.regions.values()} | set(scene.regions))) or "none"
-            raise TwinsplitError(f"{where}: region {ref!r} does not exist in {Path(scene.root).name} (known: {known})")
-        out += [r for r in found if r not in out]
-    return out
 
 
 def first_kind(scene: SceneInfo, kinds: tuple[str, ...]) -> str | None:

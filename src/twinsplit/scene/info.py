@@ -120,12 +120,17 @@ class SceneInfo:
             raise TwinsplitError(f"{where}: {selector.describe()} matched no prim in {Path(self.root).name}")
         return found
 
-    def region(self, ref: str) -> Region:
-        """A region by prim path or by kind (the first of that kind); error if none."""
-        if ref in self.regions:
-            return self.regions[ref]
-        for region in self.regions.values():
-            if region.kind == ref:
-                return region
-        known = ", ".join(sorted({r.kind for r in self.regions.values()} | set(self.regions))) or "none"
-        raise TwinsplitError(f"region {ref!r} does not exist in {Path(self.root).name} (known: {known})")
+    def find_regions(self, refs: str | list[str], where: str) -> list[Region]:
+        """The one region resolver: regions matching any ref (a region prim path, a path glob with `*`/`**` as in
+        selectors, or a region kind), in stage order, each once; a ref that matches nothing is an error naming
+        `where`, the ref and the known regions."""
+        out: list[Region] = []
+        for ref in [refs] if isinstance(refs, str) else refs:
+            found = [r for p, r in self.regions.items()
+                     if p == ref or r.kind == ref or (ref.startswith("/") and path_matches(p, [ref]))]
+            if not found:
+                known = ", ".join(sorted({r.kind for r in self.regions.values()} | set(self.regions))) or "none"
+                raise TwinsplitError(f"{where}: region {ref!r} does not exist in {Path(self.root).name} "
+                                     f"(known: {known})")
+            out += [r for r in found if r not in out]
+        return out
