@@ -257,6 +257,29 @@ def test_bounds_and_per_split_keep_out(tmp_path, run_cli):
     assert "ok    layout" in result.output
 
 
+def test_keep_out_takes_a_path_glob_like_every_region_reference(tmp_path, run_cli):
+    """One region resolver: a glob in keep_out resolves as it does in an event's region, to the same variants as
+    naming the region; a glob that matches nothing fails with the one error text (where, ref, known regions)."""
+    src = _corridor_room(tmp_path / "room.usda")
+    files = []
+    for name, ref in (("glob", "'/World/Regions/Corr*'"), ("kind", "corridor")):
+        cfg = config(tmp_path, f"    offset: {{low: -0.5, high: 0.5}}\n    keep_out: [{ref}, keepout]\n")
+        run_cli("generate", src, "--config", cfg, "--out", tmp_path / name, "--train", 4, "--holdout", 2)
+        files.append({p.relative_to(tmp_path / name).as_posix(): p.read_bytes()
+                      for p in sorted((tmp_path / name).glob("*/*-*.usda"))})
+    assert files[0] == files[1] and len(files[0]) == 6
+    corridor = (np.array([0.0, 0.0, 1.0]), np.eye(3), np.array([5.0, 1.0, 50.0]))
+    for split, n in (("train", 4), ("holdout", 2)):
+        for i in range(n):
+            for c, r, h in world_boxes(variant(tmp_path / "glob", split, i), "/World/Crates").values():
+                assert sat_depth((c, r, h), corridor) <= 1e-4
+    cfg = config(tmp_path, "    offset: {low: -0.1, high: 0.1}\n    keep_out: ['/World/Regions/Nope*']\n")
+    out = run_cli("generate", src, "--config", cfg, "--out", tmp_path / "x", "--train", 1, "--holdout", 1,
+                  expect=1).output
+    assert "randomize.layout[0].keep_out: region '/World/Regions/Nope*' does not exist in room.usda (known: " in out
+    assert "/World/Regions/Corridor" in out and "keepout" in out
+
+
 def test_too_crowded_fails_naming_the_prims(tmp_path, run_cli):
     stage = _stage(tmp_path / "closet.usda")
     room(stage, 0.55)  # a 1.1 m closet

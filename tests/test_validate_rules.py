@@ -407,7 +407,7 @@ def test_unknown_schemas_and_centimetres_validate_without_crashing(tmp_path):
 
 @pytest.mark.parametrize(("z", "caught"), [(0.25, False), (0.24, True)])
 def test_wheel_resting_on_floor_is_not_an_overlap_but_a_sunk_one_is(tmp_path, z, caught):
-    # Cylinders are tested as circumscribed prisms; exact resting contact must not be reported.
+    # Cylinders are tested as inscribed prisms (as verify and layout do); exact resting contact is not an overlap.
     p = stage(tmp_path, f"""
         def Xform "World" {{
             def Cube "Floor" (prepend apiSchemas = ["PhysicsCollisionAPI"]) {{

@@ -27,7 +27,6 @@ from .common import (
     first_kind,
     instance_name,
     m,
-    match_regions,
     pseudo,
     region_choice,
     root_edits,
@@ -70,7 +69,7 @@ def _close_regions(scene: SceneInfo, cfg: AlarmCfg, source: str) -> list[Region]
     if ref is None:
         known = ", ".join(sorted({r.kind for r in scene.regions.values()})) or "none"
         raise TwinsplitError(f"{source}.close: no doorway or aisle region in the stage to close (known kinds: {known})")
-    return match_regions(scene, ref, f"{source}.close")
+    return scene.find_regions(ref, f"{source}.close")
 
 
 def _candidate_lights(scene: SceneInfo, cfg: AlarmCfg, source: str) -> list[str]:

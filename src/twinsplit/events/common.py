@@ -1,7 +1,7 @@
 """Shared pieces of the event kinds: base config fields, time windows, regions as lanes, and USD edit helpers.
 
-Everything here is a pure function of (SceneInfo, config block) except `collision_index`, which lazily reads
-the source stage's collision shapes once (main process only: `sample` needs them, `edits` never does).
+Everything here is a pure function of (SceneInfo, config block) except `collision_index`, which uses the scene's
+collision shapes (scene/shapes.py, read once per scene; main process only: `sample` needs them, `edits` never does).
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from ..blocks.data import Edit, ParamSpec, PrimDef
 from ..blocks.distributions import Dist, resolve
 from ..blocks.quantize import quantize
 from ..errors import TwinsplitError
+from ..geometry import OverlapIndex
+from ..geometry.support import overlap_tolerance
 from ..scene.info import Region, SceneInfo
-from ..scene.selectors import path_matches
+from ..scene.shapes import scene_shapes
 
 EVENTS_SCOPE = "TwinsplitEvents"
 KIND_ATTR = "twinsplit:event:kind"
@@ -106,19 +108,6 @@ def start_dist(cfg: EventCfg, w: tuple[float, float], source: str) -> Dist:
 
 
 # ---------------------------------------------------------------------------------------------- regions
-
-
-def match_regions(scene: SceneInfo, refs: str | list[str], where: str) -> list[Region]:
-    """Regions matching any ref (a prim path, a path glob or a kind), in stage order; unknown refs are errors."""
-    out: list[Region] = []
-    for ref in [refs] if isinstance(refs, str) else refs:
-        found = [r for p, r in scene.regions.items()
-                 if p == ref or r.kind == ref or (ref.startswith("/") and path_matches(p, [ref]))]
-        if not found:
-            known = ", ".join(sorted({r.kind for r in scene.regions.values()} | set(scene.regions))) or "none"
-            raise TwinsplitError(f"{where}: region {ref!r} does not exist in {Path(scene.root).name} (known: {known})")
-        out += [r for r in found if r not in out]
-    return out
 
 
 def first_kind(scene: SceneInfo, kinds: tuple[str, ...]) -> str | None:
@@ -388,21 +377,13 @@ _INDEX: dict[int, tuple[SceneInfo, Any]] = {}
 
 
 def collision_index(scene: SceneInfo):
-    """An OverlapIndex over the source stage's collision shapes (read once per SceneInfo, kept in scene.shapes)."""
+    """An OverlapIndex over the source's collision shapes: the scene's one shape cache (scene_shapes), at the pose
+    time, with the overlap tolerance layout and verify use. Kept per process, not on the scene, so workers are not
+    sent it (only `sample` needs it)."""
     hit = _INDEX.get(id(scene))
     if hit is not None and hit[0] is scene:
         return hit[1]
-    from ..geometry import OverlapIndex
-    from ..scene.colliders import shapes_from_stage
-
-    if scene.shapes is None:
-        from pxr import Sdf, Usd
-
-        layer = Sdf.Layer.Find(scene.root) or Sdf.Layer.FindOrOpen(scene.root)
-        if layer is None:
-            raise TwinsplitError(f"cannot reopen {scene.root} to read its collision shapes")
-        scene.shapes = shapes_from_stage(Usd.Stage.Open(layer))
-    index = OverlapIndex(scene.shapes)
+    index = OverlapIndex(scene_shapes(scene), tolerance=overlap_tolerance(scene.meters_per_unit))
     if len(_INDEX) > 8:
         _INDEX.clear()
     _INDEX[id(scene)] = (scene, index)

@@ -25,7 +25,6 @@ from .common import (
     instance_name,
     lane,
     m,
-    match_regions,
     pseudo,
     quat,
     region_choice,
@@ -63,7 +62,7 @@ class PatientCfg(EventCfg):
 
 def patient_params(scene: SceneInfo, cfg: PatientCfg, source: str) -> list[ParamSpec]:
     w = window(scene, cfg, source)
-    regions = match_regions(scene, cfg.region, f"{source}.region")
+    regions = scene.find_regions(cfg.region, f"{source}.region")
     if cfg.kind.distribution != "choice" or not set(union_choices(cfg.kind)) <= {"bed", "lying", "standing"}:
         got = list(union_choices(cfg.kind)) if cfg.kind.distribution == 'choice' else cfg.kind.distribution
         raise ValueError("kind must be a choice among bed, lying, standing "
@@ -82,7 +81,7 @@ def patient_params(scene: SceneInfo, cfg: PatientCfg, source: str) -> list[Param
 def patient_edits(scene: SceneInfo, cfg: PatientCfg, params: list[ParamSpec], draws: np.ndarray) -> list[Edit]:
     source = params[0].source
     w = window(scene, cfg, source)
-    regions = match_regions(scene, cfg.region, f"{source}.region")
+    regions = scene.find_regions(cfg.region, f"{source}.region")
     out = root_edits(scene)
     for prim, cols in by_prim(params, draws).items():
         region = choice_value(cols.get("region"), regions[0].path)

@@ -26,7 +26,6 @@ from .common import (
     instance_name,
     lane,
     m,
-    match_regions,
     pseudo,
     region_choice,
     root_edits,
@@ -67,7 +66,7 @@ class PersonCfg(EventCfg):
 
 def _setup(scene: SceneInfo, cfg: PersonCfg, source: str):
     w = window(scene, cfg, source)
-    regions = match_regions(scene, cfg.region, f"{source}.region")
+    regions = scene.find_regions(cfg.region, f"{source}.region")
     for r in regions:
         ln = lane(scene, r)
         if ln.half_length <= m(scene, cfg.radius + CLEARANCE_M):

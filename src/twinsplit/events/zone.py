@@ -23,7 +23,6 @@ from .common import (
     first_kind,
     instance_name,
     m,
-    match_regions,
     pseudo,
     region_choice,
     root_edits,
@@ -63,7 +62,7 @@ def _zones(scene: SceneInfo, cfg: ZoneCfg, source: str) -> list[Region]:
         known = ", ".join(sorted({r.kind for r in scene.regions.values()})) or "none"
         raise TwinsplitError(f"{source}.zone: no infection_control or restricted region in the stage (known kinds: "
                              f"{known})")
-    return match_regions(scene, ref, f"{source}.zone")
+    return scene.find_regions(ref, f"{source}.zone")
 
 
 def zone_doorways(scene: SceneInfo, zone: Region) -> list[Region]:

@@ -1,14 +1,32 @@
-"""What rests on what: contact from shapes alone (pure numpy; layout, verify and validate share it)."""
+"""Overlap and contact from shapes alone: the tolerance, the overlap test and what rests on what (pure numpy;
+layout, events, verify and validate share them)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 import numpy as np
 
-from . import Shape
+from . import Overlap, Shape, find_overlaps
 
 TOL_M = 1e-4  # penetration beyond this many metres is an overlap; resting contact is fine
+
+
+def overlap_tolerance(meters_per_unit: float) -> float:
+    """TOL_M in stage units: the one overlap tolerance of layout, events, verify and validate."""
+    return TOL_M / meters_per_unit
+
+
+def interpenetrations(shapes: list[Shape], tol: float, involves: Callable[[str], bool] | None = None) -> list[Overlap]:
+    """The one overlap test verify's layout check and validate's no-interpenetration rule share: body pairs whose
+    colliders interpenetrate deeper than `tol` (stage units), optionally only pairs where `involves` holds for a
+    body or collider path on either side. `shapes` come from scene.shapes.read_shapes (pose time, inscribed
+    cylinders), so resting contact, a wheel on a floor included, is not an overlap."""
+    found = find_overlaps(shapes, tolerance=tol)
+    if involves is None:
+        return found
+    return [o for o in found if any(involves(p) for p in (o.a, o.b, o.collider_a, o.collider_b) if p)]
 
 
 SUPPORT_TOL_M = 2e-3  # a body rests on a shape whose top is within this many metres of its bottom

@@ -15,6 +15,7 @@ from pxr import Gf, Sdf, Tf, Usd, UsdGeom, UsdLux, UsdPhysics
 
 from ..errors import InputError
 from .info import AttrInfo, PrimInfo, Region, SceneInfo
+from .time import pose_time
 
 REGION_ATTR = "twinsplit:region"
 
@@ -124,9 +125,9 @@ def _region(prim: Usd.Prim, kind: str, cache: UsdGeom.XformCache) -> Region:
     world = np.asarray(cache.GetLocalToWorldTransform(prim), dtype=np.float64)  # row-vector convention
     size = 2.0
     if prim.IsA(UsdGeom.Cube):
-        size = float(UsdGeom.Cube(prim).GetSizeAttr().Get() or 2.0)
+        size = float(UsdGeom.Cube(prim).GetSizeAttr().Get(cache.GetTime()) or 2.0)
     elif prim.IsA(UsdGeom.Boundable):
-        extent = UsdGeom.Boundable(prim).GetExtentAttr().Get()
+        extent = UsdGeom.Boundable(prim).GetExtentAttr().Get(cache.GetTime())
         if extent is not None:
             lo, hi = np.asarray(extent[0]), np.asarray(extent[1])
             world = np.vstack([world[:3], np.append((lo + hi) / 2, 1.0) @ world])
@@ -149,8 +150,9 @@ def _box_region(prim: Usd.Prim, kind: str, world: np.ndarray, half_local: np.nda
 
 
 def scan(stage: Usd.Stage, root: str | Path = "") -> SceneInfo:
-    """Discover materials, lights, bodies, colliders, regions, bounds and metadata from any stage."""
-    cache = UsdGeom.XformCache(Usd.TimeCode.Default())
+    """Discover materials, lights, bodies, colliders, regions, bounds and metadata from any stage. World
+    matrices, regions and bounds are read at the pose time (scene.time), like every other pose."""
+    cache = UsdGeom.XformCache(pose_time(stage))
     prims: dict[str, PrimInfo] = {}
     regions: dict[str, Region] = {}
     for prim in stage.Traverse():
@@ -200,7 +202,7 @@ def scan(stage: Usd.Stage, root: str | Path = "") -> SceneInfo:
 def _bounds_and_floor(stage: Usd.Stage, prims: dict[str, PrimInfo], up_axis: str):
     """World bounds of renderable geometry, and the top of the widest static collider (the floor)."""
     purposes = [UsdGeom.Tokens.default_, UsdGeom.Tokens.render, UsdGeom.Tokens.proxy]
-    bbox_cache = UsdGeom.BBoxCache(Usd.TimeCode.Default(), purposes, useExtentsHint=True)
+    bbox_cache = UsdGeom.BBoxCache(pose_time(stage), purposes, useExtentsHint=True)
     up = 1 if up_axis == "Y" else 2
     plane = [i for i in range(3) if i != up]
     box = bbox_cache.ComputeWorldBound(stage.GetPseudoRoot()).ComputeAlignedRange()

@@ -69,9 +69,8 @@ class SceneInfo:
     regions: dict[str, Region]
     bounds: tuple[tuple[float, float, float], tuple[float, float, float]] | None
     floor_height: float | None
-    shapes: list | None = None  # geometry.Shape list, filled when a randomizer needs collisions
-    # layout (issue 4): derived data read lazily from the stage file by blocks that need it (collision
-    # shapes, xform ops); plain picklable values, so workers get it with the scene instead of re-reading USD.
+    # derived data read lazily from the stage file by the blocks that need it (collision shapes, xform ops,
+    # joints; see shapes.py, xforms.py, joints.py): plain picklable values, so workers get it with the scene.
     cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -121,12 +120,17 @@ class SceneInfo:
             raise TwinsplitError(f"{where}: {selector.describe()} matched no prim in {Path(self.root).name}")
         return found
 
-    def region(self, ref: str) -> Region:
-        """A region by prim path or by kind (the first of that kind); error if none."""
-        if ref in self.regions:
-            return self.regions[ref]
-        for region in self.regions.values():
-            if region.kind == ref:
-                return region
-        known = ", ".join(sorted({r.kind for r in self.regions.values()} | set(self.regions))) or "none"
-        raise TwinsplitError(f"region {ref!r} does not exist in {Path(self.root).name} (known: {known})")
+    def find_regions(self, refs: str | list[str], where: str) -> list[Region]:
+        """The one region resolver: regions matching any ref (a region prim path, a path glob with `*`/`**` as in
+        selectors, or a region kind), in stage order, each once; a ref that matches nothing is an error naming
+        `where`, the ref and the known regions."""
+        out: list[Region] = []
+        for ref in [refs] if isinstance(refs, str) else refs:
+            found = [r for p, r in self.regions.items()
+                     if p == ref or r.kind == ref or (ref.startswith("/") and path_matches(p, [ref]))]
+            if not found:
+                known = ", ".join(sorted({r.kind for r in self.regions.values()} | set(self.regions))) or "none"
+                raise TwinsplitError(f"{where}: region {ref!r} does not exist in {Path(self.root).name} "
+                                     f"(known: {known})")
+            out += [r for r in found if r not in out]
+        return out

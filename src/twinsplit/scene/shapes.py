@@ -1,4 +1,4 @@
-"""The source's collision shapes at the pose time, as layout, verify and validate see them."""
+"""Collision shapes at the pose time, as layout, events, verify and validate all see them (one convention)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ from pxr import Usd
 
 from ..geometry import CYLINDER_SEGMENTS, Shape
 from .colliders import shapes_from_stage
-from .xforms import (
-    stage_of,
-    start_time,
-)
+from .time import pose_time
+from .xforms import stage_of
 
 
 def inscribed(shape: Shape) -> Shape:
@@ -31,13 +29,15 @@ def inscribed(shape: Shape) -> Shape:
 
 
 def read_shapes(stage: Usd.Stage, **kw) -> list[Shape]:
-    """Colliders at t = 0 (the stage's start time) as layout sees them (cylinders inscribed, see `inscribed`)."""
-    kw.setdefault("time", start_time(stage))
+    """Colliders at the pose time (scene.time), cylinders inscribed (see `inscribed`); `kw` go to
+    shapes_from_stage (e.g. `include`)."""
+    kw.setdefault("time", pose_time(stage))
     return [inscribed(s) for s in shapes_from_stage(stage, **kw)]
 
 
 def scene_shapes(scene) -> list[Shape]:
-    """Every collider of the source at t = 0 (cached on the scene)."""
-    if "layout:shapes" not in scene.cache:
-        scene.cache["layout:shapes"] = read_shapes(stage_of(scene))
-    return scene.cache["layout:shapes"]
+    """Every collider of the source at the pose time: read once per scene and cached on it (plain data, so
+    workers get it with the scene). Layout's units and obstacles and the events' collision index use it."""
+    if "shapes" not in scene.cache:
+        scene.cache["shapes"] = read_shapes(stage_of(scene))
+    return scene.cache["shapes"]

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from pxr import Usd, UsdGeom
+from pxr import Sdf, Usd, UsdGeom
 
 from ..errors import TwinsplitError
+from .time import pose_time
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Op:
 
 @dataclass(frozen=True)
 class Xf:
-    """A body prim's transform data at t = 0."""
+    """A body prim's transform data at the pose time (see scene.time)."""
 
     path: str
     world: np.ndarray
@@ -38,13 +39,6 @@ class Xf:
 
 def _np(m) -> np.ndarray:
     return np.array(m, dtype=float).reshape(4, 4)
-
-
-def start_time(stage: Usd.Stage) -> Usd.TimeCode:
-    """t = 0 of the simulation: the stage's start time code (0 when not authored).  Not Default: a prim
-    whose transform is only time-sampled (animation in the source) has no default value, and would be
-    read at the origin."""
-    return Usd.TimeCode(stage.GetStartTimeCode())
 
 
 def _read_xf(prim: Usd.Prim, cache: UsdGeom.XformCache, time: Usd.TimeCode) -> Xf:
@@ -64,12 +58,15 @@ def _read_xf(prim: Usd.Prim, cache: UsdGeom.XformCache, time: Usd.TimeCode) -> X
 
 
 def stage_of(scene) -> Usd.Stage:
-    """Re-open the scene's stage from its file (cheap: the layers are still in the registry)."""
+    """Re-open the scene's stage (cheap: its layers are still in the registry; an anonymous root works while
+    it is alive), for the shapes and xforms read lazily from it."""
     root = str(scene.root)
-    stage = Usd.Stage.Open(root, Usd.Stage.LoadAll) if root and not root.startswith("anon:") else None
-    if stage is None:
-        raise TwinsplitError(f"randomize.layout needs the stage on disk, cannot open {root!r}")
-    return stage
+    layer = Sdf.Layer.Find(root) if root else None
+    if layer is None and root and not root.startswith("anon:"):
+        layer = Sdf.Layer.FindOrOpen(root)
+    if layer is None:
+        raise TwinsplitError(f"cannot reopen the stage {root!r} to read its collision shapes and transforms")
+    return Usd.Stage.Open(layer, Usd.Stage.LoadAll)
 
 
 def scene_xforms(scene, paths: list[str]) -> dict[str, Xf]:
@@ -78,7 +75,7 @@ def scene_xforms(scene, paths: list[str]) -> dict[str, Xf]:
     missing = [p for p in paths if p not in known]
     if missing:
         stage = stage_of(scene)
-        time = start_time(stage)
+        time = pose_time(stage)
         cache = UsdGeom.XformCache(time)
         for p in missing:
             known[p] = _read_xf(stage.GetPrimAtPath(p), cache, time)

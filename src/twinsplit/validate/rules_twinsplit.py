@@ -249,48 +249,41 @@ class XformFinite(Rule):
 
 @rule("no-interpenetration", "geometry", Severity.ERROR, on_delta=True)
 class NoInterpenetration(Rule):
-    """No two rigid bodies' colliders overlap at time 0 by more than 0.1 mm (converted to stage units):
-    interpenetrating bodies are pushed apart violently on the first simulation step. Pairs of two static
-    or kinematic colliders are not checked. Uses twinsplit.geometry."""
-
-    TOLERANCE_M = 1e-4  # metres, so cm and m stages get the same physical tolerance
+    """No two rigid bodies' colliders overlap at the stage's start time by more than 0.1 mm (converted to stage
+    units): interpenetrating bodies are pushed apart violently on the first simulation step. Pairs of two static
+    or kinematic colliders are not checked. The same shapes (cylinders as inscribed prisms, so a wheel resting on a
+    floor is contact), tolerance and overlap test as verify's layout check (twinsplit.geometry.support)."""
 
     def check(self, ctx: Context) -> Iterator[Issue]:
-        from pxr import Usd, UsdGeom
+        from pxr import UsdGeom
 
-        try:
-            from ..geometry import find_overlaps
-            from ..scene.colliders import shapes_from_stage
-        except ImportError as exc:
-            yield self.issue(ctx, f"skipped: twinsplit.geometry is not available ({exc})", severity=Severity.INFO)
-            return
-        t = Usd.TimeCode(0.0)
-        tolerance = self.TOLERANCE_M / UsdGeom.GetStageMetersPerUnit(ctx.source if ctx.delta else ctx.stage)
+        from ..geometry.support import interpenetrations, overlap_tolerance
+        from ..scene.shapes import read_shapes
+        from ..scene.time import pose_time
+
+        tolerance = overlap_tolerance(UsdGeom.GetStageMetersPerUnit(ctx.source if ctx.delta else ctx.stage))
         if ctx.delta and ctx.source is not None:
-            mine = [s for s in shapes_from_stage(ctx.stage, time=t) if ctx.touched(s.path)]
-            shapes = self._near(ctx, shapes_from_stage, t, mine, tolerance) + mine
+            mine = [s for s in read_shapes(ctx.stage) if ctx.touched(s.path)]
+            shapes = self._near(ctx, mine, tolerance) + mine
         else:
-            shapes = shapes_from_stage(ctx.stage, time=t)
-        slack = self._hull_slack(shapes)
-        for o in find_overlaps(shapes, tolerance=tolerance):
-            ca, cb = o.collider_a or o.a, o.collider_b or o.b
-            if not any(ctx.touched(p) for p in (o.a, o.b, ca, cb)):
-                continue
-            if o.depth <= tolerance + slack.get(ca, 0.0) + slack.get(cb, 0.0):
-                continue  # resting contact seen through a circumscribed cylinder hull, not a real overlap
+            shapes = read_shapes(ctx.stage)
+        when = pose_time(ctx.stage).GetValue()
+        for o in interpenetrations(shapes, tolerance, ctx.touched):
             pair = f"{o.a} and {o.b}"
-            if (ca, cb) != (o.a, o.b):
-                pair += f" (colliders {ca} and {cb})"
-            yield self.issue(ctx, f"{pair} interpenetrate by {o.depth:.4g} stage units at time 0", o.a,
+            if (o.collider_a, o.collider_b) != (o.a, o.b):
+                pair += f" (colliders {o.collider_a} and {o.collider_b})"
+            yield self.issue(ctx, f"{pair} interpenetrate by {o.depth:.4g} stage units at time {when:g}", o.a,
                              suggestion=f"move {o.a} or {o.b} apart")
 
     @staticmethod
-    def _near(ctx: Context, shapes_from_stage, t, mine: list, tolerance: float) -> list:
+    def _near(ctx: Context, mine: list, tolerance: float) -> list:
         """Untouched source shapes whose bounding boxes reach a touched one: the only possible partners.
         Source shapes and their boxes are computed once per output dir, so a variant costs O(touched x N)
         numpy comparisons instead of a full overlap pass over the stage."""
+        from ..scene.shapes import read_shapes
+
         if "source_shapes" not in ctx.shared:
-            src = shapes_from_stage(ctx.source, time=t)
+            src = read_shapes(ctx.source)
             boxes = [s.aabb() for s in src]
             lo = np.array([b[0] for b in boxes]).reshape(-1, 3)
             hi = np.array([b[1] for b in boxes]).reshape(-1, 3)
@@ -302,15 +295,6 @@ class NoInterpenetration(Rule):
         mhi = np.array([s.aabb()[1] for s in mine]) + tolerance
         hit = ((lo[None] <= mhi[:, None]) & (hi[None] >= mlo[:, None])).all(axis=2).any(axis=0)
         return [src[k] for k in np.flatnonzero(hit) if not ctx.touched(src[k].path)]
-
-    @staticmethod
-    def _hull_slack(shapes) -> dict[str, float]:
-        """geometry tests cylinders as circumscribed N-gon prisms (conservative), which over-reports a
-        wheel resting on a floor by radius * (1/cos(pi/N) - 1); that much is not counted as overlap."""
-        from ..geometry import CYLINDER_SEGMENTS
-
-        factor = 1.0 / math.cos(math.pi / CYLINDER_SEGMENTS) - 1.0
-        return {s.path: s.radius * factor for s in shapes if s.kind == "cylinder"}
 
 
 # ---------------------------------------------------------------------------------------------- lighting

@@ -66,8 +66,8 @@ class Bound:
                 self.slot_of[k] = (g, pos)
             self.groups.append(found)
         self.mpu = scene.meters_per_unit
-        self.regions = {s: _keep_out(scene, block, s) for s in ("train", "holdout")}
-        self.bounds = _bounds(scene, block)
+        self.regions = {s: _keep_out(scene, block, s, source) for s in ("train", "holdout")}
+        self.bounds = _bounds(scene, block, source)
         self.reach = self._reach(block)
         _check_blocks_apart(scene, self)
 
@@ -113,34 +113,21 @@ def _check_blocks_apart(scene: SceneInfo, b: Bound) -> None:
                 "or narrow their match/offset so their reach does not meet")
 
 
-def resolve_regions(scene: SceneInfo, refs: list[str], where: str) -> list:
-    """Regions by prim path, or every region of a kind."""
-    out = []
-    for ref in refs:
-        if ref in scene.regions:
-            out.append(scene.regions[ref])
-            continue
-        found = [r for r in scene.regions.values() if r.kind == ref]
-        if not found:
-            known = ", ".join(sorted({r.kind for r in scene.regions.values()} | set(scene.regions))) or "none"
-            raise TwinsplitError(f"{where}: region {ref!r} does not exist in the stage (known: {known})")
-        out += found
-    return out
+def _keep_out(scene: SceneInfo, block: LayoutCfg, split: str, source: str):
+    refs = block.keep_out_for(split)
+    regions = scene.find_regions(refs, f"{source}.keep_out") if refs else []
+    return [prism_from_region(r, scene.up_index) for r in regions]
 
 
-def _keep_out(scene: SceneInfo, block: LayoutCfg, split: str):
-    return [prism_from_region(r, scene.up_index) for r in resolve_regions(scene, block.keep_out_for(split), "keep_out")]
-
-
-def _bounds(scene: SceneInfo, block: LayoutCfg):
+def _bounds(scene: SceneInfo, block: LayoutCfg, source: str):
     up = scene.up_index
     if isinstance(block.bounds, BoxCfg):
         k = 1.0 / scene.meters_per_unit
         return prism_from_box("bounds", np.asarray(block.bounds.min) * k, np.asarray(block.bounds.max) * k, up)
     if isinstance(block.bounds, str):
-        regions = resolve_regions(scene, [block.bounds], "bounds")
+        regions = scene.find_regions(block.bounds, f"{source}.bounds")
         if len(regions) != 1:
-            raise TwinsplitError(f"bounds: {block.bounds!r} names {len(regions)} regions; name one region prim")
+            raise TwinsplitError(f"{source}.bounds: {block.bounds!r} names {len(regions)} regions; name one region")
         return prism_from_region(regions[0], up)
     if scene.bounds is None or any(i.type_name == "Plane" and i.is_collider and not i.is_body
                                    for i in scene.prims.values()):

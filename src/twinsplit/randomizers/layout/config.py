@@ -57,12 +57,13 @@ class LayoutCfg(Strict):
     swap: list[Selector] = Field(default_factory=list,
                                  description="Groups of interchangeable bodies (selector, label or path glob); a "
                                              "variant permutes positions within each group. Default: none.")
-    bounds: str | BoxCfg | None = Field(None, description="Region path/kind or {min, max} box in world metres that "
-                                                          "bodies must stay inside. Default: the stage bounds; none "
-                                                          "when a Plane collider (an infinite ground) is present.")
+    bounds: str | BoxCfg | None = Field(None, description="One region (prim path, path glob or kind) or a {min, max} "
+                                                          "box in world metres that bodies must stay inside. Default: "
+                                                          "the stage bounds; none when a Plane collider (an infinite "
+                                                          "ground) is present.")
     keep_out: list[str] | SplitRefs = Field(default_factory=list,
-                                            description="Region paths/kinds that must stay clear; or {train: [...], "
-                                                        "holdout: [...]}. Default: none.")
+                                            description="Regions (prim paths, path globs or kinds) that must stay "
+                                                        "clear; or {train: [...], holdout: [...]}. Default: none.")
     max_tries: int = Field(50, ge=1, le=100000,
                            description="Candidate poses per unit before it stays where it was. Default: 50.")
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from pxr import Gf
 
+from ...blocks.quantize import quantize
 from ...scene.xforms import (
     Op,
     Xf,
@@ -19,19 +20,6 @@ _ROTATE3 = {"RotateXYZ": "xyz", "RotateXZY": "xzy", "RotateYXZ": "yxz", "RotateY
 
 
 _ROTATE1 = {"RotateX": 0, "RotateY": 1, "RotateZ": 2}
-
-
-def quantize_as(value, type_name: str):
-    """A value rounded exactly as USD stores `type_name` (float32 for f types, float16 for h types)."""
-    kind = type_name.rstrip("0123456789[]")
-    dtype = np.float16 if kind.endswith("h") or kind == "half" else np.float64 if kind.endswith("d") or kind in (
-        "double", "matrix") else np.float32
-    arr = np.asarray(value, dtype=np.float64).astype(dtype).astype(np.float64)
-    if arr.ndim == 0:
-        return float(arr)
-    if arr.ndim == 2:
-        return tuple(tuple(float(v) for v in row) for row in arr)
-    return tuple(float(v) for v in arr)
 
 
 def _rigid(m: np.ndarray) -> bool:
@@ -90,10 +78,10 @@ def local_values(xf: Xf, d: np.ndarray) -> list[tuple[str, str, Any]]:
             if values is not None:
                 w = next((op for op in pre if op.attr == "xformOp:translate"), pre[0])
                 t_new = tau @ e[:3, :3] + e[3, :3] - (tau - w.matrix[3, :3])
-                return [(w.attr, w.type_name, quantize_as(t_new, w.type_name)),
-                        (ops[r].attr, ops[r].type_name, quantize_as(values, ops[r].type_name))]
+                return [(w.attr, w.type_name, quantize(t_new, w.type_name)),
+                        (ops[r].attr, ops[r].type_name, quantize(values, ops[r].type_name))]
     local = xf.world @ d @ pinv
-    mat = quantize_as(local, "matrix4d")
+    mat = quantize(local, "matrix4d")
     if len(ops) == 1 and ops[0].op_type == "Transform" and not ops[0].inverse and not xf.animated:
         return [(ops[0].attr, ops[0].type_name, mat)]
     order = (("!resetXformStack!",) if xf.reset else ()) + ("xformOp:transform",)

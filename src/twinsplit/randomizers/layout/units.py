@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...geometry import Shape
-from ...geometry.support import SUPPORT_TOL_M, TOL_M, _aabb, rests_on
+from ...geometry.support import SUPPORT_TOL_M, _aabb, overlap_tolerance, rests_on
 from ...scene.joints import joints
 from ...scene.shapes import scene_shapes
 from ...scene.xforms import (
@@ -54,7 +54,7 @@ def build_geometry(scene, matched: list[str], where: str = "randomize.layout") -
     up = scene.up_index
     plane = tuple(i for i in range(3) if i != up)
     mpu = scene.meters_per_unit
-    tol = TOL_M / mpu
+    tol = overlap_tolerance(mpu)
     dyn_bodies = {s.body for s in shapes if s.dynamic}
     partners, anchored = joints(scene)
     skipped = [m for m in matched if m not in dyn_bodies or m in anchored]

@@ -6,7 +6,8 @@ no interpenetration beyond 0.1 mm at t = 0 (deeper than the source's own, for a 
 overlaps there: jointed links), every moved body inside its block's bounds and clear of the
 split's keep-out regions, and a moved body that rested on something in the source still rests on
 something.  What moved is read from the variant layer, not from the plan; the source's shapes and
-static-obstacle index are built once per set.
+boxes are built once per set.  Shapes, pose time, tolerance and the overlap test are those of validate's
+no-interpenetration rule (scene.shapes.read_shapes, geometry.support.interpenetrations).
 """
 
 from __future__ import annotations
@@ -18,9 +19,15 @@ import numpy as np
 from pxr import Sdf, Usd
 
 from ...errors import TwinsplitError
-from ...geometry import OverlapIndex, find_overlaps
 from ...geometry.prism import KeepOut
-from ...geometry.support import SUPPORT_TOL_M, TOL_M, centre_xy, over_support, rests_on
+from ...geometry.support import (
+    SUPPORT_TOL_M,
+    centre_xy,
+    interpenetrations,
+    over_support,
+    overlap_tolerance,
+    rests_on,
+)
 from ...scene.shapes import read_shapes
 from ..core import Check, Context, check
 
@@ -53,7 +60,7 @@ def _under(path: str, roots: set[str]) -> bool:
 
 
 class _Source:
-    """Per-set data: source shapes, their boxes and a grid index of the static ones."""
+    """Per-set data: source shapes (read as validate reads them), their boxes and the static bodies."""
 
     def __init__(self, stage: Usd.Stage, tol: float, up: int, support_tol: float) -> None:
         self.shapes = read_shapes(stage)
@@ -61,15 +68,14 @@ class _Source:
         self.rested = {b for b, sup in rests_on(self.shapes, up, plane, support_tol).items() if sup}
         self.lo = np.array([s.aabb()[0] for s in self.shapes]).reshape(-1, 3)
         self.hi = np.array([s.aabb()[1] for s in self.shapes]).reshape(-1, 3)
-        self.static = OverlapIndex([s for s in self.shapes if not s.dynamic], tolerance=tol)
-        self.dynamic = np.array([s.dynamic for s in self.shapes], dtype=bool)
+        self.static = {s.body for s in self.shapes if not s.dynamic}
         self.tol = tol
         self._pairs: dict[tuple[str, str], float] = {}
 
     def depth(self, a: str, b: str) -> float:
         """How deep bodies a and b interpenetrate in the source (0 if they do not)."""
         if (a, b) not in self._pairs:
-            found = find_overlaps([s for s in self.shapes if s.body in (a, b)], tolerance=self.tol)
+            found = interpenetrations([s for s in self.shapes if s.body in (a, b)], self.tol)
             self._pairs[(a, b)] = max((o.depth for o in found), default=0.0)
         return self._pairs[(a, b)]
 
@@ -112,20 +118,12 @@ def check_variant(vpath, split: str, src: _Source, scene, regions, tol: float, s
     gone = moved | removed
     near = [src.shapes[k] for k in src.near(mine, tol + support_tol) if not _under(src.shapes[k].path, gone)]
     problems = []
-    seen: set[tuple[str, str]] = set()
-    for s in mine:  # against static geometry: the per-set grid index (every hit: the first may be gone)
-        for hit in src.static.hits(s):
-            key = tuple(sorted((s.body, hit)))
-            if not _under(hit, gone) and key not in seen:
-                seen.add(key)
-                problems.append(f"{key[0]} and {key[1]} interpenetrate at t = 0")
-    dyn_near = [s for s in near if s.dynamic]
-    for o in find_overlaps(mine + dyn_near, tolerance=tol):
-        key = (o.a, o.b)
-        # an overlap the source already has (jointed links of an articulation, moved as one) is not the variant's
-        if key not in seen and (_under(o.a, moved) or _under(o.b, moved)) and o.depth > src.depth(*key) + tol:
-            seen.add(key)
-            problems.append(f"{o.a} and {o.b} interpenetrate by {o.depth:.4g} stage units at t = 0")
+    for o in interpenetrations(mine + near, tol, lambda p: _under(p, moved)):
+        # an overlap the source already has (jointed links of an articulation, moved as one) is not the variant's;
+        # against static geometry nothing pre-existing is excused
+        if o.a not in src.static and o.b not in src.static and o.depth <= src.depth(o.a, o.b) + tol:
+            continue
+        problems.append(f"{o.a} and {o.b} interpenetrate by {o.depth:.4g} stage units at t = 0")
     by_body: dict[str, list] = defaultdict(list)
     for s in mine:
         by_body[s.body].append(s)
@@ -158,7 +156,7 @@ def layout(ctx: Context, c: Check) -> None:
         c.skip("no layout block")
         return
     scene = ctx.plan.scene
-    tol = TOL_M / scene.meters_per_unit
+    tol = overlap_tolerance(scene.meters_per_unit)
     support_tol = SUPPORT_TOL_M / scene.meters_per_unit
     src = _Source(ctx.stage, tol, scene.up_index, support_tol)
     regions = _regions(ctx, scene, blocks)
