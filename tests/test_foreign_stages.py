@@ -444,17 +444,20 @@ def test_time_sampled_body_is_placed_from_its_pose_at_the_start(tmp_path, run_cl
         assert t[1] == 20
 
 
-def test_body_sunk_slightly_into_the_ground_is_lifted_onto_it(tmp_path, run_cli):
+def test_body_sunk_into_the_ground_keeps_its_sink_and_moves(tmp_path, run_cli):
     """A box 1 mm into the ground (as authoring tools and settled simulations leave it) overlapped the ground
-    at every candidate pose and at its original one, so the starter config was refused.  A unit sunk by
-    at most the 2 mm support tolerance is placed lifted onto its support (PhysX would push it out anyway)."""
+    at every candidate pose and at its original one, so the starter config was refused. It keeps the overlap
+    its source has (never deeper), stands on the ground it sinks into, and moves."""
     src = tmp_path / "composer.usda"
     src.write_text(COMPOSER.replace("double3 xformOp:translate = (0, 20, 0)",
                                     "double3 xformOp:translate = (0, 19.9, 0)"))
     out = user_path(run_cli, src, tmp_path)
     assert_composes(out)
+    moved = 0
     for stage, _ in variants(out):
-        assert math.isclose(world(stage, "/Root/Still")[3, 1], 20.0, abs_tol=1e-9)  # bottom on the ground's top
+        assert math.isclose(world(stage, "/Root/Still")[3, 1], 19.9, abs_tol=1e-9)  # as deep as in the source
+        moved += not math.isclose(world(stage, "/Root/Still")[3, 0], 0.0, abs_tol=1e-9)
+    assert moved
 
 
 # --------------------------------------------------------------------------------------------------

@@ -280,7 +280,9 @@ def test_keep_out_takes_a_path_glob_like_every_region_reference(tmp_path, run_cl
     assert "/World/Regions/Corridor" in out and "keepout" in out
 
 
-def test_too_crowded_fails_naming_the_prims(tmp_path, run_cli):
+def test_nothing_can_move_fails_naming_the_layout_block(tmp_path, run_cli):
+    """Two boxes wedged in a closet (overlapping each other and the walls in the source) stay where they are;
+    with nothing else drawn every variant is the source again, and the error says why."""
     stage = _stage(tmp_path / "closet.usda")
     room(stage, 0.55)  # a 1.1 m closet
     _cube(stage, "/World/Boxes/A", Gf.Vec3d(0, 0.1, 0.5), (1, 1, 1), body=True)
@@ -289,20 +291,26 @@ def test_too_crowded_fails_naming_the_prims(tmp_path, run_cli):
     cfg = config(tmp_path, "    offset: {low: -0.2, high: 0.2}\n    yaw: {low: -30, high: 30}\n    max_tries: 7\n")
     result = run_cli("generate", tmp_path / "closet.usda", "--config", cfg, "--out", tmp_path / "o",
                      "--train", 1, "--holdout", 1, expect=1)
-    assert "too crowded to place /World/Boxes/A (tried 7 times" in result.output
-    assert "/World/Boxes/B" in result.output
+    assert "randomize.layout[0] drew only zeros" in result.output and "leave no room" in result.output
     assert not (tmp_path / "o").exists()
 
 
-def test_original_in_keep_out_fails_with_the_region_named(tmp_path, run_cli):
+def test_a_unit_that_cannot_be_placed_stays_and_the_manifest_says_so(tmp_path, run_cli):
+    """A cart parked in a keep-out region that no drawn offset leaves stays where it was: the run never fails
+    for it, the variant's manifest entry lists it, and verify passes (it was not moved into anything)."""
     src = _corridor_room(tmp_path / "room.usda")
     stage = Usd.Stage.Open(str(src))
     _cube(stage, "/World/Crates/Cart", Gf.Vec3d(-1, 0, 0.3), (0.6, 0.6, 0.6), body=True)  # parked in the corridor
     stage.Save()
     cfg = config(tmp_path, "    offset: {low: -0.1, high: 0.1}\n    keep_out: [corridor]\n    max_tries: 5\n")
-    result = run_cli("generate", src, "--config", cfg, "--out", tmp_path / "o", "--train", 1, "--holdout", 1, expect=1)
-    assert "too crowded to place /World/Crates/Cart (tried 5 times" in result.output
-    assert "in keep-out /World/Regions/Corridor" in result.output
+    out = tmp_path / "o"
+    run_cli("generate", src, "--config", cfg, "--out", out, "--train", 3, "--holdout", 2)
+    manifest = json.loads((out / "manifest.json").read_text())
+    for v in manifest["variants"]:
+        note = v["notes"]["randomize.layout[0]"]
+        assert "/World/Crates/Cart" in note["unmoved"] and note["units"] > len(note["unmoved"])
+        assert not any(k.startswith("/World/Crates/Cart.") for k in values(out, v["split"], int(v["id"][-5:])))
+    run_cli("verify", out)
 
 
 def test_removal_and_swap_are_recorded(tmp_path, run_cli):

@@ -6,6 +6,7 @@ holdout entropy to a key file; OUT keeps only a commitment to that entropy and t
 
 from __future__ import annotations
 
+import gc
 import shutil
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -88,6 +89,7 @@ Progress = Callable[[str, int, int], None]  # (phase "drawing" | "writing", done
 def build_plan(req: Request, progress: Progress | None = None) -> tuple[Any, Plan, dict[str, int]]:
     _check_request(req)
     stage, scene = load(req.source)
+    gc.freeze()  # the scene lives all run: keep the collector from rescanning its objects per variant
     entropy = resolve_entropy(req)
     config = req.config
     if req.seal_key is not None:
@@ -168,7 +170,8 @@ def _write_variants(plan: Plan, sublayer: str, metadata: dict, workers: int, roo
         seen[digest] = vid
         variants.append({"id": vid, "split": r.split, "path": rel, "sha256": digest, "values_path": vrel,
                          "values_sha256": sha256_bytes(r.values),
-                         "redraws": int(plan.splits[r.split].redraws[r.index]), "events": r.events})
+                         "redraws": int(plan.splits[r.split].redraws[r.index]), "events": r.events}
+                        | ({"notes": r.notes} if r.notes else {}))
     return variants
 
 

@@ -83,6 +83,8 @@ class VariantEntry(BaseModel):
     values_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
     redraws: int = Field(ge=0)
     events: list[dict[str, Any]] = Field(default_factory=list)
+    notes: dict[str, Any] = Field(default_factory=dict, description="Per block, what the values alone do not say "
+                                  "(layout: the units left at their source pose).")
 
     @model_validator(mode="after")
     def _values_pair(self) -> "VariantEntry":

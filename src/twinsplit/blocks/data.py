@@ -11,6 +11,19 @@ import numpy as np
 from .distributions import Dist, envelope, inverse_cdf, resolve, union_choices
 from .quantize import quantize
 
+_RESOLVED: dict[int, tuple[Dist, dict[str, Any]]] = {}
+
+
+def _resolved(dist: Dist) -> dict[str, Any]:
+    """Both splits' resolved distributions, once per Dist object (thousands of parameters share one); keyed by
+    identity, the Dist kept alive beside its entry so the id is never reused."""
+    hit = _RESOLVED.get(id(dist))
+    if hit is None or hit[0] is not dist:
+        if len(_RESOLVED) > 4096:
+            _RESOLVED.clear()
+        hit = _RESOLVED[id(dist)] = (dist, {split: resolve(dist, split) for split in ("train", "holdout")})
+    return hit[1]
+
 
 @dataclass(frozen=True)
 class ParamSpec:
@@ -30,7 +43,7 @@ class ParamSpec:
     # Resolved once per parameter (pydantic models are slow to build): sampling asks for them per variant.
     @cached_property
     def _resolved(self) -> dict[str, Any]:
-        return {split: resolve(self.dist, split) for split in ("train", "holdout")}
+        return _resolved(self.dist)
 
     def resolved(self, split: str):
         return self._resolved[split]

@@ -52,6 +52,8 @@ class BlockKind:
     metadata: Callable[[SceneInfo, Any], dict[str, Any]] | None = None  # stage metadata the block needs
     doc: str = ""
     leak: LeakSignature | None = None  # events: how verify recognises this kind in a layer
+    # what a variant's manifest entry says of this block beyond its values (layout: units left where they were)
+    notes: Callable[[SceneInfo, Any, list[ParamSpec], np.ndarray], dict[str, Any]] | None = None
 
 
 class Registry(dict[str, BlockKind]):

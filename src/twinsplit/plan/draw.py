@@ -63,6 +63,17 @@ class Plan:
     def shared_names(self) -> list[str]:
         return [p.name for p, keep in zip(self.params, self.shared, strict=False) if keep]
 
+    def notes(self, split: str, index: int) -> dict[str, Any]:
+        """{block source: notes} of the blocks that keep notes (BlockKind.notes) for one variant."""
+        row, out, start = self.splits[split].draws[index], {}, 0
+        for b in self.blocks:
+            stop = start + len(b.params)
+            if split in b.splits and b.entry.notes is not None:
+                if note := b.entry.notes(self.scene, b.cfg, list(b.params), row[start:stop]):
+                    out[b.source] = note
+            start = stop
+        return out
+
     def edits(self, split: str, index: int) -> list[Edit]:
         row, out, start = self.splits[split].draws[index], [], 0
         owner: dict[str, tuple[str, Edit]] = {}
@@ -112,6 +123,20 @@ def _draw_variant(scene: SceneInfo, blocks: list[Block], split: str, gens: list[
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
+def _stuck(blocks: list[Block], row: np.ndarray) -> str:
+    """Blocks whose every drawn value is 0 (a layout block that placed no unit): what keeps variants equal."""
+    out, start = [], 0
+    for b in blocks:
+        stop = start + len(b.params)
+        if b.params and not np.any(row[start:stop]):
+            out.append(b.source)
+        start = stop
+    if not out:
+        return ""
+    return (f"; {', '.join(out)} drew only zeros (a layout block whose units all stayed where they were: its "
+            "bounds, keep-out regions or neighbours leave no room)")
+
+
 def sample_split(scene: SceneInfo, config: Config, blocks: list[Block], split: str, entropy: int, n: int,
                  reject=None, on_variant: Callable[[], None] | None = None) -> SplitPlan:
     """Draw n variants of one split. `reject(shared normalized row, raw row) -> reason|None` asks for a redraw;
@@ -129,7 +154,7 @@ def sample_split(scene: SceneInfo, config: Config, blocks: list[Block], split: s
         else:
             raise TwinsplitError(
                 f"{variant_id(split, i)}: no acceptable draw after {config.splits.max_redraws} redraws "
-                f"({reason}); lower splits.min_margin, widen the ranges or add parameters")
+                f"({reason}){_stuck(blocks, row)}; lower splits.min_margin, widen the ranges or add parameters")
         rows[i], redraws[i] = row, attempt
         if on_variant is not None:
             on_variant()

@@ -121,6 +121,7 @@ def seal_manifest(manifest: dict[str, Any], holdout_entropy: int):
     for v in manifest["variants"]:
         if v["split"] == "holdout":
             v["events"] = []
+            v.pop("notes", None)
     manifest["seal"] = {"scheme": "sha256(salt || entropy as minimal big-endian bytes)",
                         "holdout_location": "separate directory (generate --holdout-out)"}
     return key

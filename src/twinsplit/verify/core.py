@@ -109,6 +109,9 @@ class Context:
     holdout_entropy: int | None = field(default=None, metadata=_PROVIDED)  # opened by --reveal (`seal`)
     plan: Plan | None = field(default=None, metadata=_PROVIDED)  # re-derived (`rederive`)
     stage: Usd.Stage | None = field(default=None, metadata=_PROVIDED)  # the copied source, opened (`rederive`)
+    # variant id -> {"<prim>.<attr>": value} as its layer authors it (`rederive`; read back, or the re-derived
+    # record when the file is byte-identical to the re-derived layer)
+    authored: dict[str, dict[str, Any]] | None = field(default=None, metadata=_PROVIDED)
 
     @property
     def sealed(self) -> bool:

@@ -25,6 +25,7 @@ class Rendered:
     usda: bytes
     values: bytes
     events: list[dict[str, Any]]
+    notes: dict[str, Any]
 
 
 def event_entries(edits) -> list[dict[str, Any]]:
@@ -33,7 +34,8 @@ def event_entries(edits) -> list[dict[str, Any]]:
 
 def render_one(plan: Plan, split: str, index: int, sublayer: str, metadata: dict[str, Any]) -> Rendered:
     edits = plan.edits(split, index)
-    return Rendered(split, index, render(edits, sublayer, metadata), values_bytes(edits), event_entries(edits))
+    return Rendered(split, index, render(edits, sublayer, metadata), values_bytes(edits), event_entries(edits),
+                    plan.notes(split, index))
 
 
 # Worker state: each worker binds the config to the scene once, then renders many variants.

@@ -14,17 +14,16 @@ from __future__ import annotations
 import numpy as np
 
 from ...blocks.data import Edit, ParamSpec
-from ...blocks.distributions import Dist, inverse_cdf
+from ...blocks.distributions import Dist
 from ...blocks.registry import BlockKind
-from ...errors import TwinsplitError
-from ...geometry.prism import KeepOut
 from ...scene.info import SceneInfo
 from ...scene.joints import joints
 from ...scene.xforms import scene_xforms
+from . import place
 from .bound import Bound, _scaled, bound
 from .config import KINDS, LayoutCfg
-from .poses import local_values
-from .sampler import Failure, Placer, delta
+from .place import yaw_deltas
+from .pose_values import PoseSolver
 
 
 def layout_params(scene: SceneInfo, block: LayoutCfg, source: str) -> list[ParamSpec]:
@@ -52,129 +51,81 @@ def layout_params(scene: SceneInfo, block: LayoutCfg, source: str) -> list[Param
     return out
 
 
-def _columns(params: list[ParamSpec]) -> dict[str, dict[str, int]]:
-    """leader -> {column: index in the block's row}."""
-    out: dict[str, dict[str, int]] = {}
-    for i, p in enumerate(params):
-        out.setdefault(p.prim, {})[p.key] = i
-    return out
-
-
 def layout_sample(scene: SceneInfo, block: LayoutCfg, params: list[ParamSpec], split: str,
                   rng: np.random.Generator) -> np.ndarray:
-    b = bound(scene, block, params[0].source)
+    return place.sample(bound(scene, block, params[0].source), block, params, split, rng)
+
+
+def unit_deltas(b: Bound, params: list[ParamSpec], draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(world deltas (n_units, 4, 4), removed (n_units,)) of every unit for one variant's accepted values."""
     geo = b.geo
-    cols = _columns(params)
-    spec = {p.key: p for p in params}  # one spec per column kind carries the distribution
-    res = {k: spec[k].resolved(split) for k in ("dx", "dy", "yaw") if k in spec}  # continuous: inverse CDF as is
-    row = np.zeros(len(params))
+    cols = place._column_index(b, params)
     n = len(geo.units)
-    removed = np.zeros(n, dtype=bool)
-    if "removed" in spec:
-        removed = spec["removed"].draw(split, rng.random(n)) > 0.5
-    slot = list(range(n))  # unit k takes unit slot[k]'s place
-    for group in b.groups:
-        perm = rng.permutation(len(group))
-        for pos, k in enumerate(group):
-            slot[k] = group[int(perm[pos])]
-    swap_of = {k: set(g) - {k} for g in b.groups for k in g}
-    keep = KeepOut(b.regions[split], b.extent(), geo.tol * 0.5) if b.regions[split] else None
-    placer = Placer(geo, b.bounds, keep, swap_of)
-    for k in np.flatnonzero(removed):
-        placer.pending.remove(int(k))
-    failures: list[Failure] = []
-    up = geo.up
-    for k, u in enumerate(geo.units):
-        c = cols[u.leader]
-        if removed[k]:
-            row[c["removed"]] = 1.0
-            if "slot" in c:
-                row[c["slot"]] = b.slot_of[k][1]
-            continue
-        target = geo.units[slot[k]]
-        base_shift = np.zeros(3)
-        supports = u.base
-        if slot[k] != k:
-            base_shift = target.centre - u.centre
-            base_shift[up] = target.bottom - u.bottom
-            sup = [s for v in target.base.values() for s in v]
-            supports = {m: sup for m in u.base} if sup else {}
-        fail = Failure(u.leader, block.max_tries)
-        accepted = None
-        for _ in range(block.max_tries):
-            uu = rng.random(3)
-            dx = float(inverse_cdf(res["dx"], uu[0])) if "dx" in res else 0.0
-            dy = float(inverse_cdf(res["dy"], uu[1])) if "dy" in res else 0.0
-            yaw = float(inverse_cdf(res["yaw"], uu[2])) if "yaw" in res else 0.0
-            shift = base_shift.copy()
-            shift[geo.plane[0]] += dx
-            shift[geo.plane[1]] += dy
-            d = delta(u.centre, yaw, shift, up)
-            shapes = placer.moved_shapes(k, d)
-            reason = placer.reject(k, shapes, supports)
-            if reason is None:
-                accepted = (dx, dy, yaw, slot[k], shapes)
-                break
-            fail.reasons[reason] += 1
-        if accepted is None:  # stay where it started, if that is still valid
-            shapes = list(u.shapes)
-            reason = placer.reject(k, shapes, None)
-            if reason is None:
-                accepted = (0.0, 0.0, 0.0, k, shapes)
-            else:
-                fail.fallback = reason
-                failures.append(fail)
-                accepted = (0.0, 0.0, 0.0, k, shapes)
-        dx, dy, yaw, s, shapes = accepted
-        placer.fix(k, shapes)
-        for col, v in (("dx", dx), ("dy", dy), ("yaw", yaw)):
-            if col in c:
-                row[c[col]] = v
-        if "slot" in c:
-            row[c["slot"]] = b.slot_of[s][1]
-    if failures:
-        more = f" (and {len(failures) - 3} more)" if len(failures) > 3 else ""
-        raise TwinsplitError(
-            f"{b.source} ({split}): the layout is too crowded to place "
-            + "; ".join(f.describe() for f in failures[:3]) + more
-            + ". Lower offset/yaw, raise max_tries, or clear the keep-out/bounds conflict")
-    return row
+    draws = np.asarray(draws, dtype=float)
+
+    def col(key: str) -> np.ndarray:
+        idx = cols.get(key)
+        return np.zeros(n) if idx is None else np.where(idx >= 0, draws[np.maximum(idx, 0)], 0.0)
+
+    centre = np.array([u.centre for u in geo.units]).reshape(n, 3)
+    shift = np.zeros((n, 3))
+    if "slot" in cols:
+        for k in np.flatnonzero(cols["slot"] >= 0):
+            g, _ = b.slot_of[k]
+            target = geo.units[b.groups[g][int(draws[cols["slot"][k]])]]
+            shift[k] = target.centre - geo.units[k].centre
+            shift[k, geo.up] = target.bottom - geo.units[k].bottom
+    shift[:, geo.plane[0]] += col("dx")
+    shift[:, geo.plane[1]] += col("dy")
+    deltas = yaw_deltas(centre, col("yaw"), shift, geo.up)
+    unmoved = np.all(shift == 0, axis=1) & (col("yaw") == 0)
+    deltas[unmoved] = np.eye(4)  # exactly the identity: a unit left where it was authors nothing
+    return deltas, col("removed") > 0.5
 
 
-def unit_delta(b: Bound, k: int, values: dict[str, float]) -> np.ndarray:
-    """The world delta of unit k for one variant's accepted column values."""
-    geo = b.geo
-    u = geo.units[k]
-    shift = np.zeros(3)
-    if "slot" in values:
-        g, _ = b.slot_of[k]
-        target = geo.units[b.groups[g][int(values["slot"])]]
-        shift = target.centre - u.centre
-        shift[geo.up] = target.bottom - u.bottom
-    shift[geo.plane[0]] += values.get("dx", 0.0)
-    shift[geo.plane[1]] += values.get("dy", 0.0)
-    return u.lift @ delta(u.centre, values.get("yaw", 0.0), shift, geo.up)
+def _solver(scene: SceneInfo, b: Bound) -> tuple[list[str], PoseSolver]:
+    """The bodies whose transforms a layout block writes (top members of every unit) and their pose solver."""
+    cached = getattr(b, "_solver", None)
+    if cached is None:
+        members = [m for u in b.geo.units for m in u.top_members()]
+        xfs = scene_xforms(scene, members)
+        cached = b._solver = (members, PoseSolver([xfs[m] for m in members]))
+    return cached
 
 
 def layout_edits(scene: SceneInfo, block: LayoutCfg, params: list[ParamSpec], draws: np.ndarray) -> list[Edit]:
     b = bound(scene, block, params[0].source)
-    cols = _columns(params)
-    members = [m for u in b.geo.units for m in u.top_members()]
-    xfs = scene_xforms(scene, members)
+    members, solver = _solver(scene, b)
+    unit_d, removed = unit_deltas(b, params, draws)
+    deltas = np.tile(np.eye(4), (len(members), 1, 1))
+    keep = np.zeros(len(members), dtype=bool)
     out: list[Edit] = []
+    row = 0
+    identity = np.eye(4)
     for k, u in enumerate(b.geo.units):
-        values = {col: float(draws[i]) for col, i in cols[u.leader].items()}
-        if values.get("removed", 0.0) > 0.5:
-            out += [Edit(path=m, attr="active", type_name="bool", value=False) for m in u.top_members()]
-            continue
-        d = unit_delta(b, k, values)
-        if np.array_equal(d, np.eye(4)):
-            continue  # stays exactly where it was: nothing to author
-        for m in u.top_members():
-            for attr, type_name, value in local_values(xfs[m], d):
-                out.append(Edit(path=m, attr=attr, type_name=type_name, value=value,
-                                variability_uniform=attr == "xformOpOrder"))
+        top = u.top_members()
+        if removed[k]:
+            out += [Edit(path=m, attr="active", type_name="bool", value=False) for m in top]
+        elif not np.array_equal(unit_d[k], identity):
+            deltas[row : row + len(top)] = unit_d[k]
+            keep[row : row + len(top)] = True
+        row += len(top)
+    idx = np.flatnonzero(keep)
+    solved = solver.solve(deltas) if len(idx) else []
+    for i in idx:
+        out += [Edit(path=members[i], attr=a, type_name=t, value=v, variability_uniform=a == "xformOpOrder")
+                for a, t, v in solved[i]]
     return out
+
+
+def layout_notes(scene: SceneInfo, block: LayoutCfg, params: list[ParamSpec], draws: np.ndarray) -> dict:
+    """The units this variant leaves exactly at their source pose (not removed): the ones no acceptable pose was
+    found for within max_tries (or, in a swap-only block, that drew their own slot)."""
+    b = bound(scene, block, params[0].source)
+    deltas, removed = unit_deltas(b, params, draws)
+    still = np.all(deltas == np.eye(4), axis=(1, 2)) & ~removed
+    unmoved = [b.geo.units[k].leader for k in np.flatnonzero(still)]
+    return {"units": len(b.geo.units), "unmoved": unmoved} if unmoved else {}
 
 
 def layout_starter(scene: SceneInfo) -> str | None:
@@ -209,5 +160,6 @@ KIND = BlockKind(
     sample=layout_sample,
     edits=layout_edits,
     starter=layout_starter,
+    notes=layout_notes,
     doc=LayoutCfg.__doc__ or "",
 )

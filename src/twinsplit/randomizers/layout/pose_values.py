@@ -1,4 +1,4 @@
-"""Many moved bodies' new poses as xform op values at once (the batch form of `poses.local_values`).
+"""Moved bodies' new poses as values of the xform ops they already have, for thousands of bodies at once.
 
 Bodies are grouped by the shape of their op stack (op types, value types, order); each group is solved with
 array arithmetic: one batched rotation conversion per group, no per-body scipy or Gf calls. A body keeps its
@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from .poses import _ROTATE1, _ROTATE3
-
 _ATOL = 1e-9
+_ROTATE3 = {"RotateXYZ": "xyz", "RotateXZY": "xzy", "RotateYXZ": "yxz", "RotateYZX": "yzx",
+            "RotateZXY": "zxy", "RotateZYX": "zyx"}
+_ROTATE1 = {"RotateX": 0, "RotateY": 1, "RotateZ": 2}
 
 
 def _signature(xf) -> tuple:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from ...geometry import Shape
+from ...geometry.batch import ShapeSet, overlapping
 from ...geometry.support import SUPPORT_TOL_M, _aabb, overlap_tolerance, rests_on
 from ...scene.joints import joints
 from ...scene.shapes import scene_shapes
@@ -26,10 +27,8 @@ class Unit:
     leader: str
     members: tuple[str, ...]  # every body of the unit, stage order
     shapes: list[Shape]
-    base: dict[str, list[Shape]]  # member -> the non-moving shapes it rests on (only members resting on those)
     centre: np.ndarray  # world AABB centre of the unit's shapes
     bottom: float  # lowest point along up
-    lift: np.ndarray = field(default_factory=lambda: np.eye(4))  # source -> `shapes`: up out of a support it sinks into
 
     def top_members(self) -> list[str]:
         """Members whose transform must be written (a member under another member moves with it)."""
@@ -48,8 +47,9 @@ class Geometry:
 
 
 def build_geometry(scene, matched: list[str], where: str = "randomize.layout") -> Geometry:
-    """Units (matched bodies + riders + bodies nested in them), their supports, and the obstacles, from the
-    source at t = 0."""
+    """Units (matched bodies + riders + bodies nested in them, jointed to them or already interpenetrating them)
+    and the obstacles, from the source at the pose time. A unit keeps its source overlaps (a base sunk into the
+    ground stays sunk: physics treats the source the same way)."""
     shapes = scene_shapes(scene)
     up = scene.up_index
     plane = tuple(i for i in range(3) if i != up)
@@ -68,6 +68,12 @@ def build_geometry(scene, matched: list[str], where: str = "randomize.layout") -
     nested = nested_in(scene, {s.body for s in shapes})
     for body, ancestor in nested.items():
         riders[ancestor].add(body)
+    partners = {b: set(o) for b, o in partners.items()}
+    dyn = ShapeSet.of([s for s in shapes if s.dynamic])
+    for i, j, _ in zip(*overlapping(dyn, dyn, tol), strict=True):  # bodies already interpenetrating move as one
+        a, b = dyn.body[i], dyn.body[j]
+        partners.setdefault(a, set()).add(b)
+        partners.setdefault(b, set()).add(a)
     for body, others in partners.items():  # jointed bodies (an articulation) move as one
         riders[body] |= others
     moving, todo = set(movable), list(movable)
@@ -103,18 +109,8 @@ def build_geometry(scene, matched: list[str], where: str = "randomize.layout") -
         members.sort(key=lambda p: order.get(p, len(order)))
         leader = next(m for m in members if m in matched_set)
         ushapes = [s for m in members for s in by_body[m]]
-        base = {m: [s for s in support.get(m, ()) if s.body not in moving] for m in members}
-        base = {m: v for m, v in base.items() if v}
-        # a unit sunk into what it rests on (by at most SUPPORT_TOL_M: "slightly", as authoring tools and
-        # settled simulations leave it) is placed lifted onto it; PhysX would push it out at the first step
-        sink = max((max(s.aabb()[1][up] for s in sup) - min(s.aabb()[0][up] for s in by_body[m])
-                    for m, sup in base.items()), default=0.0)
-        lift = np.eye(4)
-        if sink > tol * PLACE_TOL_FACTOR:
-            lift[3, up] = sink
-            ushapes = [s.transformed(lift) for s in ushapes]
         lo, hi = _aabb(ushapes)
-        units.append(Unit(leader, tuple(members), ushapes, base, (lo + hi) / 2, float(lo[up]), lift))
+        units.append(Unit(leader, tuple(members), ushapes, (lo + hi) / 2, float(lo[up])))
     units.sort(key=lambda u: order.get(u.leader, len(order)))
     _refuse_instance_proxies(scene, units, where)
     obstacles = [s for s in shapes if s.body not in moving]

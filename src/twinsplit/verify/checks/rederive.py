@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 from ... import manifest as mf
@@ -21,11 +22,11 @@ def _entropy(ctx: Context) -> dict[str, int]:
     return entropy
 
 
-@check("rederive", needs=("config",), uses=("holdout_entropy",), provides=("plan", "stage"), order=50)
+@check("rederive", needs=("config",), uses=("holdout_entropy",), provides=("plan", "stage", "authored"), order=50)
 def rederive(ctx: Context, c: Check) -> None:
     """Re-run the whole plan from seeds + config + the copied source and compare every file: each variant layer
-    read back value by value against the plan and its values file, then byte-compared with the re-rendered one;
-    counts and source units match."""
+    and values file byte-compared with the re-rendered ones (a file that differs is read back value by value to
+    name the first difference); counts and source units match."""
     entropy = _entropy(ctx)
     if "train" not in entropy:
         c.fail("cannot re-derive: the train entropy is missing")
@@ -41,6 +42,7 @@ def rederive(ctx: Context, c: Check) -> None:
     if any(n > len(ctx.variants) for n in counts.values()):
         return  # a tampered count must not make verify draw 10**30 variants
     stage, scene = load(ctx.path(ctx.manifest["source"]["root"]))
+    gc.freeze()  # the scene lives all run: keep the collector from rescanning its objects per variant
     ctx.stage = stage
     plan = make_plan(scene, ctx.config, counts["train"], counts["holdout"] if holdout_known else None, entropy)
     ctx.plan = plan
@@ -50,6 +52,7 @@ def rederive(ctx: Context, c: Check) -> None:
     if not same(mf.parameters_entry(plan), ctx.manifest["parameters"]):
         c.fail("the parameter table differs from what the config and source give")
     by_id = {v["id"]: v for v in ctx.variants}
+    ctx.authored = {}
     metadata = plan.stage_metadata(stage_metadata(stage.GetRootLayer()))
     sublayer = f"../{ctx.manifest['source']['root']}"
     produced = []
@@ -82,25 +85,34 @@ def _compare_variant(ctx: Context, c: Check, plan: Plan, entry: dict, r) -> None
     path = ctx.path(entry["path"], entry["split"])
     if not path.is_file():
         return  # reported by `files`
-    expected = json.loads(json.dumps(values_record(plan.edits(r.split, r.index))))
-    actual, sublayers = layer_values(path)
-    if sublayers != [f"../{ctx.manifest['source']['root']}"]:
-        c.fail(f"sublayers {sublayers} are not exactly the copied source", file=entry["path"])
-    if diff := first_difference(expected, actual):
-        _fail_difference(c, entry["path"], diff)
-    elif path.read_bytes() != r.usda:  # what values cannot show: formatting, metadata, 1 vs 1.0
-        c.fail("authored values match but the file differs from the re-derived layer", file=entry["path"])
+    expected = None  # the plan's values record, built only when a file differs (it names the difference)
+    if path.read_bytes() == r.usda:  # the deterministic writer's own bytes: they author exactly the plan's values
+        ctx.authored[entry["id"]] = json.loads(r.values)
+    else:
+        expected = json.loads(json.dumps(values_record(plan.edits(r.split, r.index))))
+        actual, sublayers = layer_values(path)
+        ctx.authored[entry["id"]] = actual
+        if sublayers != [f"../{ctx.manifest['source']['root']}"]:
+            c.fail(f"sublayers {sublayers} are not exactly the copied source", file=entry["path"])
+        if diff := first_difference(expected, actual):
+            _fail_difference(c, entry["path"], diff)
+        else:  # what values cannot show: formatting, metadata, 1 vs 1.0
+            c.fail("authored values match but the file differs from the re-derived layer", file=entry["path"])
     vpath = ctx.path(entry["values_path"], entry["split"]) if entry.get("values_path") else None
-    if vpath is not None and vpath.is_file():
+    if vpath is not None and vpath.is_file() and vpath.read_bytes() != r.values:
         try:
             recorded = json.loads(vpath.read_text())
         except json.JSONDecodeError:
             c.fail("not valid JSON", file=entry["values_path"])
         else:
+            if expected is None:
+                expected = json.loads(json.dumps(values_record(plan.edits(r.split, r.index))))
             if diff := first_difference(expected, recorded):
                 _fail_difference(c, entry["values_path"], diff)
-            elif vpath.read_bytes() != r.values:
+            else:
                 c.fail("values match but the file differs from the re-derived one", file=entry["values_path"])
     sealed_holdout = ctx.sealed and entry["split"] == "holdout"
     if not sealed_holdout and not same(entry.get("events", []), r.events):
         c.fail(f"{entry['id']}: the events listed in the manifest differ from the re-derived ones")
+    if not sealed_holdout and not same(entry.get("notes", {}), r.notes):
+        c.fail(f"{entry['id']}: the notes in the manifest differ from the re-derived ones")
