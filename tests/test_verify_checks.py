@@ -12,7 +12,7 @@ from twinsplit.errors import TwinsplitError
 from twinsplit.verify import core
 from twinsplit.verify.core import CheckInfo, check, ordered
 
-BUILTIN_ORDER = ["files", "hashes", "config", "seal", "rederive", "disjointness", "distance", "attestation",
+BUILTIN_ORDER = ["files", "hashes", "config", "generator", "seal", "rederive", "disjointness", "distance", "attestation",
                  "holdout-only events", "layout"]
 
 
@@ -264,3 +264,14 @@ def test_the_report_table_shows_a_crash_apart_from_a_failure():
     assert '<td>a</td><td><span class="fail">CRASH</span></td>' in html
     assert '<td>b</td><td><span class="fail">FAIL</span></td>' in html and "<li>train/train-00000.usda: sha256" in html
     assert '<td>c</td><td><span class="skip">skip</span></td>' in html
+
+
+def test_a_set_from_another_generator_revision_is_reported_as_such(generated, run_cli):
+    """A set written by an older generator fails one check naming both revisions; nothing is re-derived (no wall of
+    value differences)."""
+    _edit_manifest(generated, lambda m: m["tool"].update(generator="1", version="0.1.0"))
+    result = run_cli("verify", generated, expect=1)
+    assert "FAIL  generator" in result.output
+    assert "generator revision 1" in result.output and "pip install twinsplit==0.1.0" in result.output
+    assert "skip  rederive: needs generator" in result.output
+    assert "the seeds give" not in result.output

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pxr import Usd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from . import __version__
+from . import GENERATOR_REVISION, __version__
 from .errors import TwinsplitError
 from .plan.draw import Plan
 from .write.sourcecopy import SourceCopy
@@ -177,7 +177,7 @@ def load(out: Path) -> dict[str, Any]:
 
 
 def tool_entry() -> dict[str, str]:
-    return {"name": "twinsplit", "version": __version__}
+    return {"name": "twinsplit", "version": __version__, "generator": GENERATOR_REVISION}
 
 
 def json_schema() -> dict:

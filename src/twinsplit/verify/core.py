@@ -106,6 +106,7 @@ class Context:
     pubkey: Path | None = None
     # provided by checks (each check's `provides`); None until its provider has run and produced it
     config: Config | None = field(default=None, metadata=_PROVIDED)  # the recorded config, parsed (`config`)
+    generator: str | None = field(default=None, metadata=_PROVIDED)  # the set's generator revision = ours (`generator`)
     holdout_entropy: int | None = field(default=None, metadata=_PROVIDED)  # opened by --reveal (`seal`)
     plan: Plan | None = field(default=None, metadata=_PROVIDED)  # re-derived (`rederive`)
     stage: Usd.Stage | None = field(default=None, metadata=_PROVIDED)  # the copied source, opened (`rederive`)

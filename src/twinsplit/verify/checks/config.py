@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ... import GENERATOR_REVISION, __version__
 from ...config import config_body, config_sha256, parse_config
 from ...errors import TwinsplitError
 from ..core import Check, Context, check, same
@@ -24,3 +25,18 @@ def config_matches(ctx: Context, c: Check) -> None:
     if not same(ctx.manifest["lineage"], config.lineage.model_dump()):
         c.fail("lineage differs from the config's lineage block")
     ctx.config = config  # provided even when it fails a claim above: the body itself is a valid config
+
+
+@check("generator", provides=("generator",), order=35)
+def generator(ctx: Context, c: Check) -> None:
+    """The set was made by this generator revision (the manifest's `tool.generator`): another revision writes
+    other bytes for the same seeds, so re-deriving it here would only list value differences."""
+    tool = ctx.manifest.get("tool", {})
+    made = tool.get("generator", "1")  # sets from before the revision was recorded
+    if made != GENERATOR_REVISION:
+        c.fail(f"made by twinsplit {tool.get('version', '?')} (generator revision {made}); this is twinsplit "
+               f"{__version__} (revision {GENERATOR_REVISION}), which writes other bytes for the same seeds: verify "
+               f"it with the twinsplit that made it (pip install twinsplit=={tool.get('version', '?')})")
+        return
+    ctx.generator = made
+    c.detail = f"revision {made}"

@@ -22,7 +22,8 @@ def _entropy(ctx: Context) -> dict[str, int]:
     return entropy
 
 
-@check("rederive", needs=("config",), uses=("holdout_entropy",), provides=("plan", "stage", "authored"), order=50)
+@check("rederive", needs=("config", "generator"), uses=("holdout_entropy",), provides=("plan", "stage", "authored"),
+       order=50)
 def rederive(ctx: Context, c: Check) -> None:
     """Re-run the whole plan from seeds + config + the copied source and compare every file: each variant layer
     and values file byte-compared with the re-rendered ones (a file that differs is read back value by value to
