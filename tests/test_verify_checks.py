@@ -12,7 +12,8 @@ from twinsplit.errors import TwinsplitError
 from twinsplit.verify import core
 from twinsplit.verify.core import CheckInfo, check, ordered
 
-BUILTIN_ORDER = ["files", "hashes", "config", "generator", "seal", "rederive", "disjointness", "distance", "attestation",
+BUILTIN_ORDER = ["files", "hashes", "config", "generator", "seal", "rederive", "disjointness", "distance",
+                 "attestation",
                  "holdout-only events", "layout"]
 
 
