@@ -458,6 +458,11 @@ def test_body_sunk_into_the_ground_keeps_its_sink_and_moves(tmp_path, run_cli):
         assert math.isclose(world(stage, "/Root/Still")[3, 1], 19.9, abs_tol=1e-9)  # as deep as in the source
         moved += not math.isclose(world(stage, "/Root/Still")[3, 0], 0.0, abs_tol=1e-9)
     assert moved
+    # validate names the sink once, on the source, and does not blame every variant for it
+    assert "interpenetrate" in run_cli("validate", src, expect=1).output
+    report = run_cli("validate", out, "--rules", "no-interpenetration", "--format", "json", expect=1).output
+    blamed = [f["file"] for f in json.loads(report)["files"] for _ in f["issues"]]
+    assert len(blamed) == 1 and "/source/" in blamed[0]
 
 
 # --------------------------------------------------------------------------------------------------

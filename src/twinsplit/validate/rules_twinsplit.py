@@ -251,8 +251,9 @@ class XformFinite(Rule):
 class NoInterpenetration(Rule):
     """No two rigid bodies' colliders overlap at the stage's start time by more than 0.1 mm (converted to stage
     units): interpenetrating bodies are pushed apart violently on the first simulation step. Pairs of two static
-    or kinematic colliders are not checked. The same shapes (cylinders as inscribed prisms, so a wheel resting on a
-    floor is contact), tolerance and overlap test as verify's layout check (twinsplit.geometry.support)."""
+    or kinematic colliders are not checked; in a twinsplit output dir a variant is not blamed for an overlap its
+    source already has, no deeper (the source's own report names it once). The same shapes (cylinders as inscribed
+    prisms, so a wheel resting on a floor is contact), tolerance and overlap test as verify's layout check."""
 
     def check(self, ctx: Context) -> Iterator[Issue]:
         from pxr import UsdGeom
@@ -268,12 +269,30 @@ class NoInterpenetration(Rule):
         else:
             shapes = read_shapes(ctx.stage)
         when = pose_time(ctx.stage).GetValue()
+        already = self._source_depths(ctx, tolerance) if ctx.delta and ctx.source is not None else {}
         for o in interpenetrations(shapes, tolerance, ctx.touched):
+            if o.depth <= already.get((o.a, o.b), -1.0) + tolerance:
+                continue  # the source has this overlap (a sunk base, jointed links): reported once, on the source
             pair = f"{o.a} and {o.b}"
             if (o.collider_a, o.collider_b) != (o.a, o.b):
                 pair += f" (colliders {o.collider_a} and {o.collider_b})"
             yield self.issue(ctx, f"{pair} interpenetrate by {o.depth:.4g} stage units at time {when:g}", o.a,
                              suggestion=f"move {o.a} or {o.b} apart")
+
+    @staticmethod
+    def _source_depths(ctx: Context, tolerance: float) -> dict[tuple[str, str], float]:
+        """Body pair -> how deep it already interpenetrates in the source (computed once per output dir)."""
+        if "source_depths" not in ctx.shared:
+            from ..geometry.batch import ShapeSet, overlapping
+            from ..scene.shapes import read_shapes
+
+            src = ShapeSet.of(read_shapes(ctx.source))
+            depths: dict[tuple[str, str], float] = {}
+            for i, j, d in zip(*overlapping(src, src, tolerance), strict=True):
+                key = tuple(sorted((src.body[i], src.body[j])))
+                depths[key] = max(depths.get(key, 0.0), float(d))
+            ctx.shared["source_depths"] = depths
+        return ctx.shared["source_depths"]
 
     @staticmethod
     def _near(ctx: Context, mine: list, tolerance: float) -> list:
