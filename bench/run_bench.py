@@ -16,6 +16,7 @@ BENCHES = [
     ["bench_geometry.py"],
     ["bench_layout.py"],
     ["bench_validate.py"],
+    ["bench_stats.py"],
 ]
 
 

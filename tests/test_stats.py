@@ -83,6 +83,60 @@ def test_per_parameter_matches_scipy():
         per_parameter(a, b, ["p"])
 
 
+def _columns(seed, n, m, d=24):
+    """Two sets whose columns cover the awkward cases: ties within and across sets, constant columns
+    (equal and different constants), one set wholly above the other, and plain continuous values."""
+    rng = np.random.default_rng(seed)
+    a, b = rng.random((n, d)), rng.random((m, d))
+    a[:, :6], b[:, :6] = np.round(a[:, :6], 1), np.round(b[:, :6], 1)  # heavy ties
+    a[:, 6], b[:, 6] = 0.5, 0.5
+    a[:, 7], b[:, 7] = 0.25, 0.75
+    a[:, 8] = 0.5
+    b[:, 9] += 2.0
+    a[:, 10], b[:, 10] = np.round(a[:, 10] * 3) / 3, np.round(b[:, 10] * 3) / 3
+    b[:, 11] = a[np.arange(m) % n, 11]  # b repeats a's values
+    return a, b
+
+
+@pytest.mark.parametrize("n, m", [(1, 1), (1, 2), (2, 1), (2, 2), (3, 7), (40, 10), (10, 40), (33, 33), (57, 19)])
+def test_per_parameter_equals_scipy_per_column(n, m):
+    a, b = _columns(n * 100 + m, n, m)
+    out = per_parameter(a, b, [f"c{j}" for j in range(a.shape[1])])
+    for j, o in enumerate(out):
+        ks = scipy.stats.ks_2samp(a[:, j], b[:, j])
+        # bit for bit, not approximately: the manifest rounds these and must not change by one digit
+        assert (o["ks_statistic"], o["ks_pvalue"]) == (float(ks.statistic), float(ks.pvalue)), (n, m, j)
+        assert o["wasserstein"] == float(scipy.stats.wasserstein_distance(a[:, j], b[:, j])), (n, m, j)
+        assert all(type(o[k]) is float for k in ("ks_statistic", "ks_pvalue", "wasserstein"))
+
+
+def test_per_parameter_asymptotic_pvalue_above_scipy_exact_limit():
+    # ks_2samp's method='auto' switches to the asymptotic p-value when a set has > 10,000 rows
+    a, b = _columns(3, 10_001, 37, d=12)
+    out = per_parameter(a, b, [f"c{j}" for j in range(12)])
+    for j, o in enumerate(out):
+        ks = scipy.stats.ks_2samp(a[:, j], b[:, j])
+        assert (o["ks_statistic"], o["ks_pvalue"]) == (float(ks.statistic), float(ks.pvalue))
+        assert o["wasserstein"] == float(scipy.stats.wasserstein_distance(a[:, j], b[:, j]))
+    assert any(0 < o["ks_pvalue"] < 1 for o in out)  # the asymptotic formula ran, not only the 0/1 cases
+
+
+def test_per_parameter_column_blocks_give_the_same_figures(monkeypatch):
+    a, b = _columns(4, 40, 10)
+    names = [f"c{j}" for j in range(a.shape[1])]
+    whole = per_parameter(a, b, names)
+    monkeypatch.setattr(stats, "_BLOCK_ELEMS", 120)  # 2 columns per block, the last block partial
+    assert per_parameter(a, b, names) == whole
+
+
+def test_coverage_equals_per_column_unique():
+    x = _columns(5, 50, 1)[0] % 1.0
+    x[0, 3], x[1, 4] = 1.0, 0.0
+    for bins in (1, 3, 10):
+        idx = np.minimum((x * bins).astype(np.intp), bins - 1)
+        assert coverage(x, bins) == [len(np.unique(idx[:, j])) / bins for j in range(x.shape[1])]
+
+
 @pytest.mark.parametrize("metric, order", [("linf", np.inf), ("l2", 2)])
 def test_nearest_train_matches_brute_force(metric, order):
     train, holdout = rows(11, 90, 4), rows(12, 35, 4)

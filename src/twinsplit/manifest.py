@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -126,14 +127,20 @@ def usd_version() -> str:
 
 
 def parameters_entry(plan: Plan) -> list[dict[str, Any]]:
+    """One entry per parameter. A split's range is a function of the parameter's Dist alone, and thousands of
+    parameters share one Dist (a layout block's per-body offsets): each Dist's ranges are dumped once and the
+    entries share that dict, which `dumps` then encodes once. Entries are read, never mutated."""
+    ranges: dict[int, dict[str, Any]] = {}
     out = []
     for p in plan.params:
+        shared = ranges.get(id(p.dist))  # the plan's params keep every Dist alive: its id stays its own
+        if shared is None:
+            shared = ranges[id(p.dist)] = {s: p.resolved(s).model_dump(mode="json") for s in ("train", "holdout")}
         out.append({
             "name": p.name, "source": p.source, "key": p.key, "prim": p.prim, "attr": p.attr,
             "component": p.component, "type": p.type_name,
             "distribution": p.dist.distribution, "operation": p.dist.operation,
-            "ranges": {s: p.resolved(s).model_dump(mode="json") for s in ("train", "holdout")},
-            "normalize": list(p.normalize_range),
+            "ranges": shared, "normalize": list(p.normalize_range),
         })
     return out
 
@@ -154,7 +161,104 @@ def source_entry(copy: SourceCopy, source: Path, scene) -> dict[str, Any]:
 
 
 def dumps(manifest: dict[str, Any]) -> bytes:
-    return (json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False) + "\n").encode()
+    """`json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False) + "\\n"`, byte for byte, without its
+    pure-Python encoder (which `indent` forces) walking every value: see `_Indented`."""
+    return (_Indented().text(manifest) + "\n").encode()
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_LITERALS = {None: "null", True: "true", False: "false"}
+
+
+def _flat_column(column: list) -> bool:
+    t = type(column[0])
+    return (t is dict or t is list) and all(
+        type(c) is t and c and all(type(v) in _SCALARS for v in (c.values() if t is dict else c)) for c in column)
+
+
+class _Indented:
+    """json.dumps(indent=2, sort_keys=True, allow_nan=False) built from pieces json's C encoder writes.
+
+    The pure-Python encoder costs a generator step per value. Here, a container of scalars and empty
+    containers ("flat": a range, a normalize pair) is one C-encoder call whose item separator carries
+    the newline and indent of its depth. A list of dicts with one key set (the parameter and distance
+    tables) is encoded a column at a time, each scalar column in one C call, and its rows are filled
+    into one %-template. A container met again at the same depth (a range shared by many parameters)
+    reuses its text. Anything else (tuples, subclasses, non-string keys) is json.dumps's own text,
+    re-indented: JSON text has no raw newline inside a string, so indenting after each newline is exact.
+    """
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[int, int], str] = {}  # (id, depth) of a container of the input -> its text
+        self._flat: list[json.JSONEncoder] = []      # depth -> C encoder for a flat container there
+        # Joins a column of scalars with NUL, which no encoded scalar contains (json escapes control chars).
+        self._column = json.JSONEncoder(sort_keys=True, allow_nan=False, separators=("\0", ": "))
+
+    def text(self, o: Any, depth: int = 0) -> str:
+        t = type(o)
+        if t is str:
+            return json.encoder.encode_basestring_ascii(o)
+        if t is int or (t is float and math.isfinite(o)):
+            return t.__repr__(o)  # what json writes for exact ints and floats
+        if t is bool or o is None:
+            return _LITERALS[o]
+        if (t is not dict and t is not list) or (t is dict and not all(type(k) is str for k in o)):
+            return json.dumps(o, indent=2, sort_keys=True, allow_nan=False).replace("\n", "\n" + "  " * depth)
+        if not o:
+            return "{}" if t is dict else "[]"
+        key = (id(o), depth)  # the input holds o for the whole call, so its id names only it
+        text = self._memo.get(key)
+        if text is None:
+            text = self._memo[key] = self._container(o, depth)
+        return text
+
+    def _container(self, o: dict | list, depth: int) -> str:
+        members = o.values() if type(o) is dict else o
+        if all(type(v) in _SCALARS or (type(v) in (dict, list) and not v) for v in members):
+            return self._flat_text(o, depth)
+        inner, outer = "\n" + "  " * (depth + 1), "\n" + "  " * depth
+        if type(o) is dict:
+            parts = [f"{json.encoder.encode_basestring_ascii(k)}: {self.text(o[k], depth + 1)}" for k in sorted(o)]
+            return "{" + inner + ("," + inner).join(parts) + outer + "}"
+        if _flat_column(o):
+            return "[" + inner + ("," + inner).join(self._flat_cells(o, depth + 1)) + outer + "]"
+        if type(o[0]) is dict and o[0] and all(type(r) is dict and r.keys() == o[0].keys() for r in o) \
+                and all(type(k) is str for k in o[0]):
+            return "[" + inner + ("," + inner).join(self._table(o, depth + 1)) + outer + "]"
+        return "[" + inner + ("," + inner).join([self.text(v, depth + 1) for v in o]) + outer + "]"
+
+    def _flat_text(self, o: dict | list, depth: int) -> str:
+        while len(self._flat) <= depth:
+            sep = ",\n" + "  " * (len(self._flat) + 1)
+            self._flat.append(json.JSONEncoder(sort_keys=True, allow_nan=False, separators=(sep, ": ")))
+        body = self._flat[depth].encode(o)  # "{" + members + "}", the indented separators between them
+        return body[0] + "\n" + "  " * (depth + 1) + body[1:-1] + "\n" + "  " * depth + body[-1]
+
+    def _flat_cells(self, column: list, depth: int) -> list[str]:
+        """The texts, at `depth`, of non-empty containers of one type holding only scalars: one C call.
+        Inside a container NUL follows a scalar, so "]<NUL>[" (or "}<NUL>{") is only ever a boundary."""
+        opening, closing = ("{", "}") if type(column[0]) is dict else ("[", "]")
+        inner, outer = "\n" + "  " * (depth + 1), "\n" + "  " * depth
+        sep = "," + inner
+        parts = self._column.encode(column)[2:-2].split(closing + "\0" + opening)
+        return [opening + inner + p.replace("\0", sep) + outer + closing for p in parts]
+
+    def _table(self, rows: list[dict], depth: int) -> list[str]:
+        """The texts of dicts with one key set, at `depth`."""
+        keys = sorted(rows[0])
+        columns = []
+        for k in keys:
+            column = [r[k] for r in rows]
+            if all(type(v) in _SCALARS for v in column):
+                columns.append(self._column.encode(column)[1:-1].split("\0"))
+            elif _flat_column(column):
+                columns.append(self._flat_cells(column, depth + 1))
+            else:
+                columns.append([self.text(v, depth + 1) for v in column])
+        inner = ",\n" + "  " * (depth + 1)
+        fields = inner.join(json.encoder.encode_basestring_ascii(k).replace("%", "%%") + ": %s" for k in keys)
+        template = "{\n" + "  " * (depth + 1) + fields + "\n" + "  " * depth + "}"
+        return [template % cells for cells in zip(*columns, strict=True)]
 
 
 def load(out: Path) -> dict[str, Any]:
