@@ -83,38 +83,31 @@ def unit_deltas(b: Bound, params: list[ParamSpec], draws: np.ndarray) -> tuple[n
     return deltas, col("removed") > 0.5
 
 
-def _solver(scene: SceneInfo, b: Bound) -> tuple[list[str], PoseSolver]:
-    """The bodies whose transforms a layout block writes (top members of every unit) and their pose solver."""
+def _solver(scene: SceneInfo, b: Bound) -> tuple[list[str], np.ndarray, list[list[str]], PoseSolver]:
+    """The bodies whose transforms a layout block writes (top members of every unit), the unit of each, every
+    unit's top members, and their pose solver (built once per bound block)."""
     cached = getattr(b, "_solver", None)
     if cached is None:
-        members = [m for u in b.geo.units for m in u.top_members()]
+        tops = [u.top_members() for u in b.geo.units]
+        members = [m for top in tops for m in top]
+        unit_of = np.repeat(np.arange(len(tops)), [len(t) for t in tops])
         xfs = scene_xforms(scene, members)
-        cached = b._solver = (members, PoseSolver([xfs[m] for m in members]))
+        cached = b._solver = (members, unit_of, tops, PoseSolver([xfs[m] for m in members]))
     return cached
 
 
 def layout_edits(scene: SceneInfo, block: LayoutCfg, params: list[ParamSpec], draws: np.ndarray) -> list[Edit]:
     b = bound(scene, block, params[0].source)
-    members, solver = _solver(scene, b)
+    members, unit_of, tops, solver = _solver(scene, b)
     unit_d, removed = unit_deltas(b, params, draws)
-    deltas = np.tile(np.eye(4), (len(members), 1, 1))
-    keep = np.zeros(len(members), dtype=bool)
-    out: list[Edit] = []
-    row = 0
-    identity = np.eye(4)
-    for k, u in enumerate(b.geo.units):
-        top = u.top_members()
-        if removed[k]:
-            out += [Edit(path=m, attr="active", type_name="bool", value=False) for m in top]
-        elif not np.array_equal(unit_d[k], identity):
-            deltas[row : row + len(top)] = unit_d[k]
-            keep[row : row + len(top)] = True
-        row += len(top)
-    idx = np.flatnonzero(keep)
-    solved = solver.solve(deltas) if len(idx) else []
-    for i in idx:
-        out += [Edit(path=members[i], attr=a, type_name=t, value=v, variability_uniform=a == "xformOpOrder")
-                for a, t, v in solved[i]]
+    moved = ~np.all(unit_d == np.eye(4), axis=(1, 2)) & ~removed  # a unit exactly where it was authors nothing
+    out = [Edit(path=m, attr="active", type_name="bool", value=False) for k in np.flatnonzero(removed) for m in tops[k]]
+    idx = np.flatnonzero(moved[unit_of])
+    if len(idx):
+        solved = solver.solve(unit_d[unit_of])
+        for i in idx.tolist():
+            out += [Edit(path=members[i], attr=a, type_name=t, value=v, variability_uniform=a == "xformOpOrder")
+                    for a, t, v in solved[i]]
     return out
 
 
