@@ -201,6 +201,8 @@ def test_edge_values(edit):
     Edit("/A", "x", "bool", 1),
     Edit("/A", "active", "bool", 0),
     Edit("A", "x", "int", 1),  # a relative path: Sdf makes it absolute
+    Edit("", "x", "int", 1),
+    Edit(""),
 ])
 def test_unhandled_edits_go_through_sdf(edit):
     """Kinds and values the direct writer has not verified: render authors the layer through Sdf instead."""

@@ -25,6 +25,7 @@ from pxr import Sdf, Vt
 from ..blocks.data import Edit
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAMES = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\n[A-Za-z_][A-Za-z0-9_]*)*")  # one per line
 _PROP = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?::[A-Za-z_][A-Za-z0-9_]*)*")
 _PATH = re.compile(r"(?:/[A-Za-z_][A-Za-z0-9_]*)+")
 _PLAIN = re.compile(r"[ !#-\[\]-~]*")  # printable ASCII but `"` and `\`: Sdf quotes these as "<text>" verbatim
@@ -75,21 +76,26 @@ class _Group:
     def format(self) -> None:
         vals = self.values
         if self.width == 0:
-            if not {type(v) for v in vals} <= {float, int}:
+            if not set(map(type, vals)) <= {float, int}:
                 raise _Unsupported
             arr = _stored(np.asarray(vals, dtype=np.float64), self.dtype)
             self.text[:] = str(_VT_1[self.dtype].FromNumpy(arr))[1:-1].split(", ")
             return
         rows, n = vals, self.width
         if n == 16:  # matrix4d: 4 row tuples of 4
-            if not ({type(v) for v in vals} <= {tuple} and {len(v) for v in vals} == {4}):
+            if not (set(map(type, vals)) <= {tuple} and set(map(len, vals)) == {4}):
                 raise _Unsupported
             rows, n = list(chain.from_iterable(vals)), 4
-        if not ({type(v) for v in rows} <= {tuple} and {len(v) for v in rows} == {n}
-                and {type(x) for x in chain.from_iterable(rows)} <= {float, int}):
+        if not (set(map(type, rows)) <= {tuple} and set(map(len, rows)) == {n}):
             raise _Unsupported
-        arr = _stored(np.asarray(rows, dtype=np.float64), self.dtype)
-        pieces = str(_VT_N[self.dtype, n].FromNumpy(arr))[2:-2].split("), (")
+        numbers = set(map(type, chain.from_iterable(rows)))
+        if numbers == {float}:  # the usual case: fromiter reads them without a list per row
+            arr = np.fromiter(chain.from_iterable(rows), np.float64, len(rows) * n).reshape(-1, n)
+        elif numbers <= {float, int}:
+            arr = np.asarray(rows, dtype=np.float64)
+        else:
+            raise _Unsupported
+        pieces = str(_VT_N[self.dtype, n].FromNumpy(_stored(arr, self.dtype)))[2:-2].split("), (")
         if self.width == 16:
             pieces = [f" ({'), ('.join(pieces[k:k + 4])}) " for k in range(0, len(pieces), 4)]
         self.text[:] = pieces
@@ -182,7 +188,7 @@ def _rare_text(attr: str, type_name: str, value: Any, samples: tuple | None, uni
 
 # A prim while the text is built: [name, child prims, properties, active (None: not authored),
 # type name (None: an `over`), applied schemas, kind].
-_CHILDREN, _PROPS, _ACTIVE, _TYPE, _API, _KIND = range(1, 7)
+_CHILDREN, _PROPS, _ACTIVE, _TYPE, _API, _KIND = range(1, 7)  # (the loop in _tree writes _PROPS as 2)
 _META, _RARE = "meta", "rare"
 
 
@@ -199,7 +205,8 @@ def _property_rank(names: frozenset[str]) -> dict[str, int]:
 
 def _spec(key: tuple[str, str, bool, bool], groups: dict[tuple[type, int], _Group]):
     """How a default of (attribute, type, uniform, custom) is written: _META (prim metadata), _RARE (by
-    _rare_text), or (text before the value, the group that prints it, text after)."""
+    _rare_text), or (text before the value, the values and texts of the group that prints it or None when
+    the text before holds the value, text after)."""
     attr, type_name, uniform, custom = key
     if attr in PRIM_METADATA:
         if attr != "active":
@@ -212,11 +219,11 @@ def _spec(key: tuple[str, str, bool, bool], groups: dict[tuple[type, int], _Grou
     head = f"{'custom ' * custom}{'uniform ' * uniform}{type_name} {attr} = "
     kind = NUMERIC.get(type_name)
     if kind is None:
-        return head, None, ""
+        return head, None, _WHOLE, ""
     group = groups.get(kind)
     if group is None:
         group = groups[kind] = _Group(*kind)
-    return (head, group, "") if kind[1] == 0 else (head + "(", group, ")")
+    return (head, group.values, group.text, "") if kind[1] == 0 else (head + "(", group.values, group.text, ")")
 
 
 _FIELDS = attrgetter("prim_def", "time_samples", "path", "attr", "type_name", "variability_uniform", "custom",
@@ -225,15 +232,16 @@ _WHOLE = ("",)  # the value text of a property whose head already holds it (bool
 
 
 def _tree(edits: list[Edit]) -> tuple[list[list], dict[tuple[type, int], _Group], set[str]]:
-    """The prims as Sdf would nest them; each property as (name, text before the value, value texts, index,
-    text after); numeric defaults are collected in groups, printed once all edits are read."""
+    """The prims as Sdf would nest them; each property as (name, (text before the value, -, value texts, text
+    after), index of its value text); numeric defaults are collected in groups, printed once all edits are read."""
     root: list = ["", [], [], None, None, (), ""]
-    prims: dict[str, list] = {"": root}
+    prims: dict[str, list] = {}  # (not the root: "" is no prim path)
     groups: dict[tuple[type, int], _Group] = {}
     specs: dict[tuple[str, str, bool, bool], Any] = {}
     rare: set[str] = set()
+    created: list[str] = []  # names of the prims made
     for prim_def, samples, path, attr, type_name, uniform, custom, value in map(_FIELDS, edits):
-        prim = prims.get(path) or _add_prim(prims, path)
+        prim = prims.get(path) or _add_prim(prims, path, created, root)
         if prim_def is not None:
             _define(prim, prim_def)
         if attr is None:
@@ -247,17 +255,18 @@ def _tree(edits: list[Edit]) -> tuple[list[list], dict[tuple[type, int], _Group]
                 prim[_ACTIVE] = value
                 continue
             if spec is not _RARE:
-                head, group, tail = spec
-                if group is None:
-                    prim[_PROPS].append((attr, head + _other(type_name, value), _WHOLE, 0, ""))
+                values = spec[1]
+                if values is None:
+                    prim[2].append((attr, (spec[0] + _other(type_name, value), None, _WHOLE, ""), 0))
                 else:
-                    values = group.values
-                    prim[_PROPS].append((attr, head, group.text, len(values), tail))
+                    prim[2].append((attr, spec, len(values)))
                     values.append(value)
                 continue
         text = _rare_text(attr, type_name, value, samples, uniform, custom, "    " * path.count("/"))
-        prim[_PROPS].append((attr, text, _WHOLE, 0, ""))
+        prim[2].append((attr, (text, None, _WHOLE, ""), 0))
         rare.add(attr)
+    if created and not _NAMES.fullmatch("\n".join(created)):
+        raise _Unsupported
     names = {k[0] for k, v in specs.items() if v is not _META and v is not _RARE} | rare
     return root[_CHILDREN], groups, names
 
@@ -275,14 +284,16 @@ def _define(prim: list, d: Any) -> None:
         prim[_KIND] = d.kind
 
 
-def _add_prim(prims: dict[str, list], path: str) -> list:
-    """Creates the prim and its missing ancestors, in the order Sdf.CreatePrimInLayer appends them."""
-    parent_path, _, name = path.rpartition("/")
-    if not path.startswith("/") or not _NAME.fullmatch(name):
-        raise _Unsupported
-    parent = prims.get(parent_path) or _add_prim(prims, parent_path)
+def _add_prim(prims: dict[str, list], path: str, names: list[str], root: list) -> list:
+    """Creates the prim and its missing ancestors, in the order Sdf.CreatePrimInLayer appends them; their
+    names go to `names`, checked all at once by _tree."""
+    parent_path, sep, name = path.rpartition("/")
+    if not sep:
+        raise _Unsupported  # a relative path
+    parent = (prims.get(parent_path) or _add_prim(prims, parent_path, names, root)) if parent_path else root
     prim = prims[path] = [name, [], [], None, None, (), ""]
     parent[_CHILDREN].append(prim)
+    names.append(name)
     return prim
 
 
@@ -290,11 +301,11 @@ def _emit(prim: list, ind: str, rank: dict[str, int], out: list[str]) -> None:
     name, children, props, active, type_name, api, kind = prim
     inner = ind + "    "
     if len(props) == 2 and not children and active is None and type_name is None:  # a moved body: one string
-        (a1, h1, t1, k1, e1), (a2, h2, t2, k2, e2) = props
+        (a1, (h1, _, t1, e1), k1), (a2, (h2, _, t2, e2), k2) = props
         if a1 == a2:
             raise _Unsupported  # the same attribute twice: Sdf refuses it
         if rank[a1] > rank[a2]:
-            a1, h1, t1, k1, e1, a2, h2, t2, k2, e2 = a2, h2, t2, k2, e2, a1, h1, t1, k1, e1
+            h1, t1, k1, e1, h2, t2, k2, e2 = h2, t2, k2, e2, h1, t1, k1, e1
         out.append(f'{ind}over "{name}"\n{ind}{{\n{inner}{h1}{t1[k1]}{e1}\n{inner}{h2}{t2[k2]}{e2}\n{ind}}}\n')
         return
     spec = "over" if type_name is None else f"def {type_name}"
@@ -315,7 +326,7 @@ def _emit(prim: list, ind: str, rank: dict[str, int], out: list[str]) -> None:
             props.sort(key=lambda p: rank[p[0]])
             if len({p[0] for p in props}) != len(props):
                 raise _Unsupported
-        for _, head, text, k, tail in props:
+        for _, (head, _, text, tail), k in props:
             out.append(f"{inner}{head}{text[k]}{tail}\n")
         if children:
             out.append("\n")

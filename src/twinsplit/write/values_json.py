@@ -9,6 +9,9 @@ tests/test_writer.py compares the text with json.dumps on random records."""
 from __future__ import annotations
 
 import json
+from functools import lru_cache
+from itertools import chain, compress, repeat
+from operator import add
 from typing import Any
 
 import numpy as np
@@ -18,7 +21,8 @@ _STR = json.encoder.encode_basestring_ascii  # json.dumps' own (C) string encode
 # Magnitudes where both Tf and repr print positional digits (Tf: 1e-6 <= |x| < 1e15, repr: 1e-4 <= |x| < 1e16,
 # with margin): outside it, or zero, the notations differ (Tf 1e-7, 0.00001, 1e15; repr 1e-07, 1e-05, 1e+15).
 _POSITIONAL = (2e-4, 1e14)
-_ITEM1, _ITEM2, _ITEM3 = ",\n ", ",\n  ", ",\n   "  # item separators at depth 1, 2, 3
+_SEQUENCES = frozenset({tuple, list})
+_ITEM1, _ITEM2 = ",\n ", ",\n  "  # item separators at depth 1, 2
 
 
 class _NotPlain(Exception):
@@ -33,59 +37,69 @@ def dumps(record: dict[str, Any]) -> str:
         return json.dumps(record, indent=1, sort_keys=True, allow_nan=False)
 
 
+@lru_cache(maxsize=256)
+def _slots(n: int, depth: int = 1) -> str:
+    """A list of n floats as a str.format template at `depth` (1: an entry of the record, 2: a row in one)."""
+    ind = " " * depth
+    return f"[\n{ind} " + f",\n{ind} ".join(["{}"] * n) + f"\n{ind}]"
+
+
 def _dumps(record: dict[str, Any]) -> str:
+    """The text as one str.format template: each float of a float list a {} slot, all printed at once.
+
+    Per entry work runs in C (map, compress) except for values that are not lists of floats."""
     if not record:
         return "{}"
     keys = sorted(record)
     if set(map(type, keys)) != {str}:
         raise _NotPlain
+    values = list(map(record.__getitem__, keys))
+    is_list = list(map(_SEQUENCES.__contains__, map(type, values)))
+    lists = list(compress(values, is_list))
+    floats = list(chain.from_iterable(lists))
+    if not all(lists) or not set(map(type, floats)) <= {float}:
+        return _dumps_each(keys, values)  # lists of other things (rows of a matrix, tokens, empty)
+    slots = iter(list(map(_slots, map(len, lists))))
+    parts = [next(slots) if li else _json_text(v, " ").replace("{", "{{").replace("}", "}}")
+             for li, v in zip(is_list, values, strict=True)]
+    names = list(map(_STR, keys))
+    if "{" in "".join(names) or "}" in "".join(names):
+        names = [n.replace("{", "{{").replace("}", "}}") for n in names]
+    template = "{{\n " + _ITEM1.join(map(add, map(add, names, repeat(": ")), parts)) + "\n}}"
+    return template.format(*_float_texts(floats))
+
+
+def _dumps_each(keys: list[str], values: list) -> str:
+    """_dumps for any record: entry by entry (floats, float lists and float rows still printed at once)."""
+    braces = "{" in "".join(keys) or "}" in "".join(keys)
     floats: list[float] = []
-    # per key: (0, index) one float, (1, start, end) a list of floats, (2, start, row ends) a list of float
-    # lists (matrix, extent), (3, text) anything else, encoded directly
-    entries: list[tuple] = []
-    for k in keys:
-        v = record[k]
+    parts: list[str] = []
+    for k, v in zip(keys, values, strict=True):
         t = type(v)
+        key = _STR(k)
+        if braces:
+            key = key.replace("{", "{{").replace("}", "}}")
         if t is float:
-            entries.append((0, len(floats)))
+            parts.append(key + ": {}")
             floats.append(v)
-        elif (t is tuple or t is list) and v and type(v[0]) is float:
-            start = len(floats)
+        elif (t is tuple or t is list) and v and type(v[0]) is float:  # every item a float: _float_texts checks
+            parts.append(key + ": " + _slots(len(v)))
             floats.extend(v)
-            entries.append((1, start, len(floats)))
         elif (t is tuple or t is list) and v and type(v[0]) in (tuple, list) and v[0] and type(v[0][0]) is float:
             if not set(map(type, v)) <= {tuple, list} or not all(v):
                 raise _NotPlain
-            start, ends = len(floats), []
+            parts.append(key + ": [\n  " + _ITEM2.join([_slots(len(row), 2) for row in v]) + "\n ]")
             for row in v:
                 floats.extend(row)
-                ends.append(len(floats))
-            entries.append((2, start, ends))
         else:
-            entries.append((3, _json_text(v, " ")))
-    text = _float_texts(floats)
-    out = []
-    for k, entry in zip(keys, entries, strict=True):
-        kind = entry[0]
-        if kind == 0:
-            out.append(f"{_STR(k)}: {text[entry[1]]}")
-        elif kind == 1:
-            out.append(f"{_STR(k)}: [\n  {_ITEM2.join(text[entry[1]:entry[2]])}\n ]")
-        elif kind == 2:
-            a, rows = entry[1], []
-            for b in entry[2]:
-                rows.append(f"[\n   {_ITEM3.join(text[a:b])}\n  ]")
-                a = b
-            out.append(f"{_STR(k)}: [\n  {_ITEM2.join(rows)}\n ]")
-        else:
-            out.append(f"{_STR(k)}: {entry[1]}")
-    return "{\n " + _ITEM1.join(out) + "\n}"
+            parts.append(key + ": " + _json_text(v, " ").replace("{", "{{").replace("}", "}}"))
+    if not set(map(type, floats)) <= {float}:
+        raise _NotPlain  # ints, bools, numpy scalars in a float list: json prints those its own way
+    return ("{{\n " + _ITEM1.join(parts) + "\n}}").format(*_float_texts(floats))
 
 
 def _float_texts(floats: list[float]) -> list[str]:
-    """[float.__repr__(f) for f in floats], printed in one C++ call."""
-    if set(map(type, floats)) - {float}:
-        raise _NotPlain  # ints, bools, numpy scalars in a float list: json prints those its own way
+    """[float.__repr__(f) for f in floats], printed in one C++ call. The caller checked they are all floats."""
     arr = np.array(floats, dtype=np.float64)
     if not np.isfinite(arr).all():
         raise _NotPlain  # json raises for allow_nan=False
