@@ -15,6 +15,7 @@ BENCHES = [
     ["bench_generate.py", "--bodies", "5000", "--variants", "200"],
     ["bench_geometry.py"],
     ["bench_layout.py"],
+    ["bench_writer.py"],
     ["bench_validate.py"],
     ["bench_stats.py"],
 ]

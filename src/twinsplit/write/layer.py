@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from typing import Any
 
 from pxr import Gf, Sdf
 
 from ..blocks.data import Edit
+from . import values_json
+from .usda_text import PRIM_METADATA, REL, layer_text
 
 # Stage metadata a variant must repeat: a stage reads it from its root layer (the delta), not from sublayers.
 # customLayerData carries Kit's camera and render settings; renderSettingsPrimPath picks the render settings.
@@ -16,12 +18,6 @@ STAGE_METADATA = ("defaultPrim", "upAxis", "metersPerUnit", "kilogramsPerUnit", 
                   "customLayerData")
 # Pre-startTimeCode names USD still reads when the new ones are absent; a variant writes the new names.
 LEGACY_TIME_METADATA = {"startTimeCode": "startFrame", "endTimeCode": "endFrame"}
-
-
-REL = "rel"  # Edit.type_name of a relationship; its value is the tuple of target paths
-
-# Prim metadata an Edit may set via `attr` (recorded in the values file as "<prim>.<field>" like attributes).
-PRIM_METADATA = ("active",)
 
 
 def stage_metadata(layer: Sdf.Layer) -> dict[str, Any]:
@@ -79,8 +75,14 @@ def build_layer(edits: list[Edit], sublayer: str, metadata: dict[str, Any]) -> S
 
 
 def render(edits: list[Edit], sublayer: str, metadata: dict[str, Any]) -> bytes:
-    """The variant's usda text. Deterministic: same edits -> same bytes."""
-    return build_layer(edits, sublayer, metadata).ExportToString().encode("utf-8")
+    """The variant's usda text. Deterministic: same edits -> same bytes.
+
+    The text Sdf would export, written directly when usda_text knows every edit's formatting (header:
+    Sdf's export of the layer without prims), else authored through Sdf."""
+    text = layer_text(edits, build_layer([], sublayer, metadata).ExportToString())
+    if text is None:
+        text = build_layer(edits, sublayer, metadata).ExportToString()
+    return text.encode("utf-8")
 
 
 def _jsonable(v: Any) -> Any:
@@ -89,8 +91,16 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
+def _same(v: Any) -> Any:
+    return v
+
+
 def values_record(edits: list[Edit]) -> dict[str, Any]:
     """{"<prim>.<attr>": value | {"timeSamples": [[t, v], ...]}} exactly as written; new prims as {"def": type}."""
+    return _record(edits, _jsonable)
+
+
+def _record(edits: list[Edit], convert: Callable[[Any], Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for e in edits:
         if e.prim_def is not None:
@@ -100,14 +110,15 @@ def values_record(edits: list[Edit]) -> dict[str, Any]:
         if e.type_name == REL:
             out[e.key] = {"targets": list(e.value)}
         elif e.time_samples is not None:
-            entry: dict[str, Any] = {"timeSamples": [[float(t), _jsonable(v)] for t, v in e.time_samples]}
+            entry: dict[str, Any] = {"timeSamples": [[float(t), convert(v)] for t, v in e.time_samples]}
             if e.value is not None:
-                entry["default"] = _jsonable(e.value)
+                entry["default"] = convert(e.value)
             out[e.key] = entry
         else:
-            out[e.key] = _jsonable(e.value)
+            out[e.key] = convert(e.value)
     return out
 
 
 def values_bytes(edits: list[Edit]) -> bytes:
-    return (json.dumps(values_record(edits), indent=1, sort_keys=True, allow_nan=False) + "\n").encode()
+    # json encodes a tuple as it does a list: the record keeps the edits' tuples (no copies)
+    return (values_json.dumps(_record(edits, _same)) + "\n").encode()
