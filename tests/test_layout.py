@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 import trimesh
 from pxr import Gf, Sdf, Usd, UsdGeom, UsdPhysics
 
@@ -624,3 +625,36 @@ def test_half_precision_ops_are_not_rounded_into_an_overlap(tmp_path, run_cli):
             assert overlaps(world_boxes(variant(out, split, i)), 1e-4) == [], (split, i)
     assert "/World/Boxes/B_0_0.xformOp:transform" in values(out, "train", 0)
     run_cli("verify", out)
+
+
+def _move_in_layer(layer: Path, prim: str, translate: tuple[float, float, float]) -> None:
+    """Tamper: author a new translate for one prim of a written variant layer."""
+    from pxr import Sdf
+
+    lay = Sdf.Layer.FindOrOpen(str(layer))
+    spec = Sdf.CreatePrimInLayer(lay, prim)
+    attr = spec.attributes.get("xformOp:translate") or Sdf.AttributeSpec(spec, "xformOp:translate",
+                                                                          Sdf.ValueTypeNames.Double3)
+    attr.default = Gf.Vec3d(*translate)
+    lay.Save()
+
+
+@pytest.mark.parametrize(("where", "expected"), [
+    ((0.0, 0.0, 0.3), "is inside keep-out region /World/Regions/Corridor"),  # train keep-out
+    ((4.2, 1.3, 0.3), "lies outside the layout bounds"),  # past bounds.max x = 3.5
+    ((-3.0, 1.3, 1.3), "is no longer supported"),  # lifted a metre into the air
+    ((-1.0, 1.3, 0.3), "interpenetrate"),  # onto Crate_1
+])
+def test_verify_catches_a_tampered_layout_from_the_layer(tmp_path, run_cli, where, expected):
+    """verify's layout check reads the moves from what the layer authors (not the plan), so a hand-moved body is
+    caught by the rule it breaks, naming the body."""
+    src = _corridor_room(tmp_path / "room.usda")
+    cfg = config(tmp_path, "    offset: {low: -0.2, high: 0.2}\n    keep_out: {train: [corridor], holdout: []}\n"
+                           "    bounds: {min: [-4, -4, -1], max: [3.5, 4, 3]}\n")
+    out = tmp_path / "o"
+    run_cli("generate", src, "--config", cfg, "--out", out, "--train", 2, "--holdout", 1)
+    run_cli("verify", out)
+    _move_in_layer(out / "train" / "train-00000.usda", "/World/Crates/Crate_0", where)
+    result = run_cli("verify", out, expect=1)
+    layout_lines = result.output.split("FAIL  layout", 1)[1]
+    assert expected in layout_lines and "/World/Crates/Crate_0" in layout_lines

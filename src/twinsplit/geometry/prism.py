@@ -65,3 +65,20 @@ class KeepOut:
             if np.all(np.minimum(hi, bhi) - np.maximum(lo, blo) > self.tol) and penetration_depth(shape, s) > self.tol:
                 return p.path
         return None
+
+
+def outside(prism: Prism, shapes, tol: float) -> np.ndarray:
+    """Per shape of a `batch.ShapeSet`: sticks out of the prism's planar extent by more than tol (`contains`,
+    for thousands of shapes at once: box projections as arrays, other kinds one by one)."""
+    axes = prism.planar_axes
+    u = prism.rotation[:, axes].T  # (k, 3)
+    c, h = u @ prism.center, prism.half[axes]
+    out = np.zeros(len(shapes), dtype=bool)
+    b = shapes.is_box
+    if b.any():
+        p = shapes.center[b] @ u.T
+        e = np.einsum("nki,ni->nk", np.abs(np.einsum("kj,nji->nki", u, shapes.rotation[b])), shapes.half[b])
+        out[b] = np.any((p - e < c - h - tol) | (p + e > c + h + tol), axis=1)
+    for k in np.flatnonzero(~b):
+        out[k] = not prism.contains(shapes.shape(int(k)), tol)
+    return out

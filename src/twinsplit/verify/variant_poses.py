@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..geometry.batch import ShapeSet, candidate_pairs, overlapping
+from ..geometry.batch import ShapeSet, candidate_pairs, overlapping, pair_depths
+from ..geometry.prism import outside
 from ..geometry.resting import Footings, Tops, footing, supported
 from ..geometry.xform_ops import op_matrices, op_type_of
 
@@ -199,17 +200,20 @@ def check_variant_poses(src: SourcePoses, authored: dict, blocks: list[tuple[set
     for k, b in enumerate(moved.body):
         rows[b].append(k)
     for members, bounds, keep in blocks:
-        for body in bodies:
-            if body not in members:
-                continue
-            sub = moved.subset(np.array(rows[body]))
-            if bounds is not None and not all(bounds.contains(sub.shape(k), tol) for k in range(len(sub))):
+        mine = np.array([b in members for b in moved.body], dtype=bool)
+        if bounds is not None and mine.any():
+            for body in sorted({moved.body[k] for k in np.flatnonzero(mine & outside(bounds, moved, tol))}):
                 findings.append(Finding(body, f"{body} lies outside the layout bounds ({bounds.path})"))
-            if keep is not None:
-                for k in range(len(sub)):
-                    if (r := keep.hit(sub.shape(k))) is not None:
-                        findings.append(Finding(body, f"{body} is inside keep-out region {r}"))
-                        break
+        if keep is not None and mine.any():
+            region = ShapeSet.of(keep.shapes)
+            ia, ik = candidate_pairs(moved, region, tol)
+            hit = pair_depths(moved, ia, region, ik) > tol if len(ia) else np.zeros(0, dtype=bool)
+            named: dict[str, str] = {}
+            for i, k in zip(ia[hit], ik[hit], strict=True):
+                if mine[i]:
+                    named.setdefault(moved.body[i], keep.prisms[k].path)
+            for body in sorted(named):
+                findings.append(Finding(body, f"{body} is inside keep-out region {named[body]}"))
     # support: a body that rested in the source still rests, whether it moved or what it rested on did
     near_a, near_b = candidate_pairs(src.set.subset(moved_idx), still, -tol)  # touching in the source
     check = sorted(set(bodies) | {still.body[j] for j in near_b if still.dynamic[j]})

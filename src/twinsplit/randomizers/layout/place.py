@@ -18,6 +18,7 @@ import numpy as np
 
 from ...blocks.distributions import inverse_cdf
 from ...geometry.batch import ShapeSet, candidate_pairs, overlapping, pair_depths
+from ...geometry.prism import outside
 from ...geometry.resting import Footings, Tops, footing, supported
 from .units import PLACE_TOL_FACTOR
 
@@ -134,22 +135,6 @@ def _hit_units(arr: Arrays, a: ShapeSet, pos_a: np.ndarray, b: ShapeSet, tol: fl
     return pos_a[ia[keep]]
 
 
-def _bounds_fail(prism, s: ShapeSet, tol: float) -> np.ndarray:
-    """Per shape: sticks out of the prism's planar extent by more than tol."""
-    axes = prism.planar_axes
-    u = prism.rotation[:, axes].T  # (k, 3)
-    c, h = u @ prism.center, prism.half[axes]
-    out = np.zeros(len(s), dtype=bool)
-    b = s.is_box
-    if b.any():
-        p = s.center[b] @ u.T
-        e = np.einsum("nki,ni->nk", np.abs(np.einsum("kj,nji->nki", u, s.rotation[b])), s.half[b])
-        out[b] = np.any((p - e < c - h - tol) | (p + e > c + h + tol), axis=1)
-    for k in np.flatnonzero(~b):
-        out[k] = not prism.contains(s.shape(int(k)), tol)
-    return out
-
-
 def place(b, block, split: str, rng: np.random.Generator, res: dict, removed: np.ndarray,
           slot: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """(values (n_units, 3) of dx, dy, yaw, placed (n_units,) bool) for one variant; removed units are skipped."""
@@ -195,7 +180,7 @@ def place(b, block, split: str, rng: np.random.Generator, res: dict, removed: np
         unit_of_cand = active  # candidate position -> unit
         bad = np.zeros(m, dtype=bool)
         if b.bounds is not None:
-            bad |= _fails(m, pos[_bounds_fail(b.bounds, cand, tol)])
+            bad |= _fails(m, pos[outside(b.bounds, cand, tol)])
         if keep_set is not None:
             ia, ik = candidate_pairs(cand, keep_set, tol)
             if len(ia):

@@ -59,7 +59,7 @@ def _where(prim: str, attr: str | None) -> str:
     return f"{prim}.{attr}" if attr else prim
 
 
-@check("holdout-only events", order=90)
+@check("holdout-only events", uses=("authored",), order=90)
 def holdout_only_events(ctx: Context, c: Check) -> None:
     """Holdout-only event kinds and blocks never reach a train variant: not in a train entry's manifest events,
     and not in a train layer (by tag, by a kind's signature attribute, or by an event prim named like one)."""
@@ -75,12 +75,20 @@ def holdout_only_events(ctx: Context, c: Check) -> None:
                        prim=e.get("prim"))
         path = ctx.path(v["path"])
         if path.is_file():
-            values, _ = layer_values(path)
+            values = _authored(ctx, v, path)
             for what, prim, attr in layer_findings(values, kinds, sources):
                 c.fail(f"contains holdout-only {what} at {_where(prim, attr)}", file=v["path"], prim=prim,
                        attribute=attr)
     c.detail = (f"{len(trains)} train layers free of {', '.join(sorted(kinds | sources))}; "
                 f"{_holdout_count(ctx, kinds, sources)}")
+
+
+def _authored(ctx: Context, v: dict, path) -> dict:
+    """What a layer authors: rederive's reading when it made one (read back, or the re-derived record of a file
+    byte-identical to the re-derived layer), else the layer read back here."""
+    if ctx.authored is not None and v["id"] in ctx.authored:
+        return ctx.authored[v["id"]]
+    return layer_values(path)[0]
 
 
 def _holdout_count(ctx: Context, kinds: set[str], sources: set[str]) -> str:
@@ -91,7 +99,7 @@ def _holdout_count(ctx: Context, kinds: set[str], sources: set[str]) -> str:
     for v in ctx.variants:
         path = ctx.path(v["path"], "holdout") if v.get("split") == "holdout" else None
         if path is not None and path.is_file():
-            values, _ = layer_values(path)
+            values = _authored(ctx, v, path)
             n += len({key.partition(".")[0] for key, value in values.items()
                       if (key.endswith(f".{KIND_ATTR}") and value in kinds)
                       or (key.endswith(f".{SOURCE_ATTR}") and value in sources)})
