@@ -526,3 +526,27 @@ def test_a_person_leaving_in_the_last_frame_keeps_its_samples_inside_the_stage_r
         assert prim.GetAttribute("physics:collisionEnabled").Get(480) is False
     result = run_cli("validate", out, "--rules", "time-samples-in-range")
     assert "0 errors" in result.output
+
+
+def test_event_prims_are_parked_at_the_default_time(tmp_path, run_cli):
+    """An engine that reads the default time and plays no samples (Newton's importer) finds every event prop in
+    its state before the event: each time-sampled attribute of an event prim has a default equal to its first
+    sample, so a prop is not collidable, invisible, and not at the stage origin."""
+    events = {"person_enters_corridor": {"region": "corridor"}, "patient_obstructs_path": {"region": "corridor"}}
+    out, _ = _generate(tmp_path, run_cli, stage_text(), events)
+    stage = Usd.Stage.Open(str(out / "train" / "train-00000.usda"))
+    checked = 0
+    for prim in stage.Traverse():
+        if "/TwinsplitEvents/" not in str(prim.GetPath()):
+            continue
+        for attr in prim.GetAttributes():
+            times = attr.GetTimeSamples()
+            if not times:
+                continue
+            checked += 1
+            assert attr.Get(Usd.TimeCode.Default()) == attr.Get(times[0]), attr.GetPath()
+        if prim.HasAttribute("physics:collisionEnabled"):
+            assert prim.GetAttribute("physics:collisionEnabled").Get(Usd.TimeCode.Default()) is False
+            world = UsdGeom.Xformable(prim).ComputeLocalToWorldTransform(Usd.TimeCode.Default())
+            assert world.ExtractTranslation().GetLength() > 0.1  # not the origin, where an unparked prop sits
+    assert checked >= 4

@@ -352,11 +352,21 @@ def clamp_samples(edits: list[Edit], floor: float) -> list[Edit]:
     return out
 
 
+def with_defaults(edits: list[Edit], root: str) -> list[Edit]:
+    """Every time-sampled attribute of a prim the events create also gets a default value: its state before the
+    event (the first sample: parked, invisible, not collidable). An engine that reads the default time and plays
+    no samples (Newton's importer) then finds the prop out of the way instead of at the stage origin."""
+    return [replace(e, value=e.time_samples[0][1])
+            if e.time_samples and e.value is None and (e.path == root or e.path.startswith(root + "/")) else e
+            for e in edits]
+
+
 def within_window(edits_fn):
     """Wrap an event kind's `edits` so none of its time samples precede its window."""
 
     def edits(scene: SceneInfo, cfg: EventCfg, params: list[ParamSpec], draws: np.ndarray) -> list[Edit]:
-        return clamp_samples(edits_fn(scene, cfg, params, draws), tc(scene, window(scene, cfg, "events")[0]))
+        out = clamp_samples(edits_fn(scene, cfg, params, draws), tc(scene, window(scene, cfg, "events")[0]))
+        return with_defaults(out, events_root(scene))
 
     edits.__doc__ = edits_fn.__doc__
     return edits
