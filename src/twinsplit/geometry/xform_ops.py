@@ -42,14 +42,7 @@ def op_matrix(op_type: str, value, inverse: bool = False) -> np.ndarray:
             i = "XYZ".index(letter)
             m = m @ _rot(i, angles[i])
     elif op_type == "Orient":
-        w, x, y, z = (float(v) for v in value)
-        n = math.sqrt(w * w + x * x + y * y + z * z) or 1.0
-        w, x, y, z = w / n, x / n, y / n, z / n
-        r = np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-                      [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-                      [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
-        m = np.eye(4)
-        m[:3, :3] = r.T  # column-convention rotation -> row convention
+        m = quat_matrices(np.asarray(value, dtype=float)[None])[0]
     elif op_type == "Transform":
         m = np.asarray(value, dtype=float).reshape(4, 4)
     else:
@@ -101,15 +94,29 @@ def op_matrices(op_type: str, values, inverse: bool = False) -> np.ndarray:
             i = "XYZ".index(letter)
             m = m @ _rots(i, v[:, i])
     elif op_type == "Orient":
-        q = v / np.where(np.linalg.norm(v, axis=1, keepdims=True) > 0, np.linalg.norm(v, axis=1, keepdims=True), 1)
-        w, x, y, z = q.T
-        r = np.stack([np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)], -1),
-                      np.stack([2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)], -1),
-                      np.stack([2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)], -1)], 1)
-        m = np.tile(np.eye(4), (n, 1, 1))
-        m[:, :3, :3] = np.swapaxes(r, 1, 2)
+        m = quat_matrices(v)
     elif op_type == "Transform":
         m = v.reshape(n, 4, 4).copy()
     else:
         raise ValueError(f"unknown xform op type {op_type!r}")
     return np.linalg.inv(m) if inverse else m
+
+
+def quat_matrices(q: np.ndarray) -> np.ndarray:
+    """(n, 4, 4) row-convention rotations of quaternions (w, x, y, z) exactly as USD reads an orient op:
+    GfRotation(quat) takes the angle from 2 acos(w) and the axis from the imaginary part, so a float quaternion
+    whose w rounded to 1 is no turn at all, whatever its imaginary part says."""
+    q = np.asarray(q, dtype=float).reshape(-1, 4)
+    w = np.clip(q[:, 0], -1.0, 1.0)
+    imag = q[:, 1:]
+    norm = np.linalg.norm(imag, axis=1)
+    angle = 2.0 * np.arccos(w)
+    axis = np.where(norm[:, None] > 0, imag / np.where(norm > 0, norm, 1.0)[:, None], [[1.0, 0.0, 0.0]])
+    c, s, t = np.cos(angle), np.sin(angle), 1.0 - np.cos(angle)
+    x, y, z = axis.T
+    r = np.stack([np.stack([t * x * x + c, t * x * y - s * z, t * x * z + s * y], -1),
+                  np.stack([t * x * y + s * z, t * y * y + c, t * y * z - s * x], -1),
+                  np.stack([t * x * z - s * y, t * y * z + s * x, t * z * z + c], -1)], 1)  # column convention
+    m = np.tile(np.eye(4), (len(q), 1, 1))
+    m[:, :3, :3] = np.swapaxes(r, 1, 2)
+    return m

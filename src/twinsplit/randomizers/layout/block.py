@@ -83,6 +83,9 @@ def unit_deltas(b: Bound, params: list[ParamSpec], draws: np.ndarray) -> tuple[n
     return deltas, col("removed") > 0.5
 
 
+POSE_TOL_M = 1e-5  # how far USD's reading of a rounded rotation value may put a collider from its drawn pose
+
+
 def _solver(scene: SceneInfo, b: Bound) -> tuple[list[str], np.ndarray, list[list[str]], PoseSolver]:
     """The bodies whose transforms a layout block writes (top members of every unit), the unit of each, every
     unit's top members, and their pose solver (built once per bound block)."""
@@ -92,7 +95,15 @@ def _solver(scene: SceneInfo, b: Bound) -> tuple[list[str], np.ndarray, list[lis
         members = [m for top in tops for m in top]
         unit_of = np.repeat(np.arange(len(tops)), [len(t) for t in tops])
         xfs = scene_xforms(scene, members)
-        cached = b._solver = (members, unit_of, tops, PoseSolver([xfs[m] for m in members]))
+        reach = np.zeros(len(members))
+        for k, m in enumerate(members):  # how far the colliders under each written prim reach from its origin
+            origin = xfs[m].world[3, :3]
+            for s in b.geo.units[unit_of[k]].shapes:
+                if s.path == m or s.path.startswith(m + "/") or s.body == m:
+                    lo, hi = s.aabb()
+                    reach[k] = max(reach[k], float(np.linalg.norm(np.maximum(abs(lo - origin), abs(hi - origin)))))
+        solver = PoseSolver([xfs[m] for m in members], reach, POSE_TOL_M / scene.meters_per_unit)
+        cached = b._solver = (members, unit_of, tops, solver)
     return cached
 
 

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from ...geometry.xform_ops import op_matrices
+
 _ATOL = 1e-9
 _ROTATE3 = {"RotateXYZ": "xyz", "RotateXZY": "xzy", "RotateYXZ": "yxz", "RotateYZX": "yzx",
             "RotateZXY": "zxy", "RotateZYX": "zyx"}
@@ -77,6 +79,9 @@ def _values(arr: np.ndarray, type_name: str) -> list:
     return [tuple(r) for r in rounded.tolist()]
 
 
+_DTYPES = {"float16": np.float16, "float32": np.float32, "float64": np.float64}
+
+
 def _dtype_name(type_name: str) -> str:
     kind = type_name.rstrip("0123456789[]")
     if kind.endswith("h") or kind == "half":
@@ -89,8 +94,13 @@ def _dtype_name(type_name: str) -> str:
 class PoseSolver:
     """The op stacks of a fixed list of bodies, grouped and stacked once; `solve(deltas)` per variant."""
 
-    def __init__(self, xfs: list) -> None:
+    def __init__(self, xfs: list, reach: np.ndarray | None = None, pos_tol: float = 0.0) -> None:
+        """`reach[k]`: how far body k's colliders extend from its origin (stage units); a rotation op whose value,
+        rounded to the op's precision and read as USD reads it, turns those points more than `pos_tol` away from
+        the intended pose is not used (the body gets a double-precision matrix instead)."""
         self.n = len(xfs)
+        self.reach = np.zeros(self.n) if reach is None else np.asarray(reach, dtype=float)
+        self.pos_tol = pos_tol
         by_sig: dict[tuple, list[int]] = {}
         for k, xf in enumerate(xfs):
             by_sig.setdefault(_signature(xf), []).append(k)
@@ -124,8 +134,14 @@ class PoseSolver:
                 er = e[:, :3, :3]
                 rigid = np.all(np.abs(er @ np.swapaxes(er, 1, 2) - np.eye(3)) <= _ATOL, axis=(1, 2)) & (
                     np.linalg.det(er) > 0)
-                values, ok = _rotation_values(ref.ops[r].op_type, g["rot"] @ er)
+                target = g["rot"] @ er
+                values, ok = _rotation_values(ref.ops[r].op_type, target)
                 ok &= rigid
+                # what USD will make of the rounded value (a float quaternion's small turn can round away)
+                rounded = np.asarray(values, dtype=np.float64).astype(_DTYPES[_dtype_name(ref.ops[r].type_name)])
+                real = op_matrices(ref.ops[r].op_type, rounded.astype(np.float64))[:, :3, :3]
+                off = np.abs(real - target).max(axis=(1, 2)) * self.reach[idx]
+                ok &= off <= self.pos_tol
                 tau = g["tau"]
                 t_new = np.einsum("ni,nij->nj", tau, er) + e[:, 3, :3] - (tau - g["w_t"])
                 wop, rop = ref.ops[g["wi"]], ref.ops[r]
