@@ -23,6 +23,9 @@ from test_layout import sat_depth, world_boxes
 TOUCH_M = 2e-4  # a body touches a top face within 0.2 mm
 OVERLAP_M = 1e-4  # the promised overlap tolerance (docs/layout.md): 0.1 mm
 SLACK_M = 1e-6  # float32 rounding of the written values
+# Layout accepts a centre of mass up to its 0.1 mm tolerance past the edge of its support (a known bug, pinned by
+# test_a_centre_past_the_edge_of_its_support_is_refused); the general checks allow exactly that much
+EDGE_M = 1e-4
 SINK_M = 5e-3  # the deepest a source body sinks into its support in these stages (4 mm)
 SIGNS = np.array([[i, j, k] for i in (-1, 1) for j in (-1, 1) for k in (-1, 1)], dtype=float)
 
@@ -36,6 +39,7 @@ class World:
 
     boxes: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # path -> (centre, unit axes as columns, half)
     matrices: dict[str, np.ndarray]  # rigid body -> local-to-world (row convention)
+    slop: dict[str, float]  # rigid body -> radians USD composes its float orient away from what it states
     up: int
     k: float  # stage units per metre
 
@@ -43,10 +47,11 @@ class World:
     def open(cls, path: Path) -> World:
         stage = Usd.Stage.Open(str(path))
         cache = UsdGeom.XformCache()
-        bodies = {str(p.GetPath()): np.array(cache.GetLocalToWorldTransform(p)).reshape(4, 4)
-                  for p in stage.Traverse() if p.HasAPI(UsdPhysics.RigidBodyAPI)}
+        bodies = [p for p in stage.Traverse() if p.HasAPI(UsdPhysics.RigidBodyAPI)]
         up = 1 if UsdGeom.GetStageUpAxis(stage) == "Y" else 2
-        return cls(world_boxes(stage), bodies, up, 1.0 / UsdGeom.GetStageMetersPerUnit(stage))
+        return cls(world_boxes(stage),
+                   {str(p.GetPath()): np.array(cache.GetLocalToWorldTransform(p)).reshape(4, 4) for p in bodies},
+                   {str(p.GetPath()): orient_slop(p) for p in bodies}, up, 1.0 / UsdGeom.GetStageMetersPerUnit(stage))
 
     @property
     def plane(self) -> list[int]:
@@ -82,14 +87,14 @@ class World:
         """How deep the body stands in what holds it (0 for resting contact), from this stage."""
         return max([0.0] + [d for _, _, d in self.contacts(body, TOUCH_M * self.k, SINK_M * self.k)])
 
-    def rests(self, body: str, sink: float) -> bool:
-        """Its centre projects inside the convex hull of its contact regions."""
+    def rests(self, body: str, sink: float, past: float = EDGE_M) -> bool:
+        """Its centre projects inside the convex hull of its contact regions (or at most `past` metres outside)."""
         regions = [r for _, r, _ in self.contacts(body, TOUCH_M * self.k, sink + TOUCH_M * self.k)]
         if not regions:
             return False
         hull = shapely.union_all(regions).convex_hull
         centre = self.boxes[body][0][self.plane]
-        return bool(hull.buffer(1e-7 * self.k).covers(shapely.Point(*centre)))
+        return bool(hull.buffer(max(past, 1e-7) * self.k).covers(shapely.Point(*centre)))
 
     @cached_property
     def resting(self) -> dict[str, float]:
@@ -108,6 +113,25 @@ class World:
                 if np.all(np.minimum(hi[a], hi[b]) >= np.maximum(lo[a], lo[b])):
                     out[(a, b)] = sat_depth(self.boxes[a], self.boxes[b])
         return out
+
+
+def _angle(m: np.ndarray) -> float:
+    """The rotation angle of a 3x3 rotation, well conditioned near 0 (atan2 of sin and cos)."""
+    sin = np.linalg.norm([m[1, 2] - m[2, 1], m[2, 0] - m[0, 2], m[0, 1] - m[1, 0]]) / 2
+    return math.atan2(sin, (np.trace(m) - 1) / 2)
+
+
+def orient_slop(prim: Usd.Prim) -> float:
+    """Radians by which USD composes a float `xformOp:orient` away from the rotation its quaternion states: Gf
+    takes the angle from acos(w), which a float w near 1 cannot resolve (a turn under ~0.03 degrees composes as
+    none). Layout writes such quaternions; test_a_small_turn_written_as_quatf_composes_as_drawn pins the bug."""
+    out = 0.0
+    for op in UsdGeom.Xformable(prim).GetOrderedXformOps():
+        if op.GetOpType() == UsdGeom.XformOp.TypeOrient and op.GetPrecision() == UsdGeom.XformOp.PrecisionFloat:
+            q = op.Get()
+            stated = 2 * math.atan2(np.linalg.norm(q.GetImaginary()), abs(q.GetReal()))
+            out = max(out, abs(_angle(np.array(op.GetOpTransform(Usd.TimeCode.Default()))[:3, :3]) - stated))
+    return out
 
 
 def delta(src: World, var: World, body: str) -> np.ndarray:
@@ -140,7 +164,10 @@ def check_variant(src: World, var: World, groups: list[list[str]]) -> set[str]:
         for body in group[1:]:
             d = delta(src, var, body)
             assert np.abs(d[:3, :3] - first[:3, :3]).max() < 1e-6, f"{body} turned apart from {group[0]}"
-            assert np.abs(d[3, :3] - first[3, :3]).max() < 1e-5 * k, f"{body} moved apart from {group[0]}"
+            # the members' origins were placed for the turn drawn; USD turns each by slop off it (the known bug)
+            lever = np.linalg.norm(src.matrices[body][3, :3] - src.matrices[group[0]][3, :3])
+            slop = lever * max(var.slop[body], var.slop[group[0]])
+            assert np.abs(d[3, :3] - first[3, :3]).max() < 1e-5 * k + slop, f"{body} moved apart from {group[0]}"
     return moved
 
 
@@ -243,6 +270,54 @@ def test_jointed_robot_sunk_into_the_ground_moves_whole_and_stays_as_deep(tmp_pa
     assert depth == pytest.approx(0.004, abs=1e-6)
     for v in variants(out):  # the sunk base is kept exactly as deep, never deeper, never lifted
         assert World.open(v).depths[pair] == pytest.approx(depth, abs=1e-6)
+
+
+# --------------------------------------------------------------------------------------------------
+# known bugs of layout's writer and sampler, pinned: each test states the promise and fails while the bug lasts
+
+
+@pytest.mark.xfail(strict=True, reason="layout writes float quaternions whose small turns USD composes as another "
+                   "turn (Gf takes the angle from acos(w)): a bridge turned by 0.01-0.02 degrees has its members' "
+                   "origins turned about the bridge's centre but each member composed unturned, so the members get "
+                   "different world deltas and USD composes no turn at all")
+def test_a_small_turn_written_as_quatf_composes_as_drawn(tmp_path, run_cli):
+    boxes = [FLOOR] + bridge(span=2.0)
+    src = box_stage(tmp_path / "bridge.usda", boxes)  # translate, orient (quatf), scale: as many assets are
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text("randomize:\n  layout:\n    offset: {low: 0.1, high: 0.2}\n    yaw: {low: 0.01, high: 0.02}\n")
+    out = tmp_path / "o"
+    run_cli("generate", src, "--config", cfg, "--out", out, "--train", 2, "--holdout", 1, "--seed-train", 1,
+            "--seed-holdout", 2)
+    source = World.open(src)
+    for v in variants(out):
+        var = World.open(v)
+        ds = [delta(source, var, m) for m in members(boxes, "Bridge")]
+        turn = math.degrees(_angle(ds[0][:3, :3]))  # composed by USD; every draw is a turn of 0.01-0.02 degrees
+        assert 0.01 - 1e-4 <= turn <= 0.02 + 1e-4, f"{v.name}: composed turn {turn:.6f} degrees"
+        assert all(np.abs(d - ds[0]).max() < 1e-5 for d in ds), "the bridge's members got different world deltas"
+
+
+@pytest.mark.xfail(strict=True, reason="layout's support test takes the centre of mass as supported up to its 0.1 mm "
+                   "tolerance outside the hull of the contact regions (geometry.resting: hull.buffer(tol)), so a "
+                   "box can be placed with its centre past a shelf board's edge, where it tips")
+def test_a_centre_past_the_edge_of_its_support_is_refused(tmp_path, run_cli):
+    # an item whose centre is 0.05 mm inside the board's front edge, moved 0.10-0.12 mm forward: every draw puts
+    # its centre past the edge, so layout must leave it where it is (the crate on the floor moves)
+    board = Box("/World/Shelf/Board", 0, 0, 0.48, 1.0, 0.5, 0.04, body=False)
+    item = Box("/World/Shelf/Item", 0, -0.25 + 0.00005, 0.625, 0.25, 0.25, 0.25)
+    crate = Box("/World/Crate", 0, 2, 0.25, 0.5, 0.5, 0.5)
+    src = box_stage(tmp_path / "shelf.usda", [FLOOR, board, item, crate])
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text("randomize:\n  layout:\n    offset: {low: -0.00012, high: -0.0001}\n")
+    out = tmp_path / "o"
+    run_cli("generate", src, "--config", cfg, "--out", out, "--train", 2, "--holdout", 1, "--seed-train", 1,
+            "--seed-holdout", 2)
+    source = World.open(src)
+    assert source.rests(item.path, 0.0, past=0.0)
+    for v in variants(out):
+        var = World.open(v)
+        assert "/World/Crate" in check_variant(source, var, [])
+        assert var.rests(item.path, 0.0, past=0.0), f"{v.name}: the item's centre is past the board's edge"
 
 
 def _moved_by_hand(src: Path, dst: Path, path: str, by: tuple[float, float, float]) -> Path:
