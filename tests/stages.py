@@ -1,8 +1,11 @@
-"""Tiny real stages written as usda text, for tests (each test writes its own copy in tmp_path)."""
+"""Tiny real stages written as usda text or with pxr, for tests (each test writes its own copy in tmp_path)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+
+from pxr import Gf, Sdf, Usd, UsdGeom, UsdPhysics
 
 SMALL = """#usda 1.0
 (
@@ -117,3 +120,129 @@ def write(tmp: Path, text: str = SMALL, name: str = "scene.usda") -> Path:
     p = tmp / name
     p.write_text(text)
     return p
+
+
+# --------------------------------------------------------------------------------------------------
+# Stages of rigid-body structures written with pxr: boxes in metres (centre x, y, height z; size sx, sy, sz),
+# written for either up axis and any metersPerUnit, so one description gives a metre Z-up and a cm Y-up stage.
+
+
+@dataclass(frozen=True)
+class Box:
+    path: str  # prim path, e.g. /World/Stack_0/Crate_1
+    x: float
+    y: float
+    z: float  # height of the centre above the floor top
+    sx: float
+    sy: float
+    sz: float
+    body: bool = True  # a dynamic rigid body; False: a static collider
+    yaw: float = 0.0  # degrees about the up axis
+
+
+@dataclass(frozen=True)
+class Joint:
+    """A revolute joint about the up axis between two bodies, at world point (x, y, z) metres."""
+
+    path: str
+    body0: str
+    body1: str
+    at: tuple[float, float, float]
+
+
+FLOOR = Box("/World/Floor", 0, 0, -0.05, 20, 20, 0.1, body=False)
+
+
+def _world(x: float, y: float, z: float, up: str, k: float):
+    return Gf.Vec3d(x * k, z * k, -y * k) if up == "Y" else Gf.Vec3d(x * k, y * k, z * k)
+
+
+def box_stage(path: Path, boxes: list[Box], *, up: str = "Z", mpu: float = 1.0, joints: tuple[Joint, ...] = ()) -> Path:
+    """A stage of collider cubes (size 1, translate/orient/scale) with a physics scene; k = 1/mpu converts metres."""
+    k = 1.0 / mpu
+    stage = Usd.Stage.CreateNew(str(path))
+    UsdGeom.SetStageUpAxis(stage, up)
+    UsdGeom.SetStageMetersPerUnit(stage, mpu)
+    UsdPhysics.SetStageKilogramsPerUnit(stage, 1.0)
+    stage.SetDefaultPrim(UsdGeom.Xform.Define(stage, "/World").GetPrim())
+    scene = UsdPhysics.Scene.Define(stage, "/World/PhysicsScene")
+    scene.CreateGravityDirectionAttr(Gf.Vec3f(0, -1, 0) if up == "Y" else Gf.Vec3f(0, 0, -1))
+    scene.CreateGravityMagnitudeAttr(9.81 * k)
+    axis = Gf.Vec3d(0, 1, 0) if up == "Y" else Gf.Vec3d(0, 0, 1)
+    for b in boxes:
+        cube = UsdGeom.Cube.Define(stage, b.path)
+        cube.CreateSizeAttr(1.0)
+        x = UsdGeom.Xformable(cube.GetPrim())
+        x.AddTranslateOp(UsdGeom.XformOp.PrecisionDouble).Set(_world(b.x, b.y, b.z, up, k))
+        x.AddOrientOp().Set(Gf.Quatf(Gf.Rotation(axis, b.yaw).GetQuat()))
+        size = (b.sx, b.sz, b.sy) if up == "Y" else (b.sx, b.sy, b.sz)
+        x.AddScaleOp().Set(Gf.Vec3f(*(s * k for s in size)))
+        prim = cube.GetPrim()
+        UsdPhysics.CollisionAPI.Apply(prim)
+        if b.body:
+            UsdPhysics.RigidBodyAPI.Apply(prim)
+            UsdPhysics.MassAPI.Apply(prim).CreateDensityAttr(200.0 / k**3)  # 200 kg/m^3 in stage units
+    cache = UsdGeom.XformCache()
+    for j in joints:
+        joint = UsdPhysics.RevoluteJoint.Define(stage, j.path)
+        joint.CreateAxisAttr(up)
+        for rel, local, body in ((joint.CreateBody0Rel(), joint.CreateLocalPos0Attr(), j.body0),
+                                 (joint.CreateBody1Rel(), joint.CreateLocalPos1Attr(), j.body1)):
+            rel.SetTargets([Sdf.Path(body)])
+            inv = cache.GetLocalToWorldTransform(stage.GetPrimAtPath(body)).GetInverse()
+            local.Set(Gf.Vec3f(inv.Transform(_world(*j.at, up, k))))
+    stage.Save()
+    return path
+
+
+def bridge(at: tuple[float, float] = (0.0, 0.0), name: str = "Bridge", *, static_posts: bool = False,
+           height: float = 1.0, span: float = 1.6, post: float = 0.3, slab: tuple[float, float] = (0.6, 0.2),
+           sink: float = 0.0) -> list[Box]:
+    """A slab resting on two posts `span` apart (centre to centre); the posts stand `sink` deep in the floor."""
+    x, y = at
+    posts = [Box(f"/World/{name}/Post_{i}", x + s * span / 2, y, height / 2 - sink, post, post, height,
+                 body=not static_posts) for i, s in enumerate((-1, 1))]
+    length = span + post
+    return posts + [Box(f"/World/{name}/Slab", x, y, height - sink + slab[1] / 2, length, slab[0], slab[1])]
+
+
+def stack(at: tuple[float, float], sizes: list[float], name: str, *, sink: float = 0.0,
+          shift: float = 0.0) -> list[Box]:
+    """Crates of the given edge lengths (metres) stacked bottom up; each sits `shift` off the one below (along x);
+    the bottom crate stands `sink` deep in the floor."""
+    x, y = at
+    out, z = [], -sink
+    for i, s in enumerate(sizes):
+        out.append(Box(f"/World/{name}/Crate_{i}", x + (shift if i else 0.0), y, z + s / 2, s, s, s))
+        z += s
+    return out
+
+
+def shelf(at: tuple[float, float], name: str = "Shelf", *, boards: tuple[float, float] = (0.4, 1.2),
+          width: float = 2.4, depth: float = 0.6, items: int = 3, item: float = 0.25) -> list[Box]:
+    """A static shelf (two uprights, boards at two heights, 4 cm thick) with `items` cubes resting on each board."""
+    x, y = at
+    t = 0.04
+    top = boards[1] + 0.4
+    out = [Box(f"/World/{name}/Upright_{i}", x + s * (width / 2 + t / 2), y, top / 2, t, depth, top, body=False)
+           for i, s in enumerate((-1, 1))]
+    for b, h in enumerate(boards):
+        out.append(Box(f"/World/{name}/Board_{b}", x, y, h - t / 2, width, depth, t, body=False))
+        pitch = width / items
+        out += [Box(f"/World/{name}/Item_{b}_{i}", x - width / 2 + pitch * (i + 0.5), y, h + item / 2,
+                    item, item, item) for i in range(items)]
+    return out
+
+
+def robot(at: tuple[float, float] = (0.0, 0.0), name: str = "Robot", *, sink: float = 0.004) -> tuple[list[Box], Joint]:
+    """A floating-base two-link robot: a base sunk `sink` into the floor and an arm link resting on it, jointed
+    by a revolute joint about the up axis (no joint to the world)."""
+    x, y = at
+    base = Box(f"/World/{name}/Base", x, y, 0.15 - sink, 0.4, 0.4, 0.3)
+    arm = Box(f"/World/{name}/Arm", x, y, 0.3 - sink + 0.3, 0.15, 0.15, 0.6)
+    return [base, arm], Joint(f"/World/{name}/Shoulder", base.path, arm.path, (x, y, 0.3 - sink))
+
+
+def nothing_to_randomize(path: Path) -> Path:
+    """Only static colliders: no physics material, light, rigid body or region."""
+    return box_stage(path, [FLOOR, Box("/World/Wall", 0, 3, 1, 6, 0.2, 2, body=False)])

@@ -18,6 +18,7 @@ from ...blocks.distributions import Dist
 from ...blocks.registry import BlockKind
 from ...scene.info import SceneInfo
 from ...scene.joints import joints
+from ...scene.shapes import scene_shapes
 from ...scene.xforms import scene_xforms
 from . import place
 from .bound import Bound, _scaled, bound
@@ -133,10 +134,14 @@ def layout_notes(scene: SceneInfo, block: LayoutCfg, params: list[ParamSpec], dr
 
 
 def layout_starter(scene: SceneInfo) -> str | None:
-    anchored = joints(scene)[1]  # a fixed-base robot is left where it is: nothing for layout to move
-    bodies = [p for p, i in scene.prims.items() if i.is_body and not i.is_kinematic and p not in anchored]
-    if not bodies:
+    if not scene.bodies:
         return None
+    anchored = joints(scene)[1]  # a fixed-base robot is left where it is: nothing for layout to move
+    with_collider = {s.body for s in scene_shapes(scene) if s.dynamic}
+    bodies = [p for p, i in scene.prims.items() if i.is_body and not i.is_kinematic and p not in anchored]
+    if not with_collider.intersection(bodies):
+        return ("  # layout block left out: every rigid body is jointed to the world, kinematic or has no collider: "
+                "nothing to move")
     keep = sorted(p for p, r in scene.regions.items() if r.kind == "keepout")
     lines = [
         f"  # {len(bodies)} non-kinematic rigid bod{'y' if len(bodies) == 1 else 'ies'} found, e.g. {bodies[0]};"
