@@ -276,10 +276,6 @@ def test_jointed_robot_sunk_into_the_ground_moves_whole_and_stays_as_deep(tmp_pa
 # known bugs of layout's writer and sampler, pinned: each test states the promise and fails while the bug lasts
 
 
-@pytest.mark.xfail(strict=True, reason="layout writes float quaternions whose small turns USD composes as another "
-                   "turn (Gf takes the angle from acos(w)): a bridge turned by 0.01-0.02 degrees has its members' "
-                   "origins turned about the bridge's centre but each member composed unturned, so the members get "
-                   "different world deltas and USD composes no turn at all")
 def test_a_small_turn_written_as_quatf_composes_as_drawn(tmp_path, run_cli):
     boxes = [FLOOR] + bridge(span=2.0)
     src = box_stage(tmp_path / "bridge.usda", boxes)  # translate, orient (quatf), scale: as many assets are
@@ -297,9 +293,6 @@ def test_a_small_turn_written_as_quatf_composes_as_drawn(tmp_path, run_cli):
         assert all(np.abs(d - ds[0]).max() < 1e-5 for d in ds), "the bridge's members got different world deltas"
 
 
-@pytest.mark.xfail(strict=True, reason="layout's support test takes the centre of mass as supported up to its 0.1 mm "
-                   "tolerance outside the hull of the contact regions (geometry.resting: hull.buffer(tol)), so a "
-                   "box can be placed with its centre past a shelf board's edge, where it tips")
 def test_a_centre_past_the_edge_of_its_support_is_refused(tmp_path, run_cli):
     # an item whose centre is 0.05 mm inside the board's front edge, moved 0.10-0.12 mm forward: every draw puts
     # its centre past the edge, so layout must leave it where it is (the crate on the floor moves)

@@ -39,6 +39,7 @@ class ParamSpec:
     component: int | None = None
     base: Any = None        # authored value, for scale/add operations
     unit_scale: float = 1.0  # config units -> stage units (abs/add only)
+    stays: float | None = None  # a value the column holds when nothing was drawn (layout: 0, a unit left in place)
 
     # Resolved once per parameter (pydantic models are slow to build): sampling asks for them per variant.
     @cached_property
@@ -50,7 +51,10 @@ class ParamSpec:
 
     @cached_property
     def normalize_range(self) -> tuple[float, float]:
-        return envelope(self.dist)
+        lo, hi = envelope(self.dist)
+        if self.stays is not None:  # a value recorded besides the distribution's (layout: a unit left in place)
+            lo, hi = min(lo, self.stays), max(hi, self.stays)
+        return lo, hi
 
     @cached_property
     def _union(self) -> tuple:

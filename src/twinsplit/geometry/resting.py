@@ -70,7 +70,7 @@ def footing(shapes: Sequence[Shape], up: int, plane: tuple[int, int], tol: float
     if len(shapes) == 1 and shapes[0].kind == "box" and np.abs(shapes[0].rotation[up]).max() > 1 - 1e-9:
         inside = True  # a box lying on a face: its centre is over that face (and shapely is slow)
     else:
-        inside = bool(_hull(face_pts).buffer(tol).contains(shapely.Point(*com[p])))
+        inside = bool(_hull(face_pts).buffer(1e-12).covers(shapely.Point(*com[p])))
     return Footing(com[p], bottom, face_pts, inside)
 
 
@@ -215,5 +215,5 @@ def supported(feet: Footings, deltas: np.ndarray, tops: Tops, up: int, plane: tu
                 regions.append(region)
         if regions:
             hull = shapely.union_all(regions).convex_hull
-            out[b] = bool(hull.buffer(tol).contains(shapely.Point(*com[b])))
+            out[b] = bool(hull.covers(shapely.Point(*com[b])))  # no tolerance: past the edge, it tips
     return out

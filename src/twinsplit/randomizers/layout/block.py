@@ -48,7 +48,8 @@ def layout_params(scene: SceneInfo, block: LayoutCfg, source: str) -> list[Param
             cols.append(("slot", Dist(distribution="choice", choices=list(range(n)))))
         for col, dist in cols:
             out.append(ParamSpec(name=f"{u.leader}.layout:{col}", prim=u.leader, attr=f"layout:{col}",
-                                 type_name="double", source=source, key=col, dist=dist))
+                                 type_name="double", source=source, key=col, dist=dist,
+                                 stays=0.0 if col in ("dx", "dy", "yaw") else None))
     return out
 
 
