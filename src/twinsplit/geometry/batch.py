@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .narrow import box_box_depth, penetration_depth
-from .shape import ROUND, Shape
+from .shape import Shape
 
 BIG_FACTOR = 8.0  # shapes wider than this many median widths (floors, walls) are tested against every query
 
@@ -171,5 +171,20 @@ def overlapping(a: ShapeSet, b: ShapeSet, tol: float, *, dynamic_only: bool = Tr
     return ia[hit], ib[hit], d[hit]
 
 
-def is_round(s: Shape) -> bool:
-    return s.kind in ROUND
+def body_depths(a: ShapeSet, b: ShapeSet, tol: float, into: dict | None = None) -> dict[tuple[str, str], float]:
+    """(body, body) sorted -> the deepest penetration beyond tol between them (`overlapping`'s pairs), merged into
+    `into`: how far pairs already interpenetrate in a source, which layout, verify and validate let them keep."""
+    out = {} if into is None else into
+    for i, j, d in zip(*overlapping(a, b, tol), strict=True):
+        key = (a.body[i], b.body[j]) if a.body[i] <= b.body[j] else (b.body[j], a.body[i])
+        out[key] = max(out.get(key, 0.0), float(d))
+    return out
+
+
+def sinks(depths: dict[tuple[str, str], float]) -> dict[str, float]:
+    """body -> the deepest of its pairs in `depths` (how far it may sit in what it rests on)."""
+    out: dict[str, float] = {}
+    for pair, d in depths.items():
+        for body in pair:
+            out[body] = max(out.get(body, 0.0), d)
+    return out

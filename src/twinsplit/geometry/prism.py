@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import Shape, box, penetration_depth
+from . import Shape, box
+from .batch import ShapeSet, candidate_pairs, pair_depths
 from .narrow import interval
 
 
@@ -51,20 +52,19 @@ def prism_from_box(name: str, lo, hi, up: int) -> Prism:
 
 
 class KeepOut:
-    """Keep-out prisms as shapes (tall along up) so the exact narrow phase decides penetration."""
+    """Keep-out prisms as boxes tall along up (`batch.ShapeSet`), so the exact narrow phase decides penetration."""
 
-    def __init__(self, prisms: list[Prism], extent: float, tol: float) -> None:
+    def __init__(self, prisms: list[Prism], extent: float) -> None:
         self.prisms = prisms
-        self.shapes = [p.as_shape(extent) for p in prisms]
-        self.boxes = [s.aabb() for s in self.shapes]
-        self.tol = tol
+        self.shapes = ShapeSet.of([p.as_shape(extent) for p in prisms])
 
-    def hit(self, shape: Shape) -> str | None:
-        lo, hi = shape.aabb()
-        for p, s, (blo, bhi) in zip(self.prisms, self.shapes, self.boxes, strict=False):
-            if np.all(np.minimum(hi, bhi) - np.maximum(lo, blo) > self.tol) and penetration_depth(shape, s) > self.tol:
-                return p.path
-        return None
+    def hits(self, shapes: ShapeSet, tol: float) -> tuple[np.ndarray, np.ndarray]:
+        """(shape index, prism index) of every pair where a shape penetrates a keep-out prism deeper than tol."""
+        ia, ik = candidate_pairs(shapes, self.shapes, tol)
+        if len(ia) == 0:
+            return ia, ik
+        hit = pair_depths(shapes, ia, self.shapes, ik) > tol
+        return ia[hit], ik[hit]
 
 
 def outside(prism: Prism, shapes, tol: float) -> np.ndarray:

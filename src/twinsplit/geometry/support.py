@@ -61,29 +61,3 @@ def rests_on(shapes: list[Shape], up: int, plane: tuple[int, int], tol: float) -
             cand = cand[np.all(ov > 0, axis=1)]
         out[body] = [shapes[k] for k in cand if shapes[k].body != body]
     return out
-
-
-def centre_xy(shapes: list[Shape], plane: tuple[int, int]) -> np.ndarray:
-    lo, hi = _aabb(shapes)
-    return ((lo + hi) / 2)[list(plane)]
-
-
-def over_support(point: np.ndarray, supports: list[Shape], plane: tuple[int, int], up: int) -> bool:
-    """True if the planar point lies over the footprint of one of the support shapes."""
-    p = list(plane)
-    for s in supports:
-        if s.kind == "box" and max(abs(s.rotation[up, i]) for i in range(3)) > 0.999:
-            for i in range(3):
-                if abs(s.rotation[up, i]) > 0.999:
-                    continue
-                u = s.rotation[p, i]
-                n = np.linalg.norm(u)
-                if abs(float((point - s.center[p]) @ (u / n))) > s.half_extents[i] * n + 1e-9:
-                    break
-            else:
-                return True
-        else:
-            lo, hi = s.aabb()
-            if np.all(point >= lo[p] - 1e-9) and np.all(point <= hi[p] + 1e-9):
-                return True
-    return False

@@ -283,15 +283,11 @@ class NoInterpenetration(Rule):
     def _source_depths(ctx: Context, tolerance: float) -> dict[tuple[str, str], float]:
         """Body pair -> how deep it already interpenetrates in the source (computed once per output dir)."""
         if "source_depths" not in ctx.shared:
-            from ..geometry.batch import ShapeSet, overlapping
+            from ..geometry.batch import ShapeSet, body_depths
             from ..scene.shapes import read_shapes
 
             src = ShapeSet.of(read_shapes(ctx.source))
-            depths: dict[tuple[str, str], float] = {}
-            for i, j, d in zip(*overlapping(src, src, tolerance), strict=True):
-                key = tuple(sorted((src.body[i], src.body[j])))
-                depths[key] = max(depths.get(key, 0.0), float(d))
-            ctx.shared["source_depths"] = depths
+            ctx.shared["source_depths"] = body_depths(src, src, tolerance)
         return ctx.shared["source_depths"]
 
     @staticmethod

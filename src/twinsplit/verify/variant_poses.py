@@ -12,24 +12,22 @@ scale that makes the move non-rigid) is a finding, never silently passed.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 
 import numpy as np
 
-from ..geometry.batch import ShapeSet, candidate_pairs, overlapping, pair_depths
+from ..geometry.batch import ShapeSet, body_depths, candidate_pairs, overlapping, sinks
 from ..geometry.prism import outside
 from ..geometry.resting import Footings, Tops, footing, supported
 from ..geometry.xform_ops import op_matrices, op_type_of
+from .core import Finding
 
 
 def _parent(path: str) -> str:
     return path.rpartition("/")[0]
 
 
-@dataclass
-class Finding:
-    prim: str
-    message: str
+def _finding(prim: str, message: str) -> Finding:
+    return Finding("layout", message, prim=prim)
 
 
 class SourcePoses:
@@ -45,14 +43,8 @@ class SourcePoses:
             while p:
                 self.under[p].append(k)
                 p = _parent(p)
-        self.allowed: dict[tuple[str, str], float] = {}
-        for i, j, d in zip(*overlapping(self.set, self.set, tol), strict=True):
-            a, b = sorted((self.set.body[i], self.set.body[j]))
-            self.allowed[(a, b)] = max(self.allowed.get((a, b), 0.0), float(d))
-        self.sink: dict[str, float] = defaultdict(float)
-        for (a, b), d in self.allowed.items():
-            self.sink[a] = max(self.sink[a], d)
-            self.sink[b] = max(self.sink[b], d)
+        self.allowed = body_depths(self.set, self.set, tol)
+        self.sink = sinks(self.allowed)
         self.tops = Tops.of(self.set, up, self.plane)
         self._feet: dict[str, object] = {}
         self._specs: dict[tuple, tuple | None] = {}  # (prim, authored attrs, order) -> op stack spec
@@ -134,14 +126,14 @@ class SourcePoses:
                 out[p] = d[k]
             else:
                 out.pop(p, None)
-                findings.append(Finding(p, "is moved non-rigidly (scaled or sheared); layout only moves and turns"))
+                findings.append(_finding(p, "is moved non-rigidly (scaled or sheared); layout only moves and turns"))
         return out, removed, findings
 
     @staticmethod
     def _spec(prim: str, xf, values: dict, findings: list[Finding]) -> tuple | None:
         """(reset, ((authored|source, op type, attr or source op index, inverse), ...)), None if not evaluable."""
         if any(isinstance(v, dict) for v in values.values()):
-            findings.append(Finding(prim, "authors a time-sampled transform; layout writes default values only"))
+            findings.append(_finding(prim, "authors a time-sampled transform; layout writes default values only"))
             return None
         index = {op.attr: k for k, op in enumerate(xf.ops)}
         order = values.get("xformOpOrder")
@@ -154,13 +146,13 @@ class SourcePoses:
             if attr in values:
                 op_type = op_type_of(attr)
                 if op_type is None:
-                    findings.append(Finding(prim, f"authors {attr}, an xform op this check cannot evaluate"))
+                    findings.append(_finding(prim, f"authors {attr}, an xform op this check cannot evaluate"))
                     return None
                 stack.append(("authored", op_type, attr, inverse))
             elif attr in index:
                 stack.append(("source", "", index[attr], False))
             else:
-                findings.append(Finding(prim, f"xformOpOrder names {name}, which has no value"))
+                findings.append(_finding(prim, f"xformOpOrder names {name}, which has no value"))
                 return None
         return reset, tuple(stack)
 
@@ -194,7 +186,7 @@ def check_variant_poses(src: SourcePoses, authored: dict, blocks: list[tuple[set
             if (a, b) in seen or d <= src.allowed.get((a, b), 0.0) + tol:
                 continue
             seen.add((a, b))
-            findings.append(Finding(a, f"{a} and {b} interpenetrate by {d:.4g} stage units at t = 0"))
+            findings.append(_finding(a, f"{a} and {b} interpenetrate by {d:.4g} stage units at t = 0"))
     bodies = sorted(set(moved.body))
     rows: dict[str, list[int]] = defaultdict(list)
     for k, b in enumerate(moved.body):
@@ -203,17 +195,14 @@ def check_variant_poses(src: SourcePoses, authored: dict, blocks: list[tuple[set
         mine = np.array([b in members for b in moved.body], dtype=bool)
         if bounds is not None and mine.any():
             for body in sorted({moved.body[k] for k in np.flatnonzero(mine & outside(bounds, moved, tol))}):
-                findings.append(Finding(body, f"{body} lies outside the layout bounds ({bounds.path})"))
+                findings.append(_finding(body, f"{body} lies outside the layout bounds ({bounds.path})"))
         if keep is not None and mine.any():
-            region = ShapeSet.of(keep.shapes)
-            ia, ik = candidate_pairs(moved, region, tol)
-            hit = pair_depths(moved, ia, region, ik) > tol if len(ia) else np.zeros(0, dtype=bool)
             named: dict[str, str] = {}
-            for i, k in zip(ia[hit], ik[hit], strict=True):
+            for i, k in zip(*keep.hits(moved, tol), strict=True):
                 if mine[i]:
                     named.setdefault(moved.body[i], keep.prisms[k].path)
             for body in sorted(named):
-                findings.append(Finding(body, f"{body} is inside keep-out region {named[body]}"))
+                findings.append(_finding(body, f"{body} is inside keep-out region {named[body]}"))
     # support: a body that rested in the source still rests, whether it moved or what it rested on did
     near_a, near_b = candidate_pairs(src.set.subset(moved_idx), still, -tol)  # touching in the source
     check = sorted(set(bodies) | {still.body[j] for j in near_b if still.dynamic[j]})
@@ -232,6 +221,6 @@ def check_variant_poses(src: SourcePoses, authored: dict, blocks: list[tuple[set
     after = supported(feet, body_delta, after_tops, src.up, src.plane, tol, sink)
     for b, was, now in zip(check, before, after, strict=True):
         if was and not now:
-            findings.append(Finding(b, f"{b} rested on something in the source and is no longer supported "
+            findings.append(_finding(b, f"{b} rested on something in the source and is no longer supported "
                                        "(its centre of mass is outside its contact regions)"))
     return findings

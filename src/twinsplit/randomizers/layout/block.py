@@ -4,9 +4,9 @@ Columns per unit (a matched body plus what rests on it, named by the matched bod
 ``<prim>.layout:dx`` / ``layout:dy`` (stage units along the two horizontal axes: X then Y on Z-up
 stages, X then Z on Y-up), ``layout:yaw`` (degrees about the up axis through the unit's centre),
 ``layout:removed`` (0/1) when ``remove_probability > 0``, ``layout:slot`` (index into its swap group)
-for units in a swap group.  `sample` rejection-samples each unit from the variant's own Generator until
-the pose is collision-free, in bounds, out of keep-out regions and still on its support; the columns hold
-the accepted values (0, 0, 0 when a unit stays where it was).
+for units in a swap group.  `sample` places every unit in rounds drawn from the variant's own Generator
+(`place.py`) until its pose is collision-free, in bounds, out of keep-out regions and still supported; the
+columns hold the accepted values (0, 0, 0 when a unit stays where it was).
 """
 
 from __future__ import annotations

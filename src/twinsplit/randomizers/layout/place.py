@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...blocks.distributions import inverse_cdf
-from ...geometry.batch import ShapeSet, candidate_pairs, overlapping, pair_depths
-from ...geometry.prism import outside
+from ...geometry.batch import ShapeSet, body_depths, overlapping, sinks
+from ...geometry.prism import KeepOut, outside
 from ...geometry.resting import Footings, Tops, footing, supported
 from .units import PLACE_TOL_FACTOR
 
@@ -58,25 +58,16 @@ def arrays_of(b) -> Arrays:
         start.append(len(shapes))
     units = ShapeSet.of(shapes)
     obstacles = ShapeSet.of(geo.obstacles)
-    allowed: dict[tuple[str, str], float] = {}
-    for i, j, dd in zip(*overlapping(units, obstacles, tol), strict=True):
-        key = _pair(units.body[i], obstacles.body[j])
-        allowed[key] = max(allowed.get(key, 0.0), float(dd))
-    for i, j, dd in zip(*overlapping(units, units, tol), strict=True):
-        key = _pair(units.body[i], units.body[j])
-        allowed[key] = max(allowed.get(key, 0.0), float(dd))
+    allowed = body_depths(units, units, tol, body_depths(units, obstacles, tol))
     tops = Tops.of(obstacles, geo.up, geo.plane)
-    sinks: dict[str, float] = {}
-    for (p, q), d in allowed.items():
-        for body in (p, q):
-            sinks[body] = max(sinks.get(body, 0.0), d)
+    sink_of = sinks(allowed)
     candidates = []
     for k, u in enumerate(geo.units):
         by_body: dict[str, list] = {}
         for s in u.shapes:
             by_body.setdefault(s.body, []).append(s)
         for body, own in by_body.items():
-            candidates.append((k, body, footing(own, geo.up, geo.plane, geo.tol), sinks.get(body, 0.0)))
+            candidates.append((k, body, footing(own, geo.up, geo.plane, geo.tol), sink_of.get(body, 0.0)))
     feet = Footings.of([c[2] for c in candidates])
     sink = np.array([c[3] for c in candidates])
     ok = supported(feet, np.tile(np.eye(4), (len(candidates), 1, 1)), tops, geo.up, geo.plane, geo.tol, sink)
@@ -154,8 +145,7 @@ def place(b, block, split: str, rng: np.random.Generator, res: dict, removed: np
             target = geo.units[slot[k]]
             base_shift[k] = target.centre - geo.units[k].centre
             base_shift[k, up] = target.bottom - geo.units[k].bottom
-    keep = b.regions[split]
-    keep_set = ShapeSet.of([p.as_shape(b.extent()) for p in keep]) if keep else None
+    keep = KeepOut(b.regions[split], b.extent()) if b.regions[split] else None
     cpos_of_unit = np.full(n, -1)
 
     def same_group(ua, ub):  # units of one swap group never block each other's slots
@@ -181,11 +171,8 @@ def place(b, block, split: str, rng: np.random.Generator, res: dict, removed: np
         bad = np.zeros(m, dtype=bool)
         if b.bounds is not None:
             bad |= _fails(m, pos[outside(b.bounds, cand, tol)])
-        if keep_set is not None:
-            ia, ik = candidate_pairs(cand, keep_set, tol)
-            if len(ia):
-                hit = pair_depths(cand, ia, keep_set, ik) > tol
-                bad |= _fails(m, pos[ia[hit]])
+        if keep is not None:
+            bad |= _fails(m, pos[keep.hits(cand, tol)[0]])
         bad |= _fails(m, _hit_units(arr, cand, pos, arr.obstacles, tol, unit_of_cand, None))
         # support: bodies that rested on something must still rest
         cpos_of_unit[:] = -1

@@ -27,7 +27,7 @@ def _regions(scene, blocks: list, split: str) -> list[tuple[set[str], object, Ke
     for i, block in enumerate(blocks):
         b = bound(scene, block, f"randomize.layout[{i}]")
         members = {m for u in b.geo.units for m in u.members}
-        keep = KeepOut(b.regions[split], b.extent(), b.geo.tol) if b.regions[split] else None
+        keep = KeepOut(b.regions[split], b.extent()) if b.regions[split] else None
         out.append((members, b.bounds, keep))
     return out
 
