@@ -115,3 +115,48 @@ class Edit:
     @property
     def key(self) -> str:
         return f"{self.path}.{self.attr}" if self.attr else self.path
+
+
+@dataclass(frozen=True, eq=False)
+class Columns:
+    """The defaults of the same numeric attributes on many prims at once, as arrays: prim ``paths[i]`` authors
+    ``attrs[j] = values[j][i]``. A layout variant moves thousands of bodies; one Edit per attribute would cost
+    more than placing them. ``values[j]`` is (n,) for a scalar type, (n, k) for a vector or quaternion (real
+    first), already rounded to the attribute's type and held as float64. Same meaning as `edits()`."""
+
+    paths: tuple[str, ...]
+    attrs: tuple[str, ...]
+    type_names: tuple[str, ...]
+    values: tuple[np.ndarray, ...]
+
+    def __post_init__(self) -> None:
+        if not (len(self.attrs) == len(self.type_names) == len(self.values)) or len(set(self.attrs)) != len(
+                self.attrs):
+            raise ValueError("Columns: one type and one value array per distinct attribute")
+        if any(len(v) != len(self.paths) for v in self.values):
+            raise ValueError("Columns: one value row per prim")
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    @cached_property
+    def keys(self) -> list[str]:
+        """"<prim>.<attr>" of every value, prim by prim."""
+        return [f"{p}.{a}" for p in self.paths for a in self.attrs]
+
+    def edits(self) -> list[Edit]:
+        """The same values as one Edit per attribute, prim by prim (what any other consumer reads)."""
+        cols = [v.tolist() if v.ndim == 1 else list(map(tuple, v.tolist())) for v in self.values]
+        return [Edit(path=p, attr=a, type_name=t, value=col[i]) for i, p in enumerate(self.paths)
+                for a, t, col in zip(self.attrs, self.type_names, cols, strict=True)]
+
+
+def expand(items: list[Edit | Columns]) -> list[Edit]:
+    """Edits and Columns -> Edits, in order."""
+    out: list[Edit] = []
+    for e in items:
+        if type(e) is Columns:
+            out += e.edits()
+        else:
+            out.append(e)
+    return out

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..blocks.data import Edit, ParamSpec
+from ..blocks.data import Columns, Edit, ParamSpec, expand
 from ..errors import TwinsplitError
 from ..scene.info import SceneInfo
 from . import ood
@@ -75,21 +75,26 @@ class Plan:
         return out
 
     def edits(self, split: str, index: int) -> list[Edit]:
+        """What one variant's layer authors, one Edit per attribute (or new prim)."""
+        return expand(self.batch(split, index))
+
+    def batch(self, split: str, index: int) -> list[Edit | Columns]:
+        """What one variant's layer authors, as its blocks give it: Edits, and Columns for many prims at once."""
         row, out, start = self.splits[split].draws[index], [], 0
-        owner: dict[str, tuple[str, Edit]] = {}
+        owner: dict[str, tuple[str, Edit | Columns]] = {}
         for b in self.blocks:
             stop = start + len(b.params)
             if split in b.splits:
-                for e in b.entry.edits(self.scene, b.cfg, list(b.params), row[start:stop]):
-                    if e.attr is not None:  # two blocks may not both author one attribute: which would win?
-                        other, first = owner.setdefault(e.key, (b.source, e))
-                        if first is not e:
-                            if first == e:
-                                continue  # the same shared value (e.g. the events' physics material): write it once
-                            if other != b.source:
-                                raise TwinsplitError(f"{other} and {b.source} both write {e.key}; narrow one of their "
-                                                     "selectors")
-                    out.append(e)
+                for item in b.entry.edits(self.scene, b.cfg, list(b.params), row[start:stop]):
+                    if type(item) is Columns:
+                        if owner.keys().isdisjoint(item.keys):  # thousands of keys: one set operation
+                            owner.update(dict.fromkeys(item.keys, (b.source, item)))
+                            out.append(item)
+                            continue
+                        edits = item.edits()  # a clash: the exact rule, value by value (rare)
+                    else:
+                        edits = [item]
+                    out += [e for e in edits if e.attr is None or _claim(owner, b.source, e.key, e)]
             start = stop
         return out
 
@@ -105,6 +110,21 @@ class Plan:
                         value = max(value, out.get(key, value))
                     out[key] = value
         return out
+
+
+def _claim(owner: dict, source: str, key: str, e: Edit) -> bool:
+    """Two blocks may not both author one attribute (which would win?); the same value from two blocks (e.g. the
+    events' shared physics material) is written once: False."""
+    other, first = owner.setdefault(key, (source, e))
+    if first is e:
+        return True
+    if type(first) is Columns:
+        first = next(x for x in first.edits() if x.key == key)
+    if first == e:
+        return False
+    if other != source:
+        raise TwinsplitError(f"{other} and {source} both write {key}; narrow one of their selectors")
+    return True
 
 
 def variant_id(split: str, index: int) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pxr import Gf, Sdf
 
-from ..blocks.data import Edit
+from ..blocks.data import Columns, Edit, expand
 from . import values_json
 from .usda_text import PRIM_METADATA, REL, layer_text
 
@@ -74,14 +74,14 @@ def build_layer(edits: list[Edit], sublayer: str, metadata: dict[str, Any]) -> S
     return layer
 
 
-def render(edits: list[Edit], sublayer: str, metadata: dict[str, Any]) -> bytes:
+def render(edits: list[Edit | Columns], sublayer: str, metadata: dict[str, Any]) -> bytes:
     """The variant's usda text. Deterministic: same edits -> same bytes.
 
     The text Sdf would export, written directly when usda_text knows every edit's formatting (header:
     Sdf's export of the layer without prims), else authored through Sdf."""
     text = layer_text(edits, build_layer([], sublayer, metadata).ExportToString())
     if text is None:
-        text = build_layer(edits, sublayer, metadata).ExportToString()
+        text = build_layer(expand(edits), sublayer, metadata).ExportToString()
     return text.encode("utf-8")
 
 
@@ -95,9 +95,9 @@ def _same(v: Any) -> Any:
     return v
 
 
-def values_record(edits: list[Edit]) -> dict[str, Any]:
+def values_record(edits: list[Edit | Columns]) -> dict[str, Any]:
     """{"<prim>.<attr>": value | {"timeSamples": [[t, v], ...]}} exactly as written; new prims as {"def": type}."""
-    return _record(edits, _jsonable)
+    return _record(expand(edits), _jsonable)
 
 
 def _record(edits: list[Edit], convert: Callable[[Any], Any]) -> dict[str, Any]:
@@ -119,6 +119,15 @@ def _record(edits: list[Edit], convert: Callable[[Any], Any]) -> dict[str, Any]:
     return out
 
 
-def values_bytes(edits: list[Edit]) -> bytes:
+def values_bytes(edits: list[Edit | Columns]) -> bytes:
+    """The values record's json text; Columns' entries printed from their arrays (values_json.columns_texts)."""
     # json encodes a tuple as it does a list: the record keeps the edits' tuples (no copies)
-    return (values_json.dumps(_record(edits, _same)) + "\n").encode()
+    record = _record([e for e in edits if type(e) is not Columns], _same)
+    rendered: dict[str, str] = {}
+    for c in edits:
+        if type(c) is Columns:
+            rendered.update(values_json.columns_texts(c.keys, c.values))
+    if len(rendered) + len(record) != len(record.keys() | rendered.keys()):
+        record = _record(expand(edits), _same)  # a key twice (never from Plan.batch): the record as edits give it
+        rendered = {}
+    return (values_json.dumps(record, rendered) + "\n").encode()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..blocks.data import Columns
 from ..plan.bind import bind
 from ..plan.draw import Plan
 from ..scene.info import SceneInfo
@@ -29,11 +30,11 @@ class Rendered:
 
 
 def event_entries(edits) -> list[dict[str, Any]]:
-    return [e.meta["event"] for e in edits if "event" in e.meta]
+    return [e.meta["event"] for e in edits if type(e) is not Columns and "event" in e.meta]
 
 
 def render_one(plan: Plan, split: str, index: int, sublayer: str, metadata: dict[str, Any]) -> Rendered:
-    edits = plan.edits(split, index)
+    edits = plan.batch(split, index)
     return Rendered(split, index, render(edits, sublayer, metadata), values_bytes(edits), event_entries(edits),
                     plan.notes(split, index))
 

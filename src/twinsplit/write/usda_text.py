@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from pxr import Sdf, Vt
 
-from ..blocks.data import Edit
+from ..blocks.data import Columns, Edit
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NAMES = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\n[A-Za-z_][A-Za-z0-9_]*)*")  # one per line
@@ -231,7 +231,7 @@ _FIELDS = attrgetter("prim_def", "time_samples", "path", "attr", "type_name", "v
 _WHOLE = ("",)  # the value text of a property whose head already holds it (bool, int, strings)
 
 
-def _tree(edits: list[Edit]) -> tuple[list[list], dict[tuple[type, int], _Group], set[str]]:
+def _tree(edits: list[Edit | Columns]) -> tuple[list[list], dict[tuple[type, int], _Group], set[str]]:
     """The prims as Sdf would nest them; each property as (name, (text before the value, -, value texts, text
     after), index of its value text); numeric defaults are collected in groups, printed once all edits are read."""
     root: list = ["", [], [], None, None, (), ""]
@@ -240,7 +240,12 @@ def _tree(edits: list[Edit]) -> tuple[list[list], dict[tuple[type, int], _Group]
     specs: dict[tuple[str, str, bool, bool], Any] = {}
     rare: set[str] = set()
     created: list[str] = []  # names of the prims made
-    for prim_def, samples, path, attr, type_name, uniform, custom, value in map(_FIELDS, edits):
+    names_of_columns: set[str] = set()
+    for item in edits:
+        if type(item) is Columns:
+            _add_columns(item, prims, created, root, names_of_columns)
+            continue
+        prim_def, samples, path, attr, type_name, uniform, custom, value = _FIELDS(item)
         prim = prims.get(path) or _add_prim(prims, path, created, root)
         if prim_def is not None:
             _define(prim, prim_def)
@@ -267,8 +272,42 @@ def _tree(edits: list[Edit]) -> tuple[list[list], dict[tuple[type, int], _Group]
         rare.add(attr)
     if created and not _NAMES.fullmatch("\n".join(created)):
         raise _Unsupported
-    names = {k[0] for k, v in specs.items() if v is not _META and v is not _RARE} | rare
+    names = {k[0] for k, v in specs.items() if v is not _META and v is not _RARE} | rare | names_of_columns
     return root[_CHILDREN], groups, names
+
+
+def _add_columns(c: Columns, prims: dict[str, list], created: list[str], root: list, names: set[str]) -> None:
+    """A Columns' prims and properties: each column's values printed by one Vt call."""
+    specs = []
+    for attr, type_name, values in zip(c.attrs, c.type_names, c.values, strict=True):
+        kind = NUMERIC.get(type_name)
+        if kind is None or kind[1] == 16 or not _PROP.fullmatch(attr) or attr in PRIM_METADATA:
+            raise _Unsupported
+        dtype, width = kind
+        if values.dtype != np.float64 or values.shape[1:] != ((width,) if width else ()):
+            raise _Unsupported
+        arr = _stored(values, dtype)
+        if width == 0:
+            texts = str(_VT_1[dtype].FromNumpy(arr))[1:-1].split(", ") if len(arr) else []
+            specs.append((attr, (f"{type_name} {attr} = ", None, texts, "")))
+        else:
+            texts = str(_VT_N[dtype, width].FromNumpy(arr))[2:-2].split("), (") if len(arr) else []
+            specs.append((attr, (f"{type_name} {attr} = (", None, texts, ")")))
+        names.add(attr)
+    get = prims.get
+    for i, path in enumerate(c.paths):
+        prim = get(path)
+        if prim is None:  # _add_prim inlined for the usual case, a new prim under one made already
+            parent_path, _, name = path.rpartition("/")
+            parent = get(parent_path)
+            if parent is None:
+                prim = _add_prim(prims, path, created, root)
+            else:
+                prim = prims[path] = [name, [], [(a, spec, i) for a, spec in specs], None, None, (), ""]
+                parent[1].append(prim)
+                created.append(name)
+                continue
+        prim[2] += [(a, spec, i) for a, spec in specs]
 
 
 def _define(prim: list, d: Any) -> None:
@@ -337,7 +376,7 @@ def _emit(prim: list, ind: str, rank: dict[str, int], out: list[str]) -> None:
     out.append(f"{ind}}}\n")
 
 
-def layer_text(edits: list[Edit], header: str) -> str | None:
+def layer_text(edits: list[Edit | Columns], header: str) -> str | None:
     """The layer's text after `header` (Sdf's export of the layer without prims), or None: use Sdf."""
     try:
         roots, groups, names = _tree(edits)

@@ -29,12 +29,55 @@ class _NotPlain(Exception):
     """A value this module does not encode (non-finite or non-builtin numbers, non-str keys): use json."""
 
 
-def dumps(record: dict[str, Any]) -> str:
-    """json.dumps(record, indent=1, sort_keys=True, allow_nan=False), byte for byte."""
+def dumps(record: dict[str, Any], rendered: dict[str, str] | None = None) -> str:
+    """json.dumps(record, indent=1, sort_keys=True, allow_nan=False), byte for byte. `rendered`: more entries,
+    {key: the json text of its value at depth 1} (from `columns_texts`), merged into the record in key order."""
+    if rendered:
+        return _merged(record, rendered)
     try:
         return _dumps(record)
     except (_NotPlain, TypeError):  # TypeError: keys that do not sort; json.dumps says what is wrong
         return json.dumps(record, indent=1, sort_keys=True, allow_nan=False)
+
+
+_SEP = "\x00"  # between entries while the record is one template: json never prints it (it escapes controls)
+
+
+def _merged(record: dict[str, Any], rendered: dict[str, str]) -> str:
+    try:
+        body = _dumps(record, _SEP) if record else ""
+    except (_NotPlain, TypeError):  # the slow, exact way: the rendered values read back (repr-exact floats)
+        whole = {**record, **{k: json.loads(v) for k, v in rendered.items()}}
+        return json.dumps(whole, indent=1, sort_keys=True, allow_nan=False)
+    entries = body[3:-2].split(_SEP) if body else []  # "{\n " ... "\n}"
+    pairs = list(zip(sorted(record), entries, strict=True))
+    pairs += zip(rendered, map(add, map(_STR, rendered), repeat(": ")), strict=True)
+    pairs.sort(key=_first)
+    texts = [t if k not in rendered else t + rendered[k] for k, t in pairs]
+    return "{\n " + _ITEM1.join(texts) + "\n}"
+
+
+def _first(pair: tuple) -> str:
+    return pair[0]
+
+
+def columns_texts(keys: list[str], values: tuple[np.ndarray, ...]) -> dict[str, str]:
+    """{key: json text of its value} for Columns values (keys prim by prim, one value per column, (n,) or (n, k)
+    float64 arrays): each column's floats printed by one Vt call."""
+    per_column = []
+    for v in values:
+        try:
+            t = _float_texts(v.reshape(-1))
+        except _NotPlain:
+            raise ValueError("Out of range float values are not JSON compliant") from None  # as json.dumps says
+        if v.ndim == 1:
+            per_column.append(t)
+        else:
+            k = v.shape[1]
+            slots = _slots(k)
+            per_column.append([slots.format(*t[i:i + k]) for i in range(0, len(t), k)])
+    texts = [t for row in zip(*per_column, strict=True) for t in row] if per_column else []
+    return dict(zip(keys, texts, strict=True))
 
 
 @lru_cache(maxsize=256)
@@ -44,7 +87,7 @@ def _slots(n: int, depth: int = 1) -> str:
     return f"[\n{ind} " + f",\n{ind} ".join(["{}"] * n) + f"\n{ind}]"
 
 
-def _dumps(record: dict[str, Any]) -> str:
+def _dumps(record: dict[str, Any], sep: str = _ITEM1) -> str:
     """The text as one str.format template: each float of a float list a {} slot, all printed at once.
 
     Per entry work runs in C (map, compress) except for values that are not lists of floats."""
@@ -58,18 +101,18 @@ def _dumps(record: dict[str, Any]) -> str:
     lists = list(compress(values, is_list))
     floats = list(chain.from_iterable(lists))
     if not all(lists) or not set(map(type, floats)) <= {float}:
-        return _dumps_each(keys, values)  # lists of other things (rows of a matrix, tokens, empty)
+        return _dumps_each(keys, values, sep)  # lists of other things (rows of a matrix, tokens, empty)
     slots = iter(list(map(_slots, map(len, lists))))
     parts = [next(slots) if li else _json_text(v, " ").replace("{", "{{").replace("}", "}}")
              for li, v in zip(is_list, values, strict=True)]
     names = list(map(_STR, keys))
     if "{" in "".join(names) or "}" in "".join(names):
         names = [n.replace("{", "{{").replace("}", "}}") for n in names]
-    template = "{{\n " + _ITEM1.join(map(add, map(add, names, repeat(": ")), parts)) + "\n}}"
+    template = "{{\n " + sep.join(map(add, map(add, names, repeat(": ")), parts)) + "\n}}"
     return template.format(*_float_texts(floats))
 
 
-def _dumps_each(keys: list[str], values: list) -> str:
+def _dumps_each(keys: list[str], values: list, sep: str = _ITEM1) -> str:
     """_dumps for any record: entry by entry (floats, float lists and float rows still printed at once)."""
     braces = "{" in "".join(keys) or "}" in "".join(keys)
     floats: list[float] = []
@@ -95,14 +138,16 @@ def _dumps_each(keys: list[str], values: list) -> str:
             parts.append(key + ": " + _json_text(v, " ").replace("{", "{{").replace("}", "}}"))
     if not set(map(type, floats)) <= {float}:
         raise _NotPlain  # ints, bools, numpy scalars in a float list: json prints those its own way
-    return ("{{\n " + _ITEM1.join(parts) + "\n}}").format(*_float_texts(floats))
+    return ("{{\n " + sep.join(parts) + "\n}}").format(*_float_texts(floats))
 
 
-def _float_texts(floats: list[float]) -> list[str]:
+def _float_texts(floats: list[float] | np.ndarray) -> list[str]:
     """[float.__repr__(f) for f in floats], printed in one C++ call. The caller checked they are all floats."""
     arr = np.array(floats, dtype=np.float64)
     if not np.isfinite(arr).all():
         raise _NotPlain  # json raises for allow_nan=False
+    if not len(arr):
+        return []
     s = str(Vt.DoubleArray.FromNumpy(arr))[1:-1]
     tf = s.split(", ")
     mag = np.abs(arr)
@@ -111,7 +156,7 @@ def _float_texts(floats: list[float]) -> list[str]:
         raise _NotPlain  # an exponent where the range above says positional: not seen, but never guessed at
     text = [t if "." in t else t + ".0" for t in tf]
     for i in other:
-        text[i] = float.__repr__(floats[i])
+        text[i] = float.__repr__(float(arr[i]))
     return text
 
 

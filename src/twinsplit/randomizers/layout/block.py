@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...blocks.data import Edit, ParamSpec
+from ...blocks.data import Columns, Edit, ParamSpec
 from ...blocks.distributions import Dist
 from ...blocks.registry import BlockKind
 from ...scene.info import SceneInfo
@@ -109,18 +109,17 @@ def _solver(scene: SceneInfo, b: Bound) -> tuple[list[str], np.ndarray, list[lis
     return cached
 
 
-def layout_edits(scene: SceneInfo, block: LayoutCfg, params: list[ParamSpec], draws: np.ndarray) -> list[Edit]:
+def layout_edits(scene: SceneInfo, block: LayoutCfg, params: list[ParamSpec], draws: np.ndarray
+                 ) -> list[Edit | Columns]:
     b = bound(scene, block, params[0].source)
     members, unit_of, tops, solver = _solver(scene, b)
     unit_d, removed = unit_deltas(b, params, draws)
     moved = ~np.all(unit_d == np.eye(4), axis=(1, 2)) & ~removed  # a unit exactly where it was authors nothing
-    out = [Edit(path=m, attr="active", type_name="bool", value=False) for k in np.flatnonzero(removed) for m in tops[k]]
+    out: list[Edit | Columns] = [Edit(path=m, attr="active", type_name="bool", value=False)
+                                 for k in np.flatnonzero(removed) for m in tops[k]]
     idx = np.flatnonzero(moved[unit_of])
     if len(idx):
-        solved = solver.solve(unit_d[unit_of])
-        for i in idx.tolist():
-            out += [Edit(path=members[i], attr=a, type_name=t, value=v, variability_uniform=a == "xformOpOrder")
-                    for a, t, v in solved[i]]
+        out += solver.solve(unit_d[unit_of], idx, members)
     return out
 
 

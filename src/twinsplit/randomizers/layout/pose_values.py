@@ -10,11 +10,11 @@ gets one `xformOp:transform` matrix (and a new xformOpOrder unless that is alrea
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from ...blocks.data import Columns, Edit
 from ...geometry.xform_ops import op_matrices
 
 _ATOL = 1e-9
@@ -70,13 +70,9 @@ def _rotation_values(op_type: str, rot_row: np.ndarray) -> tuple[np.ndarray, np.
     return np.degrees(np.arctan2(rc[:, b, a], rc[:, a, a]))[:, None], ok
 
 
-def _values(arr: np.ndarray, type_name: str) -> list:
-    """Rows of `arr` rounded as USD stores `type_name`, as plain values (tuples; scalars for one column)."""
-    dtype = {"float16": np.float16, "float32": np.float32}.get(_dtype_name(type_name), np.float64)
-    rounded = np.asarray(arr, dtype=np.float64).astype(dtype).astype(np.float64)
-    if rounded.shape[1] == 1:
-        return rounded[:, 0].tolist()
-    return [tuple(r) for r in rounded.tolist()]
+def _rounded(arr: np.ndarray, type_name: str) -> np.ndarray:
+    """`arr` rounded as USD stores `type_name`, held as float64."""
+    return np.asarray(arr, dtype=np.float64).astype(_DTYPES[_dtype_name(type_name)]).astype(np.float64)
 
 
 _DTYPES = {"float16": np.float16, "float32": np.float32, "float64": np.float64}
@@ -120,21 +116,31 @@ class PoseSolver:
                 g["w_t"] = np.array([xfs[k].ops[g["wi"]].matrix[3, :3] for k in idx])
             self.groups.append(g)
 
-    def solve(self, deltas: np.ndarray) -> list[list[tuple[str, str, Any]]]:
-        """For each body, the (attribute, Sdf type, value) to author so its world transform becomes
-        ``world @ delta`` (delta: (n, 4, 4) world deltas, row convention)."""
-        out: list = [None] * self.n
+    def solve(self, deltas: np.ndarray, which: np.ndarray, paths: list[str]) -> list[Edit | Columns]:
+        """What to author so body k's world transform becomes ``world[k] @ deltas[k]`` for every k in `which`
+        (sorted; deltas: (n, 4, 4) world deltas, row convention; paths: every body's prim path), in body order:
+        bodies that keep their ops as Columns of (translate, rotation) values, one per run of bodies with the
+        same op stack; the others as Edits of a double-precision matrix."""
         deltas = np.asarray(deltas, dtype=float)
+        want = np.zeros(self.n, dtype=bool)
+        want[which] = True
+        label = np.full(self.n, -1)  # body -> index into `cols` (-1: a matrix Edit in `mats`)
+        row = np.zeros(self.n, dtype=int)
+        cols: list[tuple] = []
+        mats: dict[int, list[Edit]] = {}
         for g in self.groups:
-            idx, ref, r = g["idx"], g["ref"], g["r"]
+            sel = want[g["idx"]]
+            if not sel.any():
+                continue
+            idx, ref, r = g["idx"][sel], g["ref"], g["r"]
             d = deltas[idx]
             todo = np.ones(len(idx), dtype=bool)
             if r is not None:
-                e = g["parent"] @ d @ g["pinv"]
+                e = g["parent"][sel] @ d @ g["pinv"][sel]
                 er = e[:, :3, :3]
                 rigid = np.all(np.abs(er @ np.swapaxes(er, 1, 2) - np.eye(3)) <= _ATOL, axis=(1, 2)) & (
                     np.linalg.det(er) > 0)
-                target = g["rot"] @ er
+                target = g["rot"][sel] @ er
                 values, ok = _rotation_values(ref.ops[r].op_type, target)
                 ok &= rigid
                 # what USD will make of the rounded value (a float quaternion's small turn can round away)
@@ -142,22 +148,37 @@ class PoseSolver:
                 real = op_matrices(ref.ops[r].op_type, rounded.astype(np.float64))[:, :3, :3]
                 off = np.abs(real - target).max(axis=(1, 2)) * self.reach[idx]
                 ok &= off <= self.pos_tol
-                tau = g["tau"]
-                t_new = np.einsum("ni,nij->nj", tau, er) + e[:, 3, :3] - (tau - g["w_t"])
+                tau = g["tau"][sel]
+                t_new = np.einsum("ni,nij->nj", tau, er) + e[:, 3, :3] - (tau - g["w_t"][sel])
                 wop, rop = ref.ops[g["wi"]], ref.ops[r]
-                tv = _values(t_new[ok], wop.type_name)
-                rv = _values(values[ok], rop.type_name)
-                wa, wt, ra, rt = wop.attr, wop.type_name, rop.attr, rop.type_name
-                for k, t_, r_ in zip(idx[ok].tolist(), tv, rv, strict=True):
-                    out[k] = [(wa, wt, t_), (ra, rt, r_)]
+                rv = _rounded(values[ok], rop.type_name)
+                label[idx[ok]] = len(cols)
+                row[idx[ok]] = np.arange(int(ok.sum()))
+                cols.append(((wop.attr, rop.attr), (wop.type_name, rop.type_name),
+                             (_rounded(t_new[ok], wop.type_name), rv[:, 0] if rv.shape[1] == 1 else rv)))
                 todo = ~ok
             if todo.any():
-                local = g["world"][todo] @ d[todo] @ g["pinv"][todo]
-                mats = [tuple(tuple(row) for row in m) for m in local.tolist()]  # matrix4d: doubles as they are
+                local = g["world"][sel][todo] @ d[todo] @ g["pinv"][sel][todo]
                 ops = ref.ops
                 single = len(ops) == 1 and ops[0].op_type == "Transform" and not ops[0].inverse and not ref.animated
                 order = (("!resetXformStack!",) if ref.reset else ()) + ("xformOp:transform",)
-                for k, m in zip(idx[todo].tolist(), mats, strict=True):
-                    out[k] = ([(ops[0].attr, ops[0].type_name, m)] if single else
-                              [("xformOp:transform", "matrix4d", m), ("xformOpOrder", "token[]", order)])
+                for k, m in zip(idx[todo].tolist(), local.tolist(), strict=True):
+                    m = tuple(tuple(r_) for r_ in m)  # matrix4d: doubles as they are
+                    mats[k] = ([Edit(path=paths[k], attr=ops[0].attr, type_name=ops[0].type_name, value=m)] if single
+                               else [Edit(path=paths[k], attr="xformOp:transform", type_name="matrix4d", value=m),
+                                     Edit(path=paths[k], attr="xformOpOrder", type_name="token[]", value=order,
+                                          variability_uniform=True)])
+        out: list[Edit | Columns] = []
+        which = np.asarray(which, dtype=int)
+        lab = label[which]
+        cuts = np.flatnonzero(np.diff(lab)) + 1
+        for run in np.split(which, cuts):
+            c = label[run[0]]
+            if c < 0:
+                for k in run.tolist():
+                    out += mats[k]
+                continue
+            attrs, types, vals = cols[c]
+            rows = row[run]
+            out.append(Columns(tuple(paths[k] for k in run.tolist()), attrs, types, tuple(v[rows] for v in vals)))
         return out
