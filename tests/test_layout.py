@@ -361,9 +361,9 @@ def test_verify_reports_a_hand_edited_overlap(tmp_path, run_cli):
     assert "FAIL  layout" in result.output or "layout" in result.output.split("interpenetrate")[0]
 
 
-def test_centimetre_y_up_and_every_op_style(tmp_path, run_cli):
-    """cm, Y-up, no default prim; translate/orient/scale, float rotateXYZ, a matrix op, pivots, translate only."""
-    up, k = "Y", 100.0
+def _op_styles(tmp_path: Path, up: str = "Y", k: float = 100.0) -> tuple[Path, Path]:
+    """(stage, config): cm, Y-up, no default prim; bodies with translate/orient/scale, float rotateXYZ, a matrix
+    op, pivots, translate only."""
     stage = _stage(tmp_path / "cm.usda", up=up, mpu=0.01, default_prim=False)
     room(stage, 3.0, up=up, k=k)
     styles = ["tos", "trs", "mat", "piv", "t"]
@@ -373,8 +373,13 @@ def test_centimetre_y_up_and_every_op_style(tmp_path, run_cli):
         h = size[1] / 2
         _cube(stage, f"/World/Things/T_{ops}", _vec(x * k, 0.5 * k, h, up), size, body=True, ops=ops, yaw=10.0, up=up)
     stage.Save()
-    src = tmp_path / "cm.usda"
-    cfg = config(tmp_path, "    offset: {low: -0.3, high: 0.3}\n    yaw: {low: -45, high: 45}\n")
+    return tmp_path / "cm.usda", config(tmp_path, "    offset: {low: -0.3, high: 0.3}\n    yaw: {low: -45, high: 45}\n")
+
+
+def test_centimetre_y_up_and_every_op_style(tmp_path, run_cli):
+    """cm, Y-up, no default prim; translate/orient/scale, float rotateXYZ, a matrix op, pivots, translate only."""
+    k = 100.0
+    src, cfg = _op_styles(tmp_path)
     out = tmp_path / "o"
     run_cli("generate", src, "--config", cfg, "--out", out, "--train", 3, "--holdout", 2)
     before = world_boxes(Usd.Stage.Open(str(src)))
@@ -396,6 +401,41 @@ def test_centimetre_y_up_and_every_op_style(tmp_path, run_cli):
                 assert np.allclose(np.sort(h), np.sort(h0), rtol=1e-5)  # rigid: same box
                 assert abs(r[1, 1]) > 1 - 1e-5  # still upright: local Y is world Y
     run_cli("verify", out)
+
+
+def test_verify_reads_the_same_poses_from_the_plan_arrays_and_from_the_file(tmp_path, run_cli):
+    """verify takes a byte-identical variant's layout values as arrays (write.layer.Authored) instead of reading
+    the file back: both readings give every moved prim the same world delta, for every op style."""
+    from twinsplit.config import load_config
+    from twinsplit.plan.draw import make_plan
+    from twinsplit.scene.discover import load
+    from twinsplit.scene.shapes import scene_shapes
+    from twinsplit.scene.xforms import scene_xforms
+    from twinsplit.verify.variant_poses import SourcePoses
+    from twinsplit.write.layer import Authored
+    from twinsplit.write.readback import layer_values
+
+    src, cfg = _op_styles(tmp_path)
+    out = tmp_path / "o"
+    run_cli("generate", src, "--config", cfg, "--out", out, "--train", 3, "--holdout", 2, "--seed-train", 5,
+            "--seed-holdout", 6)
+    _, scene = load(out / "source" / "cm.usda")
+    plan = make_plan(scene, load_config(cfg), 3, 2, {"train": 5, "holdout": 6})
+    poses = SourcePoses(scene_shapes(scene), lambda paths: scene_xforms(scene, paths), scene.up_index, 1e-2)
+    compared = 0
+    for split, n in (("train", 3), ("holdout", 2)):
+        for i in range(n):
+            authored = Authored(plan.batch(split, i))
+            assert authored.columns  # the bodies that keep their ops: arrays
+            assert dict(authored.items()) == layer_values(out / split / f"{split}-{i:05d}.usda")[0]
+            fast, _, f1 = poses.deltas(authored)
+            read, _, f2 = poses.deltas(layer_values(out / split / f"{split}-{i:05d}.usda")[0])
+            assert f1 == f2 == []
+            assert sorted(fast) == sorted(read) and len(fast) == 5
+            for p in fast:
+                assert np.allclose(fast[p], read[p], rtol=0, atol=1e-12), p
+            compared += len(fast)
+    assert compared == 25
 
 
 def test_same_seeds_same_bytes(tmp_path, run_cli):

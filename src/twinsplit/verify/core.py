@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -111,8 +111,8 @@ class Context:
     plan: Plan | None = field(default=None, metadata=_PROVIDED)  # re-derived (`rederive`)
     stage: Usd.Stage | None = field(default=None, metadata=_PROVIDED)  # the copied source, opened (`rederive`)
     # variant id -> {"<prim>.<attr>": value} as its layer authors it (`rederive`; read back, or the re-derived
-    # record when the file is byte-identical to the re-derived layer)
-    authored: dict[str, dict[str, Any]] | None = field(default=None, metadata=_PROVIDED)
+    # record, a write.layer.Authored, when the file is byte-identical to the re-derived layer)
+    authored: dict[str, Mapping[str, Any]] | None = field(default=None, metadata=_PROVIDED)
 
     @property
     def sealed(self) -> bool:

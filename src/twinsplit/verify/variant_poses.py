@@ -2,7 +2,7 @@
 
 The source's collision shapes and body transforms are read once per set; each variant's authored xform op
 values (`xformOp:*`, `xformOpOrder`, `active`) give every moved prim's new local transform (numpy, in
-`geometry.xform_ops`), hence its world delta, which moves the shapes under it. Then the same tests the
+`verify.authored_poses`), hence its world delta, which moves the shapes under it. Then the same tests the
 sampler uses: no penetration deeper than the source's own for that pair, inside the block's bounds, clear of
 the split's keep-out regions, and every moved body that rested on unmoved geometry still resting
 (`geometry.resting`). An authored spec on a source prim this cannot evaluate (a time-sampled transform, a
@@ -18,7 +18,7 @@ import numpy as np
 from ..geometry.batch import ShapeSet, body_depths, candidate_pairs, overlapping, sinks
 from ..geometry.prism import outside
 from ..geometry.resting import Footings, Tops, footing, supported
-from ..geometry.xform_ops import op_matrices, op_type_of
+from .authored_poses import PoseTable
 from .core import Finding
 
 
@@ -47,7 +47,7 @@ class SourcePoses:
         self.sink = sinks(self.allowed)
         self.tops = Tops.of(self.set, up, self.plane)
         self._feet: dict[str, object] = {}
-        self._specs: dict[tuple, tuple | None] = {}  # (prim, authored attrs, order) -> op stack spec
+        self.poses = PoseTable(self.under, xforms_of)
         by_body: dict[str, list[int]] = defaultdict(list)
         for k, s in enumerate(shapes):
             by_body[s.body].append(k)
@@ -59,102 +59,9 @@ class SourcePoses:
                                        self.tol)
         return self._feet[body]
 
-    def deltas(self, authored: dict) -> tuple[dict[str, np.ndarray], set[str], list[Finding]]:
-        """(prim -> world delta of every source prim the layer moves, prims it deactivates, findings).
-
-        Prims are grouped by the shape of their op stack and evaluated as arrays, one group at a time."""
-        by_prim: dict[str, dict] = defaultdict(dict)
-        removed: set[str] = set()
-        for key, value in authored.items():
-            prim, _, attr = key.partition(".")
-            if attr == "active" and value is False:
-                removed.add(prim)
-            elif attr == "xformOpOrder" or attr.startswith("xformOp:"):
-                by_prim[prim][attr] = value
-        findings: list[Finding] = []
-        moved = {p: v for p, v in by_prim.items() if p in self.under}  # prims the events add are not layout's
-        xfs = self.xforms_of(sorted(moved)) if moved else {}
-        groups: dict[tuple, list[str]] = defaultdict(list)
-        for prim, values in moved.items():
-            order = values.get("xformOpOrder")
-            key = (prim, tuple(values), tuple(order) if isinstance(order, list) else None)
-            spec = self._specs.get(key)
-            if spec is None or any(isinstance(v, dict) for v in values.values()):
-                spec = self._spec(prim, xfs[prim], values, findings)
-                self._specs[key] = spec
-            if spec is not None:
-                groups[spec].append(prim)
-        names, locals_, parents, resets = [], [], [], []
-        for spec, prims in groups.items():
-            reset, stack = spec
-            m = np.tile(np.eye(4), (len(prims), 1, 1))
-            for kind, op_type, attr, inverse in reversed(stack):
-                if kind == "authored":
-                    mats = op_matrices(op_type, [moved[p][attr] for p in prims], inverse)
-                else:  # the source op as it is (its matrix has the inverse applied)
-                    mats = np.array([xfs[p].ops[attr].matrix for p in prims])
-                m = m @ mats
-            names += prims
-            locals_.append(m)
-            eye = np.tile(np.eye(4), (len(prims), 1, 1))
-            parents.append(eye if reset else np.array([xfs[p].parent for p in prims]))
-            resets += [reset] * len(prims)
-        out: dict[str, np.ndarray] = {}
-        if not names:
-            return out, removed, findings
-        local, parent = np.concatenate(locals_), np.concatenate(parents)
-        src_world = np.array([xfs[p].world for p in names])
-        moving = set(names)
-
-        def moved_ancestor(p: str) -> str:
-            a = _parent(p)
-            while a and a not in moving:
-                a = _parent(a)
-            return a
-
-        nested = np.array([bool(moved_ancestor(p)) and not r for p, r in zip(names, resets, strict=True)])
-        d = np.linalg.inv(src_world) @ (local @ parent)
-        for k in sorted(np.flatnonzero(nested), key=lambda k: names[k].count("/")):  # a moved parent moves its child
-            anc = moved_ancestor(names[k])
-            if anc in out:
-                d[k] = np.linalg.inv(src_world[k]) @ (local[k] @ parent[k] @ out[anc])
-            out[names[k]] = d[k]
-        r = d[:, :3, :3]
-        rigid = np.all(np.abs(r @ np.swapaxes(r, 1, 2) - np.eye(3)) <= 1e-6, axis=(1, 2)) & (np.linalg.det(r) > 0)
-        for k, p in enumerate(names):
-            if rigid[k]:
-                out[p] = d[k]
-            else:
-                out.pop(p, None)
-                findings.append(_finding(p, "is moved non-rigidly (scaled or sheared); layout only moves and turns"))
-        return out, removed, findings
-
-    @staticmethod
-    def _spec(prim: str, xf, values: dict, findings: list[Finding]) -> tuple | None:
-        """(reset, ((authored|source, op type, attr or source op index, inverse), ...)), None if not evaluable."""
-        if any(isinstance(v, dict) for v in values.values()):
-            findings.append(_finding(prim, "authors a time-sampled transform; layout writes default values only"))
-            return None
-        index = {op.attr: k for k, op in enumerate(xf.ops)}
-        order = values.get("xformOpOrder")
-        names = list(order) if order is not None else [op.name for op in xf.ops]
-        reset = (bool(names) and names[0] == "!resetXformStack!") or (order is None and xf.reset)
-        stack = []
-        for name in (n for n in names if n != "!resetXformStack!"):
-            inverse = name.startswith("!invert!")
-            attr = name.removeprefix("!invert!")
-            if attr in values:
-                op_type = op_type_of(attr)
-                if op_type is None:
-                    findings.append(_finding(prim, f"authors {attr}, an xform op this check cannot evaluate"))
-                    return None
-                stack.append(("authored", op_type, attr, inverse))
-            elif attr in index:
-                stack.append(("source", "", index[attr], False))
-            else:
-                findings.append(_finding(prim, f"xformOpOrder names {name}, which has no value"))
-                return None
-        return reset, tuple(stack)
+    def deltas(self, authored) -> tuple[dict[str, np.ndarray], set[str], list[Finding]]:
+        """(prim -> world delta of every source prim the layer moves, prims it deactivates, findings)."""
+        return self.poses.deltas(authored)
 
 
 def check_variant_poses(src: SourcePoses, authored: dict, blocks: list[tuple[set[str], object, object]]

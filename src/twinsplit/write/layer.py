@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pxr import Gf, Sdf
@@ -117,6 +117,42 @@ def _record(edits: list[Edit], convert: Callable[[Any], Any]) -> dict[str, Any]:
         else:
             out[e.key] = convert(e.value)
     return out
+
+
+class Authored(Mapping):
+    """What a variant layer authors, as `values_record` gives it ({key: value}, tuples as lists), kept as the
+    plain record plus the Columns it was written from (their arrays, so a reader can take them whole)."""
+
+    def __init__(self, items: list[Edit | Columns]) -> None:
+        self.columns = [c for c in items if type(c) is Columns]
+        self.plain = values_record([e for e in items if type(e) is not Columns])
+        self._index: dict[str, tuple[int, int, int]] | None = None
+
+    def _where(self) -> dict[str, tuple[int, int, int]]:
+        if self._index is None:
+            self._index = {f"{p}.{a}": (k, i, j) for k, c in enumerate(self.columns) for i, p in enumerate(c.paths)
+                           for j, a in enumerate(c.attrs)}
+        return self._index
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self.plain:
+            return self.plain[key]
+        k, i, j = self._where()[key]
+        return self.columns[k].values[j][i].tolist()
+
+    def __iter__(self):
+        yield from self.plain
+        for c in self.columns:
+            yield from c.keys
+
+    def __len__(self) -> int:
+        return len(self.plain) + sum(len(c.keys) for c in self.columns)
+
+    def items(self):
+        yield from self.plain.items()
+        for c in self.columns:
+            cols = [v.tolist() for v in c.values]
+            yield from zip(c.keys, (col[i] for i in range(len(c)) for col in cols), strict=True)
 
 
 def values_bytes(edits: list[Edit | Columns]) -> bytes:

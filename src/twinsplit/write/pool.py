@@ -34,7 +34,12 @@ def event_entries(edits) -> list[dict[str, Any]]:
 
 
 def render_one(plan: Plan, split: str, index: int, sublayer: str, metadata: dict[str, Any]) -> Rendered:
-    edits = plan.batch(split, index)
+    return render_batch(plan, split, index, plan.batch(split, index), sublayer, metadata)
+
+
+def render_batch(plan: Plan, split: str, index: int, edits: list, sublayer: str, metadata: dict[str, Any]
+                 ) -> Rendered:
+    """One variant from its Plan.batch (which a caller may keep: verify reads the authored values from it)."""
     return Rendered(split, index, render(edits, sublayer, metadata), values_bytes(edits), event_entries(edits),
                     plan.notes(split, index))
 

@@ -8,8 +8,8 @@ import json
 from ... import manifest as mf
 from ...plan.draw import Plan, make_plan
 from ...scene.discover import load
-from ...write.layer import stage_metadata, values_record
-from ...write.pool import render_one
+from ...write.layer import Authored, stage_metadata, values_record
+from ...write.pool import render_batch
 from ...write.readback import first_difference, layer_values
 from ..core import Check, Context, check, same
 
@@ -59,14 +59,15 @@ def rederive(ctx: Context, c: Check) -> None:
     produced = []
     for split, sp in plan.splits.items():
         for i in range(len(sp.draws)):
-            r = render_one(plan, split, i, sublayer, metadata)
+            items = plan.batch(split, i)
+            r = render_batch(plan, split, i, items, sublayer, metadata)
             vid = f"{split}-{i:05d}"
             produced.append(vid)
             entry = by_id.get(vid)
             if entry is None:
                 c.fail(f"{vid}: the seeds give this variant but the manifest does not list it")
                 continue
-            _compare_variant(ctx, c, plan, entry, r)
+            _compare_variant(ctx, c, plan, entry, r, items)
             if entry.get("redraws") != int(sp.redraws[i]):
                 c.fail(f"{vid}: manifest says {entry.get('redraws')} redraws, re-derivation took {int(sp.redraws[i])}")
     listed = {vid for vid, v in by_id.items() if v["split"] in plan.splits}
@@ -82,13 +83,13 @@ def _fail_difference(c: Check, file: str, difference: tuple[str, str]) -> None:
     c.fail(message, file=file, prim=prim or None, attribute=attribute or None)
 
 
-def _compare_variant(ctx: Context, c: Check, plan: Plan, entry: dict, r) -> None:
+def _compare_variant(ctx: Context, c: Check, plan: Plan, entry: dict, r, items: list) -> None:
     path = ctx.path(entry["path"], entry["split"])
     if not path.is_file():
         return  # reported by `files`
     expected = None  # the plan's values record, built only when a file differs (it names the difference)
     if path.read_bytes() == r.usda:  # the deterministic writer's own bytes: they author exactly the plan's values
-        ctx.authored[entry["id"]] = json.loads(r.values)
+        ctx.authored[entry["id"]] = Authored(items)
     else:
         expected = json.loads(json.dumps(values_record(plan.edits(r.split, r.index))))
         actual, sublayers = layer_values(path)
