@@ -7,8 +7,7 @@ from contextlib import contextmanager
 
 import click
 
-from . import __version__
-from .commands import register_all
+from . import __version__, commands
 from .errors import Failed, TwinsplitError
 
 # click >= 8.2 raises this for a bare `twinsplit`; its show() prints the help, which must stay.
@@ -39,7 +38,14 @@ def _exit_path() -> Iterator[None]:
 
 
 class Main(click.Group):
-    """The twinsplit group: parsing (make_context) and running (invoke) go through the one exit path."""
+    """The twinsplit group: parsing (make_context) and running (invoke) go through the one exit path; its
+    commands are twinsplit.commands.COMMANDS, each imported when it is looked up (see commands/__init__.py)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(commands.COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return commands.load(cmd_name)
 
     def make_context(self, info_name, args, parent=None, **extra):
         with _exit_path():
@@ -55,5 +61,3 @@ class Main(click.Group):
 def main() -> None:
     """Make held-out OpenUSD digital twins and prove train/holdout independence."""
 
-
-register_all(main)

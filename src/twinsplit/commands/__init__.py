@@ -1,5 +1,9 @@
-"""Subcommands. Each module exposes one click command named `command`; order here is the help order.
-Commands raise twinsplit.errors (or click.UsageError) and never exit themselves: cli.py sets every exit code."""
+"""Subcommands. Each module exposes one click command named `command`; the group lists them sorted by name.
+Commands raise twinsplit.errors (or click.UsageError) and never exit themselves: cli.py sets every exit code.
+
+A command module is imported only when its command runs (or `--help` lists it), and imports what its command
+needs inside the command's function: `twinsplit --help` costs the command modules, not USD, scipy or
+matplotlib."""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ import click
 COMMANDS = ["init", "generate", "verify", "validate", "report", "keygen", "schema"]
 
 
-def register_all(group: click.Group) -> None:
-    for name in COMMANDS:
-        group.add_command(importlib.import_module(f"{__name__}.{name}_cmd").command)
+def load(name: str) -> click.Command | None:
+    """The command `name`, its module imported on first use; None for an unknown name."""
+    if name not in COMMANDS:
+        return None
+    return importlib.import_module(f"{__name__}.{name}_cmd").command

@@ -6,9 +6,6 @@ from pathlib import Path
 
 import click
 
-from ..config import config_model, load_config
-from ..generate import Request, run
-
 
 def progress_bar():
     """A rich progress bar on stderr when it is a terminal; nothing in CI logs, pipes or stdout."""
@@ -56,6 +53,9 @@ def command(source: Path, config_path: Path | None, out: Path, n_train: int, n_h
             seed_train: int | None, seed_holdout: int | None, workers: int, force: bool,
             seal_key: Path | None, holdout_out: Path | None, sign_key: Path | None) -> None:
     """Generate train and holdout twin variants of SOURCE, and the manifest that proves independence."""
+    from ..config import config_model, load_config
+    from ..generate import Request, run
+
     config = load_config(config_path) if config_path else config_model()()
     req = Request(source, config, out, n_train, n_holdout, seed_train, seed_holdout, workers, force,
                   seal_key, holdout_out, sign_key)

@@ -5,8 +5,6 @@ from pathlib import Path
 import click
 
 from ..errors import TwinsplitError
-from ..scene.discover import load
-from ..starter import starter_config
 
 
 @click.command("init")
@@ -15,6 +13,9 @@ from ..starter import starter_config
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 def command(source: Path, output: Path | None, force: bool) -> None:
     """Write a commented starter config for SOURCE from what the stage contains."""
+    from ..scene.discover import load
+    from ..starter import starter_config
+
     _, scene = load(source)
     text = starter_config(scene, source)
     if output is None:

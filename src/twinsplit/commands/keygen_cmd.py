@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from ..errors import TwinsplitError
-from ..proof.attest import generate_keypair, public_keyid
 
 
 @click.command("keygen")
@@ -20,6 +19,8 @@ from ..proof.attest import generate_keypair, public_keyid
 )
 def command(out_dir: Path) -> None:
     """Create an Ed25519 key pair; never overwrites an existing key."""
+    from ..proof.attest import generate_keypair, public_keyid
+
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         private_path, public_path = generate_keypair(out_dir)

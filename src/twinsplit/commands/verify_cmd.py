@@ -2,21 +2,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import Failed
-from ..verify.core import Check, Status, as_json, verify
+if TYPE_CHECKING:
+    from ..verify.core import Check
 
-# Status column of the text output: five wide, so every check name starts in the same column.
-LABELS = {Status.OK: "ok", Status.FAIL: "FAIL", Status.SKIP: "skip", Status.CRASH: "CRASH"}
+from ..errors import Failed
+
+# Status column of the text output (by verify.core.Status value): five wide, so every check name starts in the
+# same column.
+LABELS = {"ok": "ok", "fail": "FAIL", "skip": "skip", "crash": "CRASH"}
 
 
 def text_lines(results: list[Check]) -> list[str]:
     """`<status> <check>[: detail]` per check, each finding indented below it, then the verdict."""
     lines = []
     for r in results:
-        lines.append(f"{LABELS[r.status]:<5} {r.name}" + (f": {r.detail}" if r.detail and r.ok else ""))
+        lines.append(f"{LABELS[r.status.value]:<5} {r.name}" + (f": {r.detail}" if r.detail and r.ok else ""))
         lines += [f"      {f.text}" for f in r.findings]
     lines.append("verified: the independence proof holds" if all(r.ok for r in results) else "verification FAILED")
     return lines
@@ -47,6 +51,8 @@ def _list_checks(ctx: click.Context, _param, value: bool) -> None:
               help="List every check in the order verify runs them, with its description, then exit.")
 def command(out: Path, as_json_flag: bool, holdout: Path | None, reveal: Path | None, pubkey: Path | None) -> None:
     """Re-derive and re-check a generated set; exit 1 naming every check that fails (or crashes)."""
+    from ..verify.core import as_json, verify
+
     results = verify(out, holdout=holdout, reveal=reveal, pubkey=pubkey)
     if as_json_flag:
         click.echo(json.dumps(as_json(results), indent=2))

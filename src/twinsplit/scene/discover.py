@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pxr import Gf, Sdf, Tf, Usd, UsdGeom, UsdLux, UsdPhysics
+from pxr import Gf, Sdf, Tf, Usd, UsdGeom, UsdLux, UsdPhysics, Vt
 
 from ..errors import InputError
 from .info import AttrInfo, PrimInfo, Region, SceneInfo
@@ -47,18 +47,39 @@ def usd_error_text(exc: Exception, limit: int = 400) -> str:
     return ("; ".join(p.strip() for p in parts) if parts else text)[:limit]
 
 
+def _vector(value: Any) -> tuple[float, ...]:
+    return tuple(map(float, value))
+
+
+def _quat(value: Any) -> tuple[float, ...]:
+    return (value.GetReal(), *value.GetImaginary())
+
+
+# Exact types of the values a scan meets most (every body's xform ops): one dict look-up instead of the checks
+# below, with the same result.
+_PLAIN = {
+    **dict.fromkeys((bool, int, str, float, type(None)), lambda v: v),
+    **dict.fromkeys((getattr(Gf, f"Vec{n}{t}") for n in (2, 3, 4) for t in "dfhi"), _vector),
+    **dict.fromkeys((Gf.Quatf, Gf.Quatd, Gf.Quath), _quat),
+    **dict.fromkeys((Vt.TokenArray, Vt.StringArray), tuple),
+}
+
+
 def plain(value: Any) -> Any:
     """Gf/Vt values as plain Python (tuples of floats, lists, str)."""
+    fast = _PLAIN.get(type(value))
+    if fast is not None:
+        return fast(value)
     if isinstance(value, (bool, int, str)) or value is None:
         return value
     if isinstance(value, float):
         return value
     if isinstance(value, (Gf.Quatf, Gf.Quatd, Gf.Quath)):
-        return (value.GetReal(), *value.GetImaginary())
+        return _quat(value)
     if isinstance(value, Sdf.AssetPath):
         return value.path
-    if isinstance(getattr(value, "dimension", None), int):  # Gf vectors: the common case, kept fast
-        return tuple(map(float, value))
+    if isinstance(getattr(value, "dimension", None), int):  # Gf vectors
+        return _vector(value)
     if hasattr(value, "__len__") and not isinstance(value, (bytes, dict)):
         try:
             return tuple(plain(v) for v in value)
@@ -83,14 +104,17 @@ def applied_schemas(prim: Usd.Prim) -> tuple[str, ...]:
     return tuple(names)
 
 
-def labels_of(prim: Usd.Prim) -> tuple[str, ...]:
+def labels_of(prim: Usd.Prim, names: list[str] | None = None) -> tuple[str, ...]:
+    """Semantic labels (`semantics:labels:*`, then the legacy attribute); `names`: the prim's authored property
+    names when the caller has them already."""
+    names = prim.GetAuthoredPropertyNames() if names is None else names
     labels: list[str] = []
-    attrs = list(prim.GetAuthoredPropertiesInNamespace(["semantics", "labels"]))
+    attrs = [prim.GetAttribute(n) for n in names if n.startswith(LABEL_ATTR_PREFIX)]
     legacy = prim.GetAttribute(LEGACY_LABEL_ATTR)
     if legacy:
         attrs.append(legacy)
     for attr in attrs:
-        if isinstance(attr, Usd.Attribute):
+        if attr:  # a relationship's name gives no attribute
             value = attr.Get()
             if value is None:
                 continue
@@ -103,22 +127,31 @@ def labels_of(prim: Usd.Prim) -> tuple[str, ...]:
 BODY_ATTR_PREFIXES = ("xformOp",)
 
 
-def _attr_table(prim: Usd.Prim, prefixes: tuple[str, ...] = ()) -> dict[str, AttrInfo]:
+def _attr_info(attr: Usd.Attribute) -> AttrInfo | None:
+    try:
+        value = plain(attr.Get())
+    except Exception:  # an attribute with a value USD cannot convert is not a randomization target
+        return None
+    return AttrInfo(str(attr.GetTypeName()), value, attr.HasAuthoredValue())
+
+
+def _attr_table(prim: Usd.Prim, prefixes: tuple[str, ...] = (), names: list[str] | None = None) -> dict[str, AttrInfo]:
+    """Every attribute of the prim, or with `prefixes` only its authored ones whose names start so (`names`: its
+    authored property names, when the caller has them)."""
+    if prefixes:
+        names = prim.GetAuthoredPropertyNames() if names is None else names
+        pairs = [(n, prim.GetAttribute(n)) for n in names if n.startswith(prefixes)]
+    else:
+        pairs = [(a.GetName(), a) for a in prim.GetAttributes()]
     out = {}
-    for attr in prim.GetAuthoredAttributes() if prefixes else prim.GetAttributes():
-        if prefixes and not attr.GetName().startswith(prefixes):
-            continue
-        type_name = str(attr.GetTypeName())
-        try:
-            value = plain(attr.Get())
-        except Exception:  # an attribute with a value USD cannot convert is not a randomization target
-            continue
-        out[attr.GetName()] = AttrInfo(type_name, value, attr.HasAuthoredValue())
+    for name, attr in pairs:
+        if attr and (info := _attr_info(attr)) is not None:
+            out[name] = info
     return out
 
 
 def _matrix(m: Gf.Matrix4d) -> tuple[tuple[float, ...], ...]:
-    return tuple(tuple(float(m[r][c]) for c in range(4)) for r in range(4))
+    return tuple(map(tuple, np.array(m, dtype=np.float64).tolist()))
 
 
 def _region(prim: Usd.Prim, kind: str, cache: UsdGeom.XformCache) -> Region:
@@ -160,7 +193,8 @@ def scan(stage: Usd.Stage, root: str | Path = "") -> SceneInfo:
             continue
         path = str(prim.GetPath())
         schemas = applied_schemas(prim)
-        info = PrimInfo(path=path, type_name=str(prim.GetTypeName()), schemas=schemas, labels=labels_of(prim))
+        names = prim.GetAuthoredPropertyNames()
+        info = PrimInfo(path=path, type_name=str(prim.GetTypeName()), schemas=schemas, labels=labels_of(prim, names))
         info.is_material = prim.HasAPI(UsdPhysics.MaterialAPI) or "PhysicsMaterialAPI" in schemas
         info.is_light = prim.HasAPI(UsdLux.LightAPI)
         info.is_body = prim.HasAPI(UsdPhysics.RigidBodyAPI)
@@ -171,7 +205,7 @@ def scan(stage: Usd.Stage, root: str | Path = "") -> SceneInfo:
         if info.is_material or info.is_light:
             info.attrs = _attr_table(prim)
         elif info.is_body:
-            info.attrs = _attr_table(prim, BODY_ATTR_PREFIXES)
+            info.attrs = _attr_table(prim, BODY_ATTR_PREFIXES, names)
         if prim.IsA(UsdGeom.Xformable) and (info.is_body or info.is_collider or info.is_light):
             info.world = _matrix(cache.GetLocalToWorldTransform(prim))
         region_attr = prim.GetAttribute(REGION_ATTR)

@@ -41,6 +41,16 @@ def _np(m) -> np.ndarray:
     return np.array(m, dtype=float).reshape(4, 4)
 
 
+_OP_TYPES: dict = {}  # UsdGeom.XformOp.Type -> "Translate", ...: the enum's name is formatted once per type
+
+
+def _op_type(op: UsdGeom.XformOp) -> str:
+    t = op.GetOpType()
+    if t not in _OP_TYPES:
+        _OP_TYPES[t] = str(t).split(".")[-1].removeprefix("Type")
+    return _OP_TYPES[t]
+
+
 def _read_xf(prim: Usd.Prim, cache: UsdGeom.XformCache, time: Usd.TimeCode) -> Xf:
     xf = UsdGeom.Xformable(prim)
     ops, animated = [], False
@@ -48,8 +58,7 @@ def _read_xf(prim: Usd.Prim, cache: UsdGeom.XformCache, time: Usd.TimeCode) -> X
         attr = op.GetAttr()
         animated |= attr.GetNumTimeSamples() > 0
         name = op.GetOpName()
-        ops.append(Op(name=str(name), attr=str(op.GetName()),
-                      op_type=str(op.GetOpType()).split(".")[-1].removeprefix("Type"),
+        ops.append(Op(name=str(name), attr=str(op.GetName()), op_type=_op_type(op),
                       type_name=str(op.GetTypeName()), inverse=op.IsInverseOp(), value=op.Get(time),
                       matrix=_np(op.GetOpTransform(time))))
     reset = xf.GetResetXformStack()

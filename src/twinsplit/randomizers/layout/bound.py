@@ -80,14 +80,16 @@ class Bound:
         if block.offset is not None:
             lo, hi = envelope(block.offset)
             off = max(abs(lo), abs(hi)) / self.mpu * math.sqrt(2)
-        lo = np.empty((len(geo.units), 2))
-        hi = np.empty((len(geo.units), 2))
-        for k, u in enumerate(geo.units):
-            a, b = np.min([s.aabb()[0] for s in u.shapes], axis=0), np.max([s.aabb()[1] for s in u.shapes], axis=0)
-            r = float(np.linalg.norm((b - a)[p])) / 2 + off
-            slots = self.groups[self.slot_of[k][0]] if k in self.slot_of else [k]
-            cs = np.array([geo.units[j].centre[p] for j in slots])
-            lo[k], hi[k] = cs.min(0) - r, cs.max(0) + r
+        # every unit's shapes' AABBs in one array (units hold their shapes contiguously), reduced per unit
+        boxes = np.array([s.aabb() for u in geo.units for s in u.shapes])  # (shapes, 2, 3)
+        starts = np.cumsum([0] + [len(u.shapes) for u in geo.units[:-1]])
+        span = (np.maximum.reduceat(boxes[:, 1], starts) - np.minimum.reduceat(boxes[:, 0], starts))[:, p]
+        r = np.array([float(np.linalg.norm(d)) for d in span]) / 2 + off
+        centres = np.array([u.centre[p] for u in geo.units])
+        lo, hi = centres - r[:, None], centres + r[:, None]
+        for k, (g, _) in self.slot_of.items():  # a swap unit reaches every slot of its group
+            cs = centres[self.groups[g]]
+            lo[k], hi[k] = cs.min(0) - r[k], cs.max(0) + r[k]
         return lo, hi
 
     def extent(self) -> float:

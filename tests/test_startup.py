@@ -1,0 +1,67 @@
+"""Start-up: `twinsplit --help` lists every command without importing USD or scipy, and a command imports
+only what it uses (no matplotlib outside `report`). Real CLI processes, their loaded modules read at exit."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import click
+from click.testing import CliRunner
+
+from stages import write
+from twinsplit.cli import main
+from twinsplit.commands import COMMANDS, load
+
+# Runs the CLI in a fresh interpreter and prints, at exit, which heavy top-level packages it imported.
+DRIVER = """
+import atexit, json, sys
+HEAVY = ("pxr", "scipy", "matplotlib", "pydantic", "numpy", "trimesh", "cryptography")
+atexit.register(lambda: sys.stderr.write("\\nMODULES " + json.dumps(
+    sorted({m.split(".")[0] for m in sys.modules if m.split(".")[0] in HEAVY})) + "\\n"))
+sys.argv = ["twinsplit", *sys.argv[1:]]
+from twinsplit.cli import main
+main()
+"""
+
+
+def run(*args) -> tuple[subprocess.CompletedProcess, set[str]]:
+    proc = subprocess.run([sys.executable, "-c", DRIVER, *map(str, args)], capture_output=True, text=True,
+                          timeout=300)
+    line = proc.stderr.rsplit("MODULES ", 1)[-1]
+    return proc, set(json.loads(line))
+
+
+def test_help_lists_every_command_with_its_short_help():
+    result = CliRunner().invoke(main, ["--help"], terminal_width=200)
+    assert result.exit_code == 0
+    listed = result.output.split("Commands:\n", 1)[1].splitlines()
+    expected = [f"{name}  {load(name).get_short_help_str(limit=200)}" for name in sorted(COMMANDS)]
+    assert [" ".join(line.split()) for line in listed] == [" ".join(e.split()) for e in expected]
+    assert all(isinstance(load(n), click.Command) and load(n).name == n for n in COMMANDS)
+    assert load("frobnicate") is None
+
+
+def test_help_imports_no_usd_scipy_or_pydantic():
+    proc, heavy = run("--help")
+    assert proc.returncode == 0 and "generate" in proc.stdout
+    assert heavy == set(), heavy
+    for name in COMMANDS:  # each command's own --help is as light
+        proc, heavy = run(name, "--help")
+        assert proc.returncode == 0 and proc.stdout.startswith(f"Usage: twinsplit {name}"), proc.stderr
+        assert heavy == set(), (name, heavy)
+
+
+def test_generate_and_verify_do_not_import_matplotlib(tmp_path):
+    src = write(tmp_path)
+    cfg = tmp_path / "twin.yaml"
+    proc, _ = run("init", src, "-o", cfg)
+    assert proc.returncode == 0, proc.stderr
+    proc, heavy = run("generate", src, "--config", cfg, "--out", tmp_path / "out", "--train", 2, "--holdout", 1,
+                      "--seed-train", 1, "--seed-holdout", 2)
+    assert proc.returncode == 0, proc.stderr
+    assert "pxr" in heavy and "matplotlib" not in heavy, heavy
+    proc, heavy = run("verify", tmp_path / "out")
+    assert proc.returncode == 0 and "verified" in proc.stdout, proc.stdout + proc.stderr
+    assert "pxr" in heavy and "matplotlib" not in heavy, heavy
