@@ -19,6 +19,10 @@ BASE = "seeds: {train: 1, holdout: 2}\nrandomize:\n  physics_materials:\n"
      "holdout range: low (2.0) must be less than high (1.0)"),
     ("    restitution: {distribution: choice}\n", "needs a non-empty `choices` list"),
     ("    restitution: {distribution: gaussian, low: 0, high: 1}\n", "distribution"),
+    # words for a float attribute: named at bind time, not a USD error when the first variant is written
+    ("    static_friction: {distribution: choice, choices: [low, high]}\n",
+     "static_friction: choices 'low', 'high' are not float values"),
+    ("    restitution: {distribution: choice, choices: [0.1, true]}\n", "choices True are not float values"),
 ])
 def test_bad_config_values(tmp_path, run_cli, body, needle):
     src = write(tmp_path)

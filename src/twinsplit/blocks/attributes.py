@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from ..scene.info import AttrInfo, SceneInfo
 from ..scene.selectors import Selector
 from .data import Edit, ParamSpec
-from .distributions import Dist
+from .distributions import Dist, union_choices
 
 
 def sample_independent(scene: SceneInfo, block: Any, params: list[ParamSpec], split: str,
@@ -46,6 +46,28 @@ def attribute_edits(scene: SceneInfo, block: Any, params: list[ParamSpec], draws
             for k, v in grouped.items()]
 
 
+_NUMBERS = ("float", "double", "half", "int", "uint", "int64", "uint64", "uchar")
+_TEXTS = ("token", "string")
+
+
+def _check_choices(dist: Dist, type_name: str, key: str, where: str) -> None:
+    """A `choice` whose values the attribute cannot hold (a word for a float): refused here, naming both, not by
+    USD when the first variant is written."""
+    if dist.distribution != "choice":
+        return
+    if type_name in _NUMBERS:
+        bad = [c for c in union_choices(dist) if isinstance(c, bool) or not isinstance(c, (int, float))]
+    elif type_name in _TEXTS:
+        bad = [c for c in union_choices(dist) if not isinstance(c, str)]
+    elif type_name == "bool":
+        bad = [c for c in union_choices(dist) if not isinstance(c, bool)]
+    else:
+        return  # vectors, arrays: each value's shape is USD's to check
+    if bad:
+        raise ValueError(f"{key}: choices {', '.join(map(repr, bad))} are not {type_name} values ({where} is "
+                         f"{type_name})")
+
+
 def attribute_params(scene: SceneInfo, block: BaseModel, source: str, prims: list[str],
                      attr_names: dict[str, str], default_types: dict[str, str],
                      unit_scales: dict[str, float] | None = None,
@@ -65,6 +87,7 @@ def attribute_params(scene: SceneInfo, block: BaseModel, source: str, prims: lis
                 # writes the inputs: name, which renderers prefer when both are present
                 info = AttrInfo(info.type_name if info else legacy.type_name, legacy.value, True)
             type_name = info.type_name if info else default_types[key]
+            _check_choices(dist, type_name, key, f"{prim}.{attr}")
             base = info.value if info else None
             if dist.operation != "abs" and not (info and info.authored and base):
                 continue  # scale/add act on authored values; a prim without one is left as it is
