@@ -47,22 +47,15 @@ def attribute_edits(scene: SceneInfo, block: Any, params: list[ParamSpec], draws
 
 
 _NUMBERS = ("float", "double", "half", "int", "uint", "int64", "uint64", "uchar")
-_TEXTS = ("token", "string")
 
 
 def _check_choices(dist: Dist, type_name: str, key: str, where: str) -> None:
-    """A `choice` whose values the attribute cannot hold (a word for a float): refused here, naming both, not by
-    USD when the first variant is written."""
-    if dist.distribution != "choice":
+    """A `choice` of non-numbers for a numeric attribute (a word for a float): refused here, naming both, not by
+    USD when the first variant is written. (Tokens are not checked: a kind may map choices to them, e.g.
+    lighting's enabled true/false -> visibility.)"""
+    if dist.distribution != "choice" or type_name not in _NUMBERS:
         return
-    if type_name in _NUMBERS:
-        bad = [c for c in union_choices(dist) if isinstance(c, bool) or not isinstance(c, (int, float))]
-    elif type_name in _TEXTS:
-        bad = [c for c in union_choices(dist) if not isinstance(c, str)]
-    elif type_name == "bool":
-        bad = [c for c in union_choices(dist) if not isinstance(c, bool)]
-    else:
-        return  # vectors, arrays: each value's shape is USD's to check
+    bad = [c for c in union_choices(dist) if isinstance(c, bool) or not isinstance(c, (int, float))]
     if bad:
         raise ValueError(f"{key}: choices {', '.join(map(repr, bad))} are not {type_name} values ({where} is "
                          f"{type_name})")
