@@ -1,22 +1,23 @@
 """Many shapes as arrays: move them all at once, find the pairs that can touch, measure depths in batches.
 
 The batch form of `broad.find_overlaps` / `OverlapIndex` for layout and verify at site scale (thousands of
-bodies per variant): a rigid move of every shape is one einsum, the broad phase is one sorted sweep, and box
-pairs (the common case) go through the vectorised SAT. Other kinds fall back to the exact per-pair
+bodies per variant): a rigid move of every shape is one einsum, the broad phase is a grid index kept with the
+set it was built over (`aabb_index`: a set that stays put is binned once, however often it is queried), and
+box pairs (the common case) go through the vectorised SAT. Other kinds fall back to the exact per-pair
 `penetration_depth`, so every verdict equals the scalar code's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
+from .aabb_index import AabbIndex
 from .narrow import box_box_depth, penetration_depth
 from .shape import Shape
-
-BIG_FACTOR = 8.0  # shapes wider than this many median widths (floors, walls) are tested against every query
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,69 +79,40 @@ class ShapeSet:
         return ShapeSet(self.shapes, center, rotation, self.half, b, lo, hi, self.body, self.dynamic, base,
                         self.index)
 
+    @cached_property
+    def aabb_index(self) -> AabbIndex:
+        """The broad-phase index of these AABBs (the set is immutable, so it is built once)."""
+        return AabbIndex(self.lo, self.hi)
+
+    @classmethod
+    def join(cls, sets: Sequence[ShapeSet]) -> ShapeSet:
+        """One set of the rows of several views of the same shapes (subsets, moved or not)."""
+        first = sets[0]
+        if any(s.shapes is not first.shapes for s in sets):
+            raise ValueError("ShapeSet.join needs views of one ShapeSet's shapes")
+
+        def cat(f):
+            return np.concatenate([f(s) for s in sets])
+
+        moved = any(s.delta is not None for s in sets)
+        return cls(first.shapes, cat(lambda s: s.center), cat(lambda s: s.rotation), cat(lambda s: s.half),
+                   cat(lambda s: s.is_box), cat(lambda s: s.lo), cat(lambda s: s.hi), cat(lambda s: s.body),
+                   cat(lambda s: s.dynamic),
+                   cat(lambda s: np.tile(np.eye(4), (len(s), 1, 1)) if s.delta is None else s.delta) if moved else None,
+                   cat(lambda s: s._index()))
+
     def shape(self, k: int) -> Shape:
         """Shape k as it is in this set (moved when the set was)."""
         s = self.shapes[int(self._index()[k])]
         return s if self.delta is None else s.transformed(self.delta[k])
 
 
-def candidate_pairs(a: ShapeSet, b: ShapeSet, tol: float) -> tuple[np.ndarray, np.ndarray]:
+def candidate_pairs(a: ShapeSet, b: ShapeSet, tol: float, b_mask: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """(ia, ib): every pair whose AABBs overlap by more than tol on every axis (the test of
-    `broad._aabbs_overlap`). b's shapes are binned by their low corner on a 2-D grid over the two axes where
-    b spreads most, with cells as wide as its widest shape, so each query looks at its own 3 x 3 cells; b's
-    very wide shapes (floors, walls) are tested against every query directly."""
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
-    w = b.hi - b.lo
-    axes = np.argsort(-np.var((b.lo + b.hi) / 2, axis=0), kind="stable")[:2]
-    span = w[:, axes].max(1)
-    med = float(np.median(span))
-    big = span > med * BIG_FACTOR if med > 0 else np.zeros(len(b), dtype=bool)
-    small = np.flatnonzero(~big)
-    out_a, out_b = [], []
-    if len(small):
-        cell = max(float(span[small].max()), 1e-12)
-        origin = b.lo[small][:, axes].min(0)
-        cb = np.floor((b.lo[small][:, axes] - origin) / cell).astype(np.int64)
-        width = int(cb[:, 1].max()) + 3
-        key = cb[:, 0] * width + cb[:, 1]
-        order = np.argsort(key, kind="stable")
-        skey, sidx = key[order], small[order]
-        ca = np.floor((a.lo[:, axes] - origin) / cell).astype(np.int64)
-        cmax = np.floor((a.hi[:, axes] - origin) / cell).astype(np.int64)
-        for dx in (-1, 0, 1):
-            for dy in (-1, 0, 1):
-                # the cells a query can reach: its low cell - 1 up to its high cell (a query spanning more
-                # cells than that is rare and covered below by scanning its whole range)
-                qx, qy = ca[:, 0] + dx, ca[:, 1] + dy
-                ok = (qy >= 0) & (qy < width - 2) & (qx >= 0)
-                k = qx * width + qy
-                first = np.searchsorted(skey, k, side="left")
-                last = np.searchsorted(skey, k, side="right")
-                counts = np.where(ok, last - first, 0)
-                total = int(counts.sum())
-                if total:
-                    ia = np.repeat(np.arange(len(a)), counts)
-                    start = np.repeat(first - (np.cumsum(counts) - counts), counts)
-                    out_a.append(ia)
-                    out_b.append(sidx[np.arange(total) + start])
-        wide = np.flatnonzero(np.any(cmax - ca > 1, axis=1))  # queries wider than two cells: all small b
-        if len(wide):
-            out_a.append(np.repeat(wide, len(small)))
-            out_b.append(np.tile(small, len(wide)))
-    bigs = np.flatnonzero(big)
-    if len(bigs):
-        out_a.append(np.repeat(np.arange(len(a)), len(bigs)))
-        out_b.append(np.tile(bigs, len(a)))
-    if not out_a:
-        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
-    ia, ib = np.concatenate(out_a), np.concatenate(out_b)
-    ok = np.all((a.hi[ia] - b.lo[ib] > tol) & (b.hi[ib] - a.lo[ia] > tol), axis=1)
-    ia, ib = ia[ok], ib[ok]
-    if len(wide if len(small) else ()):  # a wide query may have met a shape twice
-        pairs = np.unique(np.stack([ia, ib], 1), axis=0)
-        ia, ib = pairs[:, 0], pairs[:, 1]
-    return ia, ib
+    `broad._aabbs_overlap`), only b's shapes where `b_mask` holds if given, in no particular order. Uses b's
+    index (built on first use and kept with b: query a set that stays put many times)."""
+    return b.aabb_index.pairs(a.lo, a.hi, tol, b_mask)
 
 
 def pair_depths(a: ShapeSet, ia: np.ndarray, b: ShapeSet, ib: np.ndarray) -> np.ndarray:
@@ -155,17 +127,21 @@ def pair_depths(a: ShapeSet, ia: np.ndarray, b: ShapeSet, ib: np.ndarray) -> np.
     return out
 
 
-def overlapping(a: ShapeSet, b: ShapeSet, tol: float, *, dynamic_only: bool = True,
-                exclude_same_body: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def overlapping(a: ShapeSet, b: ShapeSet, tol: float, *, dynamic_only: bool = True, exclude_same_body: bool = True,
+                keep: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None, b_mask: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ia, ib, depth) of the pairs that penetrate by more than tol, with `find_overlaps`' pair rules: pairs of
-    two non-dynamic shapes and pairs within one body are not counted."""
-    ia, ib = candidate_pairs(a, b, tol)
-    keep = np.ones(len(ia), dtype=bool)
+    two non-dynamic shapes and pairs within one body are not counted. `keep(ia, ib)` drops more pairs before
+    their depth is measured; `b_mask` restricts b to its rows where it holds. The broad phase uses b's index."""
+    ia, ib = candidate_pairs(a, b, tol, b_mask)
+    ok = np.ones(len(ia), dtype=bool)
     if dynamic_only:
-        keep &= a.dynamic[ia] | b.dynamic[ib]
+        ok &= a.dynamic[ia] | b.dynamic[ib]
     if exclude_same_body:
-        keep &= a.body[ia] != b.body[ib]
-    ia, ib = ia[keep], ib[keep]
+        ok &= a.body[ia] != b.body[ib]
+    if keep is not None:
+        ok &= keep(ia, ib)
+    ia, ib = ia[ok], ib[ok]
     d = pair_depths(a, ia, b, ib)
     hit = d > tol
     return ia[hit], ib[hit], d[hit]
@@ -188,3 +164,30 @@ def sinks(depths: dict[tuple[str, str], float]) -> dict[str, float]:
         for body in pair:
             out[body] = max(out.get(body, 0.0), d)
     return out
+
+
+class PairDepths:
+    """`body_depths`' table as sorted integer keys, for looking up many pairs at once: bodies are numbered by
+    `ids` (names -> int), a pair's key is (low id, high id)."""
+
+    def __init__(self, depths: dict[tuple[str, str], float], bodies: Sequence[str]) -> None:
+        self.number = {b: k for k, b in enumerate(sorted(set(bodies) | {b for pair in depths for b in pair}))}
+        self.n = len(self.number)
+        keys = np.array([self._key(self.number[a], self.number[b]) for a, b in depths], dtype=np.int64)
+        order = np.argsort(keys)
+        self.keys = keys[order]
+        self.depth = np.array(list(depths.values()), dtype=float)[order]
+
+    def _key(self, i, j):
+        return np.minimum(i, j) * self.n + np.maximum(i, j)
+
+    def ids(self, names: np.ndarray) -> np.ndarray:
+        return np.array([self.number[b] for b in names], dtype=np.int64)
+
+    def kept(self, ida: np.ndarray, idb: np.ndarray, depth: np.ndarray, tol: float) -> np.ndarray:
+        """Per pair: the source already overlaps that deep (depth <= its own depth + tol), so it may stay."""
+        if len(self.keys) == 0:
+            return np.zeros(len(depth), dtype=bool)
+        key = self._key(np.asarray(ida, dtype=np.int64), np.asarray(idb, dtype=np.int64))
+        pos = np.minimum(np.searchsorted(self.keys, key), len(self.keys) - 1)
+        return (self.keys[pos] == key) & (depth <= self.depth[pos] + tol)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...blocks.distributions import inverse_cdf
-from ...geometry.batch import ShapeSet, body_depths, overlapping, sinks
+from ...geometry.batch import PairDepths, ShapeSet, body_depths, overlapping, sinks
 from ...geometry.prism import KeepOut, outside
 from ...geometry.resting import Footings, Tops, footing, supported
 from .units import PLACE_TOL_FACTOR
@@ -33,15 +33,13 @@ class Arrays:
     centre: np.ndarray  # (n_units, 3)
     obstacles: ShapeSet
     tops: Tops
-    allowed: dict[tuple[str, str], float]  # body pair -> overlap depth the source already has
+    allowed: PairDepths  # body pair -> overlap depth the source already has
+    unit_body: np.ndarray  # (n_shapes,) `allowed`'s number of each unit shape's body
+    obstacle_body: np.ndarray  # (n_obstacles,) and of each obstacle's
     checked_unit: np.ndarray  # (c,) unit of each body that must stay supported
     feet: Footings  # their footings
     sink: np.ndarray  # (c,) how far each sits in its support in the source
     tol: float
-
-
-def _pair(a: str, b: str) -> tuple[str, str]:
-    return (a, b) if a <= b else (b, a)
 
 
 def arrays_of(b) -> Arrays:
@@ -58,9 +56,10 @@ def arrays_of(b) -> Arrays:
         start.append(len(shapes))
     units = ShapeSet.of(shapes)
     obstacles = ShapeSet.of(geo.obstacles)
-    allowed = body_depths(units, units, tol, body_depths(units, obstacles, tol))
+    depths = body_depths(units, units, tol, body_depths(units, obstacles, tol))
     tops = Tops.of(obstacles, geo.up, geo.plane)
-    sink_of = sinks(allowed)
+    sink_of = sinks(depths)
+    allowed = PairDepths(depths, [*units.body, *obstacles.body])
     candidates = []
     for k, u in enumerate(geo.units):
         by_body: dict[str, list] = {}
@@ -74,6 +73,7 @@ def arrays_of(b) -> Arrays:
     keep = np.flatnonzero(ok)
     out = Arrays(units, np.array(owner, dtype=int), np.array(start, dtype=int),
                  np.array([u.centre for u in geo.units]).reshape(-1, 3), obstacles, tops, allowed,
+                 allowed.ids(units.body), allowed.ids(obstacles.body),
                  np.array([candidates[k][0] for k in keep], dtype=int), feet.take(keep), sink[keep], tol)
     b._arrays = out
     return out
@@ -107,23 +107,37 @@ def _fails(n: int, pos: np.ndarray) -> np.ndarray:
     return out
 
 
-def _hit_units(arr: Arrays, a: ShapeSet, pos_a: np.ndarray, b: ShapeSet, tol: float,
-               unit_a: np.ndarray, unit_b: np.ndarray | None, skip=None) -> np.ndarray:
+def _hit_units(arr: Arrays, a: ShapeSet, pos_a: np.ndarray, body_a: np.ndarray, b: ShapeSet, body_b: np.ndarray,
+               tol: float, **rules) -> np.ndarray:
     """Positions (into the candidate list) of candidates that penetrate something of `b` more than the
-    source already does."""
-    ia, ib, d = overlapping(a, b, tol)
-    if len(ia) == 0:
-        return np.zeros(0, dtype=int)
-    keep = np.ones(len(ia), dtype=bool)
-    if unit_b is not None:
-        keep &= unit_a[pos_a[ia]] != unit_b[ib]
-        if skip is not None:
-            keep &= ~skip(unit_a[pos_a[ia]], unit_b[ib])
-    for k in np.flatnonzero(keep):
-        allowed = arr.allowed.get(_pair(a.body[ia[k]], b.body[ib[k]]))
-        if allowed is not None and d[k] <= allowed + tol:
-            keep[k] = False
-    return pos_a[ia[keep]]
+    source already does. `body_a`/`body_b`: `arr.allowed`'s body numbers of the rows; `rules`: `overlapping`'s."""
+    ia, ib, d = overlapping(a, b, tol, **rules)
+    return pos_a[ia[~arr.allowed.kept(body_a[ia], body_b[ib], d, tol)]]
+
+
+def _other_slot(unit_a: np.ndarray, unit_b: np.ndarray, group_of: np.ndarray):
+    """Pair filter: another unit, and not of the same swap group (they never block each other's slots)."""
+    def keep(ia, ib):
+        ua, ub = unit_a[ia], unit_b[ib]
+        return (ua != ub) & ~((group_of[ua] >= 0) & (group_of[ua] == group_of[ub]))
+    return keep
+
+
+def _other_good(good: np.ndarray, pos: np.ndarray):
+    """Pair filter: two good candidates of different units."""
+    return lambda ia, ib: good[ia] & (pos[ia] != pos[ib])
+
+
+def _winners(n: int, good: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Candidates accepted among the good ones when pairs (lo < hi) conflict: a candidate loses to a lower
+    one that was accepted (in order, so a loser frees its own higher partners)."""
+    accepted = np.zeros(n, dtype=bool)
+    accepted[good] = True
+    order = np.lexsort((lo, hi))
+    for low, high in zip(lo[order].tolist(), hi[order].tolist(), strict=True):
+        if accepted[low]:
+            accepted[high] = False
+    return accepted
 
 
 def place(b, block, split: str, rng: np.random.Generator, res: dict, removed: np.ndarray,
@@ -140,16 +154,14 @@ def place(b, block, split: str, rng: np.random.Generator, res: dict, removed: np
     for g, members in enumerate(b.groups):
         group_of[members] = g
     base_shift = np.zeros((n, 3))
-    for k in range(n):
-        if slot[k] != k:
-            target = geo.units[slot[k]]
-            base_shift[k] = target.centre - geo.units[k].centre
-            base_shift[k, up] = target.bottom - geo.units[k].bottom
-    keep = KeepOut(b.regions[split], b.extent()) if b.regions[split] else None
+    for k in np.flatnonzero(np.asarray(slot) != np.arange(n)).tolist():  # units that take another's slot
+        target = geo.units[slot[k]]
+        base_shift[k] = target.centre - geo.units[k].centre
+        base_shift[k, up] = target.bottom - geo.units[k].bottom
+    keep = _keep_out(b, split)
     cpos_of_unit = np.full(n, -1)
-
-    def same_group(ua, ub):  # units of one swap group never block each other's slots
-        return (group_of[ua] >= 0) & (group_of[ua] == group_of[ub])
+    pending = np.zeros(len(arr.units), dtype=bool)  # shapes of the units still unplaced (at their source poses)
+    fins: list[ShapeSet] = []  # the shapes of the units placed so far, at their new poses (each set keeps its index)
 
     active = np.flatnonzero(~removed)
     for _ in range(block.max_tries):
@@ -167,13 +179,13 @@ def place(b, block, split: str, rng: np.random.Generator, res: dict, removed: np
         d = yaw_deltas(arr.centre[active], draw[:, 2], shift, up)
         sidx, pos = _shape_index(arr, active)
         cand = arr.units.subset(sidx).moved(d[pos])
-        unit_of_cand = active  # candidate position -> unit
+        cbody = arr.unit_body[sidx]
         bad = np.zeros(m, dtype=bool)
         if b.bounds is not None:
             bad |= _fails(m, pos[outside(b.bounds, cand, tol)])
         if keep is not None:
             bad |= _fails(m, pos[keep.hits(cand, tol)[0]])
-        bad |= _fails(m, _hit_units(arr, cand, pos, arr.obstacles, tol, unit_of_cand, None))
+        bad |= _fails(m, _hit_units(arr, cand, pos, cbody, arr.obstacles, arr.obstacle_body, tol))
         # support: bodies that rested on something must still rest
         cpos_of_unit[:] = -1
         cpos_of_unit[active] = np.arange(m)
@@ -182,44 +194,40 @@ def place(b, block, split: str, rng: np.random.Generator, res: dict, removed: np
             cpos = cpos_of_unit[arr.checked_unit[rows]]
             ok = supported(arr.feet.take(rows), d[cpos], arr.tops, up, plane, geo.tol, arr.sink[rows])
             bad |= _fails(m, cpos[~ok])
-        # the source poses of every other unit still unplaced, and the poses accepted earlier
-        pending = active
-        psidx, _ = _shape_index(arr, pending)
-        src = arr.units.subset(psidx)
-        bad |= _fails(m, _hit_units(arr, cand, pos, src, tol, unit_of_cand, arr.owner[psidx], same_group))
-        done = np.flatnonzero(placed)
-        if len(done):
-            fsidx, fpos = _shape_index(arr, done)
-            fin = arr.units.subset(fsidx).moved(final[done][fpos])
-            bad |= _fails(m, _hit_units(arr, cand, pos, fin, tol, unit_of_cand, arr.owner[fsidx]))
+        # the source poses of every other unit still unplaced (one index over all source poses, masked)
+        pending[:] = False
+        pending[sidx] = True
+
+        bad |= _fails(m, _hit_units(arr, cand, pos, cbody, arr.units, arr.unit_body, tol, b_mask=pending,
+                                    keep=_other_slot(active[pos], arr.owner, group_of)))
+        for fin in fins:  # the poses accepted in earlier rounds
+            bad |= _fails(m, _hit_units(arr, cand, pos, cbody, fin, arr.unit_body[fin.index], tol))
         # candidates against each other: the lower unit index wins
         good = np.flatnonzero(~bad)
-        gmask = np.isin(pos, good)
-        gs = cand.subset(np.flatnonzero(gmask))
-        gpos = pos[gmask]
-        ia, ib, dd = overlapping(gs, gs, tol)
-        conflicts = {}
-        for i, j, depth in zip(ia, ib, dd, strict=True):
-            pa, pb = int(gpos[i]), int(gpos[j])
-            if pa == pb:
-                continue
-            allowed = arr.allowed.get(_pair(gs.body[i], gs.body[j]))
-            if allowed is not None and depth <= allowed + tol:
-                continue
-            lo_, hi_ = min(pa, pb), max(pa, pb)
-            conflicts.setdefault(hi_, set()).add(lo_)
-        accepted = np.zeros(m, dtype=bool)
-        accepted[good] = True
-        for p_ in sorted(conflicts):  # a candidate loses to a lower one that was accepted
-            if any(accepted[q] for q in conflicts[p_]):
-                accepted[p_] = False
+        gmask = ~bad[pos]
+        ia, ib, dd = overlapping(cand, cand, tol, b_mask=gmask, keep=_other_good(gmask, pos))
+        hit = ~arr.allowed.kept(cbody[ia], cbody[ib], dd, tol)
+        pa, pb = pos[ia[hit]], pos[ib[hit]]
+        accepted = _winners(m, good, np.minimum(pa, pb), np.maximum(pa, pb))
         units = active[accepted]
         values[units] = draw[accepted]
         final[units] = d[accepted]
         placed[units] = True
+        won = np.flatnonzero(accepted[pos])
+        if len(won):  # the first round's set is most of them; later rounds' few winners share one set
+            new = cand.subset(won)
+            fins = [*fins, new] if len(fins) < 2 else [fins[0], ShapeSet.join([fins[1], new])]
         active = active[~accepted]
     _revert_swaps(arr, b, placed, final, values, removed)
     return values, placed
+
+
+def _keep_out(b, split: str) -> KeepOut | None:
+    """The split's keep-out regions of a bound block (cached on it)."""
+    cache = b.__dict__.setdefault("_keep_out", {})
+    if split not in cache:
+        cache[split] = KeepOut(b.regions[split], b.extent()) if b.regions[split] else None
+    return cache[split]
 
 
 def _revert_swaps(arr: Arrays, b, placed, final, values, removed) -> None:
@@ -261,10 +269,18 @@ def _column_index(b, params) -> dict[str, np.ndarray]:
     return out
 
 
+def _spec_of(b, params) -> dict:
+    """column kind -> the spec that carries its distribution (the last of that kind; every one has it); cached."""
+    cached = getattr(b, "_specs", None)
+    if cached is None or cached[0] is not params[0]:
+        cached = b._specs = (params[0], {p.key: p for p in params})
+    return cached[1]
+
+
 def sample(b, block, params, split: str, rng: np.random.Generator) -> np.ndarray:
     """One variant's row for a layout block: removals, swap slots, then every unit placed in rounds."""
     cols = _column_index(b, params)
-    spec = {p.key: p for p in params}  # one spec per column kind carries the distribution
+    spec = _spec_of(b, params)
     res = {k: spec[k].resolved(split) for k in ("dx", "dy", "yaw") if k in spec}
     n = len(b.geo.units)
     removed = np.zeros(n, dtype=bool)
