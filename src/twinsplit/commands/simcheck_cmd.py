@@ -33,8 +33,9 @@ def command(paths: tuple[Path, ...], seconds: float, hz: float, workers: int, fm
     from ..validate.formats import FORMATS
 
     report = simcheck(paths, Settings(seconds, hz), workers)
-    engine = ", ".join(f"{k} {v}" for k, v in versions().items())
-    click.echo(f"simcheck: {seconds:g} s at {hz:g} Hz; {engine}; kernel cache {kernel_cache()}", err=True)
+    if fmt == "text":  # what the verdict was simulated with (the other formats keep validate's shapes)
+        engine = ", ".join(f"{k} {v}" for k, v in versions().items())
+        click.echo(f"simcheck: {seconds:g} s at {hz:g} Hz; {engine}; kernel cache {kernel_cache()}")
     click.echo(FORMATS[fmt](report), nl=False)
     if report.unreadable:
         raise InputError("; ".join(f.error for f in report.unreadable))
