@@ -26,6 +26,7 @@ LAYERS = [
     {"generate"},
     {"verify"},
     {"validate"},
+    {"sim"},
     {"report"},
     {"commands", "cli"},
 ]

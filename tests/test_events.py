@@ -100,6 +100,12 @@ def _variants(out):
     return manifest, manifest["variants"]
 
 
+def _lowest(out):
+    """The lowest corner of the copied source's bounds (where event bodies park below)."""
+    source = Usd.Stage.Open(str(next((out / "source").glob("*.usda"))))
+    return UsdGeom.BBoxCache(0, ["default"]).ComputeWorldBound(source.GetPseudoRoot()).ComputeAlignedRange().GetMin()
+
+
 def _world(prim, t):
     return np.asarray(UsdGeom.Xformable(prim).ComputeLocalToWorldTransform(t).ExtractTranslation())
 
@@ -113,6 +119,7 @@ def test_person_walks_at_drawn_speed(tmp_path, run_cli, case):
     run_cli("verify", out)
     _, variants = _variants(out)
     root = "/World/TwinsplitEvents" if kw["default"] else "/TwinsplitEvents"
+    lowest = _lowest(out)[up]
     for v in variants:
         stage = Usd.Stage.Open(str(out / v["path"]))
         assert stage.GetTimeCodesPerSecond() == 24  # the source's rate (its fallback when unauthored), never changed
@@ -131,10 +138,14 @@ def test_person_walks_at_drawn_speed(tmp_path, run_cli, case):
             t0, t1 = e["start_time_code"], e["end_time_code"]
             assert e["start"] * 24 == pytest.approx(t0) and 0 <= e["start"] < e["end"] <= 15
             entry = np.asarray(e["parameters"]["entry"])
-            # parked, invisible, at the entry point before it enters; visible and walking after
+            # before it enters: invisible, parked straight below its entry point, its top 1 m under the lowest
+            # point of the stage; visible and walking after
             before = t0 - 0.5
             assert UsdGeom.Imageable(prim).ComputeVisibility(before) == "invisible"
-            assert np.allclose(_world(prim, before), entry)
+            parked = _world(prim, before)
+            assert np.allclose(np.delete(parked, up), np.delete(entry, up))
+            assert (parked[up] + 0.85 / mpu) == pytest.approx(lowest - 1.0 / mpu)
+            assert np.allclose(_world(prim, Usd.TimeCode.Default()), parked)
             assert UsdGeom.Imageable(prim).ComputeVisibility(t0 + 0.5) == "inherited"
             assert prim.GetAttribute("physics:collisionEnabled").Get(before) is False
             assert prim.GetAttribute("physics:collisionEnabled").Get(t0 + 0.5) is True
@@ -529,24 +540,56 @@ def test_a_person_leaving_in_the_last_frame_keeps_its_samples_inside_the_stage_r
 
 
 def test_event_prims_are_parked_at_the_default_time(tmp_path, run_cli):
-    """An engine that reads the default time and plays no samples (Newton's importer) finds every event prop in
-    its state before the event: each time-sampled attribute of an event prim has a default equal to its first
-    sample, so a prop is not collidable, invisible, and not at the stage origin."""
-    events = {"person_enters_corridor": {"region": "corridor"}, "patient_obstructs_path": {"region": "corridor"}}
+    """An engine that reads the default time and plays no samples (Newton's importer) finds every event body of
+    every kind in its state before the event: each time-sampled attribute has a default equal to its first
+    sample, and each body is not collidable, invisible and parked 1 m below the lowest point of the source.
+    verify's `events parked` check names a layer edited to break it."""
+    events = {"person_enters_corridor": {"region": "corridor"}, "patient_obstructs_path": {"region": "corridor"},
+              "alarm_reroute": {"light": "nearest"}, "zone_access_change": {}}
     out, _ = _generate(tmp_path, run_cli, stage_text(), events)
+    lowest = _lowest(out)[2]
     stage = Usd.Stage.Open(str(out / "train" / "train-00000.usda"))
-    checked = 0
+    cache = UsdGeom.BBoxCache(Usd.TimeCode.Default(), ["default"])
+    sampled, bodies = 0, set()
     for prim in stage.Traverse():
-        if "/TwinsplitEvents/" not in str(prim.GetPath()):
-            continue
         for attr in prim.GetAttributes():
             times = attr.GetTimeSamples()
-            if not times:
-                continue
-            checked += 1
-            assert attr.Get(Usd.TimeCode.Default()) == attr.Get(times[0]), attr.GetPath()
-        if prim.HasAttribute("physics:collisionEnabled"):
+            if times:
+                sampled += 1
+                assert attr.Get(Usd.TimeCode.Default()) == attr.Get(times[0]), attr.GetPath()
+        if prim.HasAttribute("physics:collisionEnabled") and "/TwinsplitEvents/" in str(prim.GetPath()):
+            bodies.add(prim.GetName())
             assert prim.GetAttribute("physics:collisionEnabled").Get(Usd.TimeCode.Default()) is False
-            world = UsdGeom.Xformable(prim).ComputeLocalToWorldTransform(Usd.TimeCode.Default())
-            assert world.ExtractTranslation().GetLength() > 0.1  # not the origin, where an unparked prop sits
-    assert checked >= 4
+            assert UsdGeom.Imageable(prim).ComputeVisibility(Usd.TimeCode.Default()) == "invisible"
+            top = cache.ComputeWorldBound(prim).ComputeAlignedRange().GetMax()[2]
+            assert top <= lowest - 1.0 + 1e-4, prim.GetPath()
+    assert {"Person_0", "Patient_0", "Blocker"} <= bodies and any(b.startswith("Barrier_") for b in bodies)
+    assert sampled >= 12  # the lamp's intensity and the zone's access token (source prims) included
+    assert "ok    events parked: " in run_cli("verify", out).output
+    assert "0 errors, 0 warnings" in run_cli("validate", out, "--rules", "events-parked,time-sampled-default").output
+    # An edited layer: the person collidable and at its entry point at the default time, the zone token without
+    # a default. (rederive fails too: the bytes differ; events parked names what is wrong.)
+    from pxr import Sdf
+
+    layer = Sdf.Layer.FindOrOpen(str(out / "train" / "train-00000.usda"))
+    person = layer.GetPrimAtPath("/World/TwinsplitEvents/Person_0")
+    person.attributes["physics:collisionEnabled"].default = True
+    translate = person.attributes["xformOp:translate"]
+    translate.default = layer.QueryTimeSample(translate.path, layer.ListTimeSamplesForPath(translate.path)[1])
+    access = next(a for a in _attr_specs(layer) if a.name == "twinsplit:zone:access")
+    access.ClearDefaultValue()
+    layer.Save()
+    result = run_cli("verify", out, "--json", expect=1)
+    check = next(c for c in json.loads(result.output)["checks"] if c["name"] == "events parked")
+    found = {(f["prim"], f["attribute"]) for f in check["findings"]}
+    assert found == {("/World/TwinsplitEvents/Person_0", "physics:collisionEnabled"),
+                     ("/World/TwinsplitEvents/Person_0", "xformOp:translate"),
+                     (str(access.owner.path), "twinsplit:zone:access")}
+
+
+def _attr_specs(layer):
+    from pxr import Sdf
+
+    out = []
+    layer.Traverse("/", lambda p: out.append(layer.GetObjectAtPath(p)) if p.IsPropertyPath() else None)
+    return [a for a in out if isinstance(a, Sdf.AttributeSpec)]

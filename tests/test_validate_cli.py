@@ -39,6 +39,14 @@ def Xform "World"
         float physics:dynamicFriction = 0.5
         float physics:restitution = 0.1
     }
+    def Cube "Floor" (prepend apiSchemas = ["PhysicsCollisionAPI", "MaterialBindingAPI"])
+    {
+        double size = 1
+        rel material:binding:physics = </World/Steel>
+        double3 xformOp:translate = (0, 0, -0.5)
+        float3 xformOp:scale = (10, 10, 1)
+        uniform token[] xformOpOrder = ["xformOp:translate", "xformOp:scale"]
+    }
     def Cube "Crate" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "PhysicsCollisionAPI", "PhysicsMassAPI", "MaterialBindingAPI"])
     {
         double size = 1
@@ -370,7 +378,8 @@ def test_output_dir_validates_source_once_and_variants_by_delta(tmp_path):
     [overlap] = files["train-00001.usda"]["issues"]
     assert overlap["rule"] == "no-interpenetration" and {"/World/Barrel", "/World/Crate"} <= set(
         overlap["message"].replace(" ", "\n").split("\n"))
-    assert by_rule("holdout-00000.usda") == {("time-samples-in-range", "/World/Person", "xformOp:translate")}
+    assert by_rule("holdout-00000.usda") == {("time-samples-in-range", "/World/Person", "xformOp:translate"),
+                                             ("time-sampled-default", "/World/Person", "xformOp:translate")}
     units = {i["message"] for i in files["holdout-00001.usda"]["issues"] if i["rule"] == "units-authored"}
     assert "metersPerUnit is not authored on the variant's delta layer" in units
     # The NVIDIA validator and whole-stage rules ran on the source only.

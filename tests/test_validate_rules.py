@@ -21,8 +21,8 @@ HEAD = """#usda 1.0
 )
 """
 
-# A stage every rule accepts: units, a physics scene, one dynamic box with mass resting above a static
-# floor, bound to a physics material through the physics purpose, and a light.
+# A stage every rule accepts: units, a physics scene, one dynamic box with mass resting on a static floor,
+# bound to a physics material through the physics purpose, and a light.
 CLEAN = HEAD.format(extra="") + """
 def Xform "World"
 {
@@ -47,7 +47,7 @@ def Xform "World"
         double size = 1
         float physics:mass = 2
         rel material:binding = </World/Rubber>
-        double3 xformOp:translate = (0, 0, 0.6)
+        double3 xformOp:translate = (0, 0, 0.5)
         uniform token[] xformOpOrder = ["xformOp:translate"]
     }
     def SphereLight "Lamp"
@@ -386,6 +386,12 @@ def test_unknown_schemas_and_centimetres_validate_without_crashing(tmp_path):
             def PhysicsScene "Scene" (prepend apiSchemas = ["PhysxSceneAPI", "NewtonSceneAPI"]) {}
             def Material "M" (prepend apiSchemas = ["PhysicsMaterialAPI", "PhysxMaterialAPI"]) {
                 float physics:staticFriction = 0.5
+            }
+            def Cube "Floor" (prepend apiSchemas = ["PhysicsCollisionAPI"]) {
+                double size = 1
+                double3 xformOp:translate = (0, 37.5, 0)
+                float3 xformOp:scale = (1000, 75, 1000)
+                uniform token[] xformOpOrder = ["xformOp:translate", "xformOp:scale"]
             }
             def Cube "Box" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "PhysxRigidBodyAPI", "NewtonRigidBodyAPI",
                                                   "MjcBodyAPI", "PhysicsCollisionAPI", "PhysxCollisionAPI",

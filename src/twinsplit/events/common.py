@@ -298,10 +298,10 @@ def cube_edits(prim: str) -> list[Edit]:
             Edit(path=prim, attr="extent", type_name="float3[]", value=((-0.5, -0.5, -0.5), (0.5, 0.5, 0.5)))]
 
 
-def switch_edits(prim: str, on: float, off: float | None, placed: np.ndarray | None = None,
-                 parked: np.ndarray | None = None) -> list[Edit]:
-    """Switch a kinematic prop on at time code `on` (and off at `off`): visibility, physics:collisionEnabled and,
-    when `parked` is given, xformOp:translate jumping from the parked pose (below the floor) into place.
+def switch_edits(prim: str, on: float, off: float | None, track=None, parked: np.ndarray | None = None) -> list[Edit]:
+    """Switch a kinematic body on at time code `on` (and off at `off`): visibility, physics:collisionEnabled and,
+    when `parked` is given (see `park`), xformOp:translate jumping from the parked pose to `track` (one placed
+    position, or the (time code, position) samples of a walk starting at `on`) and back to parked at `off`.
     Held (token/bool) samples step exactly; translate gets a second sample JUMP time codes before each jump."""
     vis = [(on - FRAME, "invisible"), (on, "inherited")]
     col = [(on - FRAME, False), (on, True)]
@@ -310,24 +310,39 @@ def switch_edits(prim: str, on: float, off: float | None, placed: np.ndarray | N
         col.append((off, False))
     out = [Edit(path=prim, attr="visibility", type_name="token", time_samples=tuple(vis)),
            Edit(path=prim, attr="physics:collisionEnabled", type_name="bool", time_samples=tuple(col))]
-    if parked is not None and placed is not None:
-        moves = [(on - JUMP, parked), (on, placed)]
+    if parked is not None and track is not None:
+        track = [(on, track)] if isinstance(track, np.ndarray) else list(track)
+        moves = [(on - JUMP, parked)] + [s for s in track if off is None or s[0] < off - JUMP]
         if off is not None:
-            moves += [(off - JUMP, placed), (off, parked)] if off - JUMP > on else [(off, parked)]
+            if off - JUMP > moves[-1][0]:
+                moves.append((off - JUMP, moves[-1][1]))  # held in place until the jump back
+            moves.append((off, parked))
         out += xform_edits(prim, translate_samples=moves)[:1]
     return out
 
 
-PARK_BELOW_M = 1.0  # an inactive prop is parked this far below its place, plus its own height
+PARK_BELOW_M = 1.0  # an inactive body's top waits this far below the lowest point of the stage's bounds
+
+
+def park(scene: SceneInfo, placed: np.ndarray, up_extent: float) -> np.ndarray:
+    """The one parking convention of every event kind: while inactive (and at the default time, which engines
+    that play no samples read) a body waits straight below `placed`, its top PARK_BELOW_M under the lowest point
+    of the stage's bounds (or of the floor, or of the body, when the stage has no bounds), so it touches nothing
+    the stage holds, even on a site with a level below the body's own floor. `up_extent`: its size along up."""
+    up = scene.up_index
+    bottom = float(placed[up]) - up_extent / 2
+    lowest = min(bottom, scene.bounds[0][up] if scene.bounds is not None else
+                 scene.floor_height if scene.floor_height is not None else bottom)
+    out = np.asarray(placed, dtype=float).copy()
+    out[up] = lowest - m(scene, PARK_BELOW_M) - up_extent / 2
+    return out
 
 
 def barrier_edits(scene: SceneInfo, prim: str, center: np.ndarray, rotation: np.ndarray, size: np.ndarray,
                   on: float) -> list[Edit]:
     """A kinematic box (label `barrier`) filling an oriented box (centre, rotation, full size; stage units),
-    parked below it until time code `on`, then switched on for good."""
-    up = np.zeros(3)
-    up[scene.up_index] = 1.0
-    parked = center - up * (float(np.abs(rotation[scene.up_index, :]) @ size) + m(scene, PARK_BELOW_M))
+    parked (see `park`) until time code `on`, then switched on for good."""
+    parked = park(scene, center, float(np.abs(rotation[scene.up_index, :]) @ size))
     out = [Edit(path=prim, prim_def=PrimDef("Cube", body_schemas()))]
     out += cube_edits(prim) + body_edits(scene, prim, "barrier")
     # translate is time-sampled by switch_edits; keep orient/scale/order
@@ -352,21 +367,20 @@ def clamp_samples(edits: list[Edit], floor: float) -> list[Edit]:
     return out
 
 
-def with_defaults(edits: list[Edit], root: str) -> list[Edit]:
-    """Every time-sampled attribute of a prim the events create also gets a default value: its state before the
-    event (the first sample: parked, invisible, not collidable). An engine that reads the default time and plays
-    no samples (Newton's importer) then finds the prop out of the way instead of at the stage origin."""
-    return [replace(e, value=e.time_samples[0][1])
-            if e.time_samples and e.value is None and (e.path == root or e.path.startswith(root + "/")) else e
-            for e in edits]
+def with_defaults(edits: list[Edit]) -> list[Edit]:
+    """Every time-sampled attribute an event authors also gets a default value: its state before the event (the
+    first sample: parked, invisible, not collidable; a flashing stage light's own intensity; a zone still open).
+    An engine that reads the default time and plays no samples (Newton's importer, a referencing Isaac Lab
+    spawner) then finds every event body out of the way instead of at the stage origin."""
+    return [replace(e, value=e.time_samples[0][1]) if e.time_samples and e.value is None else e for e in edits]
 
 
 def within_window(edits_fn):
     """Wrap an event kind's `edits` so none of its time samples precede its window."""
 
     def edits(scene: SceneInfo, cfg: EventCfg, params: list[ParamSpec], draws: np.ndarray) -> list[Edit]:
-        out = clamp_samples(edits_fn(scene, cfg, params, draws), tc(scene, window(scene, cfg, "events")[0]))
-        return with_defaults(out, events_root(scene))
+        out = with_defaults(edits_fn(scene, cfg, params, draws))  # before clamping: the state before the event
+        return clamp_samples(out, tc(scene, window(scene, cfg, "events")[0]))
 
     edits.__doc__ = edits_fn.__doc__
     return edits

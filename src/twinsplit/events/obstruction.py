@@ -11,7 +11,6 @@ from ..blocks.distributions import Dist, union_choices
 from ..blocks.registry import BlockKind, LeakSignature
 from ..scene.info import SceneInfo
 from .common import (
-    PARK_BELOW_M,
     EventCfg,
     body_edits,
     body_schemas,
@@ -25,6 +24,7 @@ from .common import (
     instance_name,
     lane,
     m,
+    park,
     pseudo,
     quat,
     region_choice,
@@ -112,9 +112,9 @@ def patient_edits(scene: SceneInfo, cfg: PatientCfg, params: list[ParamSpec], dr
             out += body_edits(scene, prim, "person")
             shape = xform_edits(prim, translate=placed, orient=quat(frame))
         meta["event"]["parameters"]["at"] = [float(c) for c in placed]
-        # translate is time-sampled by switch_edits (parked below the floor while inactive); keep orient/scale/order
+        # translate is time-sampled by switch_edits (parked while inactive); keep orient/scale/order
         out += [e for e in shape if e.attr != "xformOp:translate"]
-        parked = placed - ln.up * (height + m(scene, PARK_BELOW_M))
+        parked = park(scene, placed, height)
         off = tc(scene, end_s) if end_s < w[1] else None
         out += switch_edits(prim, tc(scene, start), off, placed, parked)
         out += tag_edits(prim, NAME, source)

@@ -26,6 +26,7 @@ from .common import (
     instance_name,
     lane,
     m,
+    park,
     pseudo,
     region_choice,
     root_edits,
@@ -156,8 +157,9 @@ def person_edits(scene: SceneInfo, cfg: PersonCfg, params: list[ParamSpec], draw
         out += tag_edits(prim, NAME, source)
         out += body_edits(scene, prim, "person")
         out += capsule_edits(scene, prim, cfg.height, cfg.radius, scene.up_axis)
-        out += xform_edits(prim, translate_samples=samples)
-        out += switch_edits(prim, on, off)  # visibility and collisionEnabled; the walk is the translate samples
+        out += xform_edits(prim, translate_samples=samples)[1:]  # the op order; switch_edits writes the translate
+        # visibility, collisionEnabled and the walk, parked before it and after the exit
+        out += switch_edits(prim, on, off, samples, park(scene, entry, m(scene, cfg.height)))
     return out
 
 

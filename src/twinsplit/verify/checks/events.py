@@ -1,4 +1,5 @@
-"""verify: holdout-only events never reach a train variant — checked in the manifest *and* in each train layer.
+"""verify: holdout-only events never reach a train variant — checked in the manifest *and* in each train layer;
+and every layer's event bodies are parked at the default time (the one parking convention of events.common.park).
 
 What marks a kind in a layer (tags or not) is the kind's own `BlockKind.leak` signature in the events registry,
 so a new event kind is checked here without editing this module.
@@ -6,8 +7,11 @@ so a new event kind is checked here without editing this module.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ...blocks.registry import EVENTS, LeakSignature
-from ...events.common import EVENTS_SCOPE, KIND_ATTR, SOURCE_ATTR
+from ...events.common import EVENTS_SCOPE, KIND_ATTR, PARK_BELOW_M, SOURCE_ATTR, events_root
+from ...geometry.support import overlap_tolerance
 from ...write.readback import layer_values
 from ..core import Check, Context, check
 
@@ -104,3 +108,78 @@ def _holdout_count(ctx: Context, kinds: set[str], sources: set[str]) -> str:
                       if (key.endswith(f".{KIND_ATTR}") and value in kinds)
                       or (key.endswith(f".{SOURCE_ATTR}") and value in sources)})
     return f"{n} holdout-only events in holdout"
+
+
+# ---------------------------------------------------------------------------------------------- parking
+
+
+def _top(values: dict, prim: str, up: int, translate: list) -> float:
+    """The highest point along up of an event body at `translate`, from what its layer authors (extent, scale,
+    orient under a reset xform stack: world coordinates)."""
+    from scipy.spatial.transform import Rotation
+
+    lo, hi = (np.asarray(values.get(f"{prim}.extent") or ((0, 0, 0), (0, 0, 0)), dtype=float))
+    scale = np.asarray(values.get(f"{prim}.xformOp:scale") or (1, 1, 1), dtype=float)
+    w, x, y, z = values.get(f"{prim}.xformOp:orient") or (1, 0, 0, 0)
+    rot = Rotation.from_quat([x, y, z, w]).as_matrix()
+    centre, half = (lo + hi) / 2 * scale, (hi - lo) / 2 * scale
+    return float(translate[up] + (rot @ centre)[up] + np.abs(rot[up]) @ half)
+
+
+def parking_findings(values: dict, events_root: str, lowest: float | None, up: int,
+                     clearance: float) -> list[tuple[str, str | None, str]]:
+    """(prim, attribute, message) for every break of the events' default-time convention in one layer: a
+    time-sampled attribute without a default equal to its first sample (the state before the event), and an
+    event body that at the default time is collidable, visible, or not parked (its top `clearance` below the
+    stage's lowest point, `lowest`; None: not checked)."""
+    out = []
+    for key, value in values.items():
+        prim, _, attr = key.partition(".")
+        if attr and isinstance(value, dict) and value.get("timeSamples"):
+            if "default" not in value:
+                out.append((prim, attr, "is time-sampled but has no default value (engines read the default time)"))
+            elif value["default"] != value["timeSamples"][0][1]:
+                out.append((prim, attr, f"default {value['default']!r} is not its state before the event "
+                                        f"({value['timeSamples'][0][1]!r})"))
+        if attr != "physics:collisionEnabled" or not prim.startswith(events_root + "/"):
+            continue
+        state = {a: (v.get("default") if isinstance(v, dict) else v)
+                 for a in ("physics:collisionEnabled", "visibility", "xformOp:translate")
+                 for v in [values.get(f"{prim}.{a}")]}
+        if state["physics:collisionEnabled"] is not False:
+            out.append((prim, attr, "is collidable at the default time"))
+        if state["visibility"] != "invisible":
+            out.append((prim, "visibility", "is visible at the default time"))
+        where = state["xformOp:translate"]
+        if lowest is not None and where is not None and _top(values, prim, up, where) > lowest - clearance:
+            out.append((prim, "xformOp:translate", f"is not parked at the default time: its top is not "
+                                                   f"{PARK_BELOW_M:g} m below the lowest point of the stage"))
+    return out
+
+
+@check("events parked", needs=("plan",), uses=("authored",), order=91)
+def events_parked(ctx: Context, c: Check) -> None:
+    """Event bodies read at the default time (as engines that play no time samples read them) are out of the way:
+    every time-sampled attribute has a default equal to its state before the event, and each event body is then
+    not collidable, invisible and parked with its top PARK_BELOW_M under the lowest point of the source's bounds."""
+    if not (ctx.manifest.get("config", {}).get("body", {}).get("events")):
+        c.skip("no event blocks")
+        return
+    scene = ctx.plan.scene
+    up = scene.up_index
+    lowest = scene.bounds[0][up] if scene.bounds is not None else scene.floor_height
+    clearance = PARK_BELOW_M / scene.meters_per_unit - overlap_tolerance(scene.meters_per_unit)
+    n = bodies = 0
+    for v in ctx.variants:
+        if ctx.root_of(v["split"]) is None:
+            continue  # a sealed holdout without --holdout
+        path = ctx.path(v["path"], v["split"])
+        if not path.is_file():
+            continue
+        values = _authored(ctx, v, path)
+        n += 1
+        bodies += sum(1 for k in values if k.endswith(".physics:collisionEnabled"))
+        for prim, attr, message in parking_findings(values, events_root(scene), lowest, up, clearance):
+            c.fail(f"{prim}.{attr} {message}" if attr else f"{prim} {message}", file=v["path"], prim=prim,
+                   attribute=attr)
+    c.detail = f"{bodies} event bodies in {n} layers parked at the default time"
