@@ -224,3 +224,16 @@ def test_identical_sets_report_zero():
     report = distance_report(a, a, ["x", "y", "z"])
     assert report["energy_distance"] == 0.0 and report["mmd_rbf"]["mmd2"] == 0.0
     assert all(p["wasserstein"] == 0.0 and p["ks_statistic"] == 0.0 for p in report["parameters"])
+
+
+def test_rounding_a_table_once_per_distinct_float_equals_rounding_each_value():
+    rng = np.random.default_rng(9)
+    pool = [0.0, -0.0, 1.0, 1 / 3, 2 / 3, 1e-300, -2.5e-7, 123456.789, float("nan"), float("inf"), -float("inf")]
+    pool += rng.normal(size=20).tolist()
+    rows = [{"name": f"p{i}", "ks_statistic": pool[int(rng.integers(len(pool)))], "ks_pvalue": None,
+             "wasserstein": float(rng.choice(pool)), "coverage_train": 0.1 * int(rng.integers(11)), "n": i}
+            for i in range(400)]
+    got = stats._round_rows(rows)
+    want = [stats._round_tree(r) for r in rows]
+    assert json.dumps(got) == json.dumps(want)
+    assert [list(r) for r in got] == [list(r) for r in rows]  # key order kept

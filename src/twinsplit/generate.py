@@ -178,6 +178,7 @@ def _write_variants(plan: Plan, sublayer: str, metadata: dict, workers: int, roo
 def assemble(plan: Plan, entropy: dict[str, int], copy, source: Path, variants: list[dict],
              sealed: bool = False) -> dict[str, Any]:
     names = plan.shared_names()
+    rows = {s: plan.normalized(s) for s in plan.splits}  # once: the disjointness and the distance figures read them
     return {
         "schema_version": mf.SCHEMA_VERSION,
         "tool": mf.tool_entry(),
@@ -188,9 +189,9 @@ def assemble(plan: Plan, entropy: dict[str, int], copy, source: Path, variants: 
         "counts": {s: len(sp.draws) for s, sp in plan.splits.items()},
         "parameters": mf.parameters_entry(plan),
         "variants": variants,
-        "disjointness": disjointness_entry(plan),
+        "disjointness": disjointness_entry(plan, normalized=rows),
         # A sealed manifest carries no holdout statistics: per-parameter figures would leak its marginals.
         "distance": ({"sealed": True} if sealed
-                     else distance_report(plan.normalized("train"), plan.normalized("holdout"), names)),
+                     else distance_report(rows["train"], rows["holdout"], names)),
         "lineage": plan.config.lineage.model_dump(),
     }

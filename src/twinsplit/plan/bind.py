@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -34,7 +35,7 @@ class Block:
     def source(self) -> str:
         return f"{self.section}.{self.name}[{self.index}]"
 
-    @property
+    @cached_property  # asked once per parameter (the plan's shared-column mask): a missing pydantic field is slow
     def splits(self) -> tuple[str, ...]:
         """Splits this block applies to: a `holdout_only: true` block never reaches a train variant."""
         return ("holdout",) if getattr(self.cfg, "holdout_only", False) else SPLITS

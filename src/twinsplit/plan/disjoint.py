@@ -27,12 +27,15 @@ def margin_rejector(train_normalized: np.ndarray, margin: float, metric: str):
     return reject
 
 
-def disjointness_entry(plan: Plan, sealed: bool = False) -> dict[str, Any]:
+def disjointness_entry(plan: Plan, sealed: bool = False, normalized: dict[str, np.ndarray] | None = None
+                       ) -> dict[str, Any]:
+    """`normalized`: the splits' `plan.normalized` rows when the caller has them already."""
     from scipy.spatial import cKDTree
 
     cfg = plan.config.splits
-    train = plan.normalized("train")
-    holdout = plan.normalized("holdout") if "holdout" in plan.splits else train[:0]
+    rows = normalized or {s: plan.normalized(s) for s in plan.splits}
+    train = rows["train"]
+    holdout = rows["holdout"] if "holdout" in plan.splits else train[:0]
     nearest = None
     if len(train) and len(holdout) and train.shape[1]:
         d, _ = cKDTree(train).query(holdout, k=1, p=np.inf if cfg.metric == "linf" else 2)

@@ -221,6 +221,21 @@ def _round_tree(obj):
     return obj
 
 
+def _round_rows(rows: list[dict]) -> list[dict]:
+    """`_round_tree` of a table, each distinct float rounded once: per-parameter figures repeat (a KS statistic
+    and p-value take few values at fixed sample sizes, coverage fractions are tenths)."""
+    memo: dict[float, float | None] = {}
+
+    def one(v):
+        if not isinstance(v, float):
+            return _round_tree(v)
+        if v not in memo:
+            memo[v] = _round(v)
+        return memo[v]
+
+    return [{k: one(v) for k, v in row.items()} for row in rows]
+
+
 def distance_report(train, holdout, names: Sequence[str], bins: int = 10) -> dict:
     """All of the above as a JSON-able dict, floats rounded to 6 significant digits:
 
@@ -260,6 +275,5 @@ def distance_report(train, holdout, names: Sequence[str], bins: int = 10) -> dic
         "energy_distance": energy,
         "mmd_rbf": {"mmd2": mmd2, "bandwidth": bandwidth},
         "nearest_train": nearest,
-        "parameters": params,
     }
-    return _round_tree(report)
+    return _round_tree(report) | {"parameters": _round_rows(params)}

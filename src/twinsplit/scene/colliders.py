@@ -38,22 +38,25 @@ def _owning_body(prim: Usd.Prim) -> tuple[str | None, bool]:
     return None, False
 
 
-def _decompose(xform) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
-    """(A, t, scales, orthogonal) with world = A @ local + t; A's columns are the scaled local axes."""
-    m = np.array(xform, dtype=float).reshape(4, 4)
-    a, t = m[:3, :3].T, m[3, :3]
-    s = np.linalg.norm(a, axis=0)
-    g = a.T @ a
-    off = np.abs(g - np.diag(np.diag(g)))
-    ortho = bool(np.all(s > 0) and np.all(off <= 1e-6 * np.outer(s, s)))
-    return a, t, s, ortho
+class _Frames:
+    """World frames of n colliders, decomposed all at once: world = A @ local + t, A's columns the scaled local
+    axes, s their lengths, ortho (no shear, no zero axis) and rot (A with unit columns, one flipped if mirrored).
+    Each figure is the same numpy operation per matrix as for one alone (the same bits; rot only where ortho)."""
 
+    def __init__(self, xforms) -> None:
+        m = np.array(xforms, dtype=float).reshape(-1, 4, 4)
+        self.a, self.t = m[:, :3, :3].transpose(0, 2, 1), m[:, 3, :3]
+        self.s = np.linalg.norm(self.a, axis=1)
+        off = np.abs(m[:, :3, :3] @ self.a)  # the Gram matrix A.T @ A, off its diagonal
+        off[:, [0, 1, 2], [0, 1, 2]] = 0.0
+        self.ortho = (self.s > 0).all(1) & (off <= 1e-6 * (self.s[:, :, None] * self.s[:, None, :])).all((1, 2))
+        with np.errstate(divide="ignore", invalid="ignore"):  # rot is read only where ortho (no zero axis)
+            self.rot = self.a / self.s[:, None, :]
+            flip = np.linalg.det(np.where(self.ortho[:, None, None], self.rot, np.eye(3))) < 0
+        self.rot[flip] *= np.array([1.0, 1.0, -1.0])  # mirrored: boxes/cylinders are symmetric under it
 
-def _rotation(a: np.ndarray, s: np.ndarray) -> np.ndarray:
-    r = a / s
-    if np.linalg.det(r) < 0:  # mirrored: flip one axis — boxes/cylinders are symmetric under it
-        r = r * np.array([1.0, 1.0, -1.0])
-    return r
+    def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, np.ndarray]:
+        return self.a[i], self.t[i], self.s[i], bool(self.ortho[i]), self.rot[i]
 
 
 def _get(attr, time, default):
@@ -67,18 +70,18 @@ def shape_from_prim(prim: Usd.Prim, xform: Gf.Matrix4d | np.ndarray, *,
     """One Shape for a collider prim under the world transform ``xform`` (USD row-vector convention).
     Returns None for prims without supported geometry.  Meshes always become one convex hull here
     (the triangle-mesh policy is applied by ``shapes_from_stage``)."""
-    shapes = _shapes_from_prim(prim, xform, time, body, dynamic, triangle_meshes=False)
+    shapes = _shapes_from_prim(prim, _Frames([xform])[0], time, body, dynamic, triangle_meshes=False)
     return shapes[0] if shapes else None
 
 
-def _shapes_from_prim(prim, xform, time, body, dynamic, *, triangle_meshes: bool) -> list[Shape]:
+def _shapes_from_prim(prim, frame, time, body, dynamic, *, triangle_meshes: bool) -> list[Shape]:
     if body is None or dynamic is None:
         b, d = _owning_body(prim)
         body = body if body is not None else (b or str(prim.GetPath()))
         dynamic = dynamic if dynamic is not None else d
     path = str(prim.GetPath())
     kw = {"body": body, "dynamic": dynamic}
-    a, t, s, ortho = _decompose(xform)
+    a, t, s, ortho, rot = frame
 
     def hull(local: np.ndarray, **extra) -> Shape:
         return convex(path, local @ a.T + t, **extra, **kw)
@@ -86,12 +89,12 @@ def _shapes_from_prim(prim, xform, time, body, dynamic, *, triangle_meshes: bool
     if prim.IsA(UsdGeom.Cube):
         half = 0.5 * float(_get(UsdGeom.Cube(prim).GetSizeAttr(), time, 2.0))
         if ortho:
-            return [box(path, t, half * s, _rotation(a, s), **kw)]
+            return [box(path, t, half * s, rot, **kw)]
         return [hull(half * np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)]))]
     if prim.IsA(UsdGeom.Sphere):
         r = float(_get(UsdGeom.Sphere(prim).GetRadiusAttr(), time, 1.0))
         if ortho and np.ptp(s) <= 1e-6 * s.max():
-            return [Shape(path, "sphere", t, _rotation(a, s), radius=r * s[0], **kw)]
+            return [Shape(path, "sphere", t, rot, radius=r * s[0], **kw)]
         return [hull(local_points("sphere", r, 0.0, 2))]
     for schema, kind in ((UsdGeom.Capsule, "capsule"), (UsdGeom.Cylinder, "cylinder"), (UsdGeom.Cone, "cone")):
         if prim.IsA(schema):
@@ -106,7 +109,7 @@ def _shapes_from_prim(prim, xform, time, body, dynamic, *, triangle_meshes: bool
                 return [hull(local)]
             geo = {"radius": r * radial[0], "half_height": hh * s[ax], "axis": a[:, ax] / s[ax]}
             if kind == "capsule":
-                return [Shape(path, "capsule", t, _rotation(a, s), **geo, **kw)]
+                return [Shape(path, "capsule", t, rot, **geo, **kw)]
             return [hull(local, kind="cylinder", **geo)]
     if prim.IsA(UsdGeom.Plane):
         g = UsdGeom.Plane(prim)
@@ -115,7 +118,7 @@ def _shapes_from_prim(prim, xform, time, body, dynamic, *, triangle_meshes: bool
         # something resting on it touches and something sunk through it is deep inside.
         half = np.full(3, PLANE_HALF_SIZE)
         normal = a[:, ax] / s[ax]
-        rot = _rotation(a, s) if ortho else np.eye(3)
+        rot = rot if ortho else np.eye(3)
         return [box(path, t - PLANE_HALF_SIZE * normal, half, rot, **kw)]
     if prim.IsA(UsdGeom.Mesh):
         mesh = UsdGeom.Mesh(prim)
@@ -129,7 +132,7 @@ def _shapes_from_prim(prim, xform, time, body, dynamic, *, triangle_meshes: bool
             tris = tris[np.all(tris < len(pts), axis=1)]
             if len(tris):
                 return triangles(path, world, tris, **kw)
-        return [convex(path, world, rotation=_rotation(a, s) if ortho else None, **kw)]
+        return [convex(path, world, rotation=rot if ortho else None, **kw)]
     return []
 
 
@@ -164,7 +167,7 @@ def shapes_from_stage(stage: Usd.Stage, *, time: Usd.TimeCode = Usd.TimeCode.Def
         include = lambda prim, roots=roots: any(  # noqa: E731
             (path := str(prim.GetPath())) == r or path.startswith(r + "/") for r in roots)
     cache = UsdGeom.XformCache(time)
-    out: list[Shape] = []
+    found, xforms = [], []
     for prim in Usd.PrimRange.Stage(stage, Usd.TraverseInstanceProxies(Usd.PrimDefaultPredicate)):
         if not prim.HasAPI(UsdPhysics.CollisionAPI):
             continue
@@ -174,6 +177,10 @@ def shapes_from_stage(stage: Usd.Stage, *, time: Usd.TimeCode = Usd.TimeCode.Def
         if enabled is not None and not enabled:
             continue
         body, dynamic = _owning_body(prim)
-        out += _shapes_from_prim(prim, cache.GetLocalToWorldTransform(prim), time,
-                                 body or str(prim.GetPath()), dynamic, triangle_meshes=triangle_meshes)
+        found.append((prim, body or str(prim.GetPath()), dynamic))
+        xforms.append(cache.GetLocalToWorldTransform(prim))
+    frames = _Frames(xforms)
+    out: list[Shape] = []
+    for i, (prim, body, dynamic) in enumerate(found):
+        out += _shapes_from_prim(prim, frames[i], time, body, dynamic, triangle_meshes=triangle_meshes)
     return out

@@ -262,4 +262,6 @@ def _bounds_and_floor(stage: Usd.Stage, prims: dict[str, PrimInfo], up_axis: str
 
 def load(path: str | Path) -> tuple[Usd.Stage, SceneInfo]:
     stage = open_stage(path)
-    return stage, scan(stage, Path(path))
+    scene = scan(stage, Path(path))
+    scene.stage = stage  # what is read lazily later (shapes, xform ops, joints) reads this stage, not a reopened one
+    return stage, scene

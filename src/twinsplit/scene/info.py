@@ -72,6 +72,12 @@ class SceneInfo:
     # derived data read lazily from the stage file by the blocks that need it (collision shapes, xform ops,
     # joints; see shapes.py, xforms.py, joints.py): plain picklable values, so workers get it with the scene.
     cache: dict = field(default_factory=dict, repr=False, compare=False)
+    # the open stage the scan read (scene.xforms.stage_of hands it out instead of composing the file again); a live
+    # USD object, so never pickled: a worker reopens the stage from `root` when it needs it.
+    stage: Any = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "stage": None}
 
     @property
     def up_index(self) -> int:

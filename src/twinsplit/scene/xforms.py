@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from pxr import Sdf, Usd, UsdGeom
+from pxr import Gf, Sdf, Usd, UsdGeom
 
 from ..errors import TwinsplitError
+from ..geometry.xform_ops import op_type_of
 from .time import pose_time
 
 
@@ -41,34 +42,79 @@ def _np(m) -> np.ndarray:
     return np.array(m, dtype=float).reshape(4, 4)
 
 
-_OP_TYPES: dict = {}  # UsdGeom.XformOp.Type -> "Translate", ...: the enum's name is formatted once per type
+_INVERT = "!invert!"
+_OP_TYPES: dict[str, str] = {}  # attribute name -> op type ("xformOp:rotateXYZ:pivot" -> "RotateXYZ"), once per name
 
 
-def _op_type(op: UsdGeom.XformOp) -> str:
-    t = op.GetOpType()
-    if t not in _OP_TYPES:
-        _OP_TYPES[t] = str(t).split(".")[-1].removeprefix("Type")
-    return _OP_TYPES[t]
+def _op_type(attr: str, op: UsdGeom.XformOp) -> str:
+    if attr not in _OP_TYPES:
+        _OP_TYPES[attr] = op_type_of(attr) or str(op.GetOpType()).split(".")[-1].removeprefix("Type")
+    return _OP_TYPES[attr]
 
 
-def _read_xf(prim: Usd.Prim, cache: UsdGeom.XformCache, time: Usd.TimeCode) -> Xf:
+_VALUE_KINDS = {Gf.Vec3d: "vec3", Gf.Vec3f: "vec3", Gf.Vec3h: "vec3", Gf.Matrix4d: "matrix", Gf.Matrix4f: "matrix",
+                Gf.Quatd: "quat", Gf.Quatf: "quat", Gf.Quath: "quat"}
+_NO_TURN = {Gf.Quatd: Gf.Vec3d(0), Gf.Quatf: Gf.Vec3f(0), Gf.Quath: Gf.Vec3h(0)}  # imaginary parts of no rotation
+
+
+def _op_matrix(op: UsdGeom.XformOp, op_type: str, value: Any, inverse: bool, time: Usd.TimeCode) -> np.ndarray:
+    """The op's 4x4 as UsdGeom.XformOp.GetOpTransform gives it. Where USD's arithmetic is exact (a translate or
+    scale, with its inverse -v or 1/v; a matrix; an orient with no imaginary part, which USD reads as no turn) it
+    is built from the value already read; rotations keep USD's own call (GfRotation's trigonometry)."""
+    if value is None:  # no value: USD gives the identity
+        return np.eye(4)
+    kind = _VALUE_KINDS.get(type(value))
+    if op_type == "Translate" and kind == "vec3":
+        m = np.eye(4)
+        m[3, :3] = value
+        if inverse:
+            m[3, :3] = -m[3, :3]
+        return m
+    if op_type == "Scale" and kind == "vec3":
+        v = np.asarray(value, dtype=float)
+        if inverse:
+            with np.errstate(divide="ignore"):  # 1/0 is inf, as in USD
+                v = 1.0 / v
+        m = np.eye(4)
+        m[[0, 1, 2], [0, 1, 2]] = v
+        return m
+    if op_type == "Transform" and kind == "matrix" and not inverse:
+        return _np(value)
+    if op_type == "Orient" and kind == "quat" and value.GetImaginary() == _NO_TURN[type(value)]:
+        return np.eye(4)
+    return _np(op.GetOpTransform(time))
+
+
+def _read_xf(prim: Usd.Prim, cache: UsdGeom.XformCache, time: Usd.TimeCode, types: dict | None = None) -> Xf:
+    """`types`: the prim's attribute table from the scan (scene.info.AttrInfo by name), for the ops' value types."""
     xf = UsdGeom.Xformable(prim)
     ops, animated = [], False
     for op in xf.GetOrderedXformOps():
-        attr = op.GetAttr()
-        animated |= attr.GetNumTimeSamples() > 0
-        name = op.GetOpName()
-        ops.append(Op(name=str(name), attr=str(op.GetName()), op_type=_op_type(op),
-                      type_name=str(op.GetTypeName()), inverse=op.IsInverseOp(), value=op.Get(time),
-                      matrix=_np(op.GetOpTransform(time))))
+        name = op.GetOpName()  # as in xformOpOrder: "!invert!" + the attribute name for an inverse op
+        inverse = name.startswith(_INVERT)
+        attr = name[len(_INVERT):] if inverse else name
+        op_type = _op_type(attr, op)
+        animated |= op.GetNumTimeSamples() > 0
+        info = types.get(attr) if types else None
+        value = op.Get(time)
+        ops.append(Op(name=name, attr=attr, op_type=op_type,
+                      type_name=info.type_name if info is not None else str(op.GetTypeName()), inverse=inverse,
+                      value=value, matrix=_op_matrix(op, op_type, value, inverse, time)))
     reset = xf.GetResetXformStack()
     parent = np.eye(4) if reset else _np(cache.GetParentToWorldTransform(prim))
     return Xf(str(prim.GetPath()), _np(cache.GetLocalToWorldTransform(prim)), parent, reset, tuple(ops), animated)
 
 
 def stage_of(scene) -> Usd.Stage:
-    """Re-open the scene's stage (cheap: its layers are still in the registry; an anonymous root works while
-    it is alive), for the shapes and xforms read lazily from it."""
+    """The scene's stage, for the shapes and xforms read lazily from it: the one `scene.discover.load` opened, else
+    (a scene from `scan` alone, or unpickled in a worker) reopened once from its root layer (cheap while its layers
+    are in the registry; an anonymous root works while it is alive)."""
+    if scene.stage is None:
+        scene.stage = _reopen(scene)
+    return scene.stage
+
+
+def _reopen(scene) -> Usd.Stage:
     root = str(scene.root)
     layer = Sdf.Layer.Find(root) if root else None
     if layer is None and root and not root.startswith("anon:"):
@@ -87,7 +133,8 @@ def scene_xforms(scene, paths: list[str]) -> dict[str, Xf]:
         time = pose_time(stage)
         cache = UsdGeom.XformCache(time)
         for p in missing:
-            known[p] = _read_xf(stage.GetPrimAtPath(p), cache, time)
+            info = scene.prims.get(p)
+            known[p] = _read_xf(stage.GetPrimAtPath(p), cache, time, info.attrs if info is not None else None)
     return {p: known[p] for p in paths}
 
 
