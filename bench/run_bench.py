@@ -15,6 +15,8 @@ BENCHES = [
     ["bench_generate.py", "--bodies", "5000", "--variants", "200"],
     ["bench_geometry.py"],
     ["bench_layout.py"],
+    ["bench_place.py"],
+    ["bench_place.py", "--bodies", "1000"],
     ["bench_writer.py"],
     ["bench_validate.py"],
     ["bench_stats.py"],

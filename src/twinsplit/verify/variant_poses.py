@@ -59,6 +59,20 @@ class SourcePoses:
                                        self.tol)
         return self._feet[body]
 
+    def footings(self, bodies: list[str]) -> tuple[Footings, np.ndarray, np.ndarray]:
+        """(footings, sinks, rested in the source) of these bodies; kept for the next variant, which usually
+        checks the same bodies."""
+        key = tuple(bodies)
+        last = self.__dict__.get("_last_footings")
+        if last is not None and last[0] == key:
+            return last[1]
+        feet = Footings.of([self.foot(b) for b in bodies])
+        sink = np.array([self.sink.get(b, 0.0) for b in bodies])
+        rested = supported(feet, np.tile(np.eye(4), (len(bodies), 1, 1)), self.tops, self.up, self.plane, self.tol,
+                           sink)
+        self._last_footings = (key, (feet, sink, rested))
+        return feet, sink, rested
+
     def deltas(self, authored) -> tuple[dict[str, np.ndarray], set[str], list[Finding]]:
         """(prim -> world delta of every source prim the layer moves, prims it deactivates, findings)."""
         return self.poses.deltas(authored)
@@ -84,16 +98,17 @@ def check_variant_poses(src: SourcePoses, authored: dict, blocks: list[tuple[set
         return findings
     stack = np.array([deltas[p] for p in prims])
     moved = src.set.subset(moved_idx).moved(stack[shape_delta[moved_idx]])
-    still = src.set.subset(still_idx)
+    still = np.zeros(n, dtype=bool)
+    still[still_idx] = True  # the source's shapes that stay put, as a mask on its set (and its index)
     tol = src.tol
-    seen: set[tuple[str, str]] = set()
-    for a_set, b_set in ((moved, still), (moved, moved)):
-        for i, j, d in zip(*overlapping(a_set, b_set, tol), strict=True):
-            a, b = sorted((a_set.body[i], b_set.body[j]))
-            if (a, b) in seen or d <= src.allowed.get((a, b), 0.0) + tol:
-                continue
-            seen.add((a, b))
-            findings.append(_finding(a, f"{a} and {b} interpenetrate by {d:.4g} stage units at t = 0"))
+    deepest: dict[tuple[str, str], float] = {}
+    for b_set, mask in ((src.set, still), (moved, None)):
+        for i, j, d in zip(*overlapping(moved, b_set, tol, b_mask=mask), strict=True):
+            a, b = sorted((moved.body[i], b_set.body[j]))
+            if d > src.allowed.get((a, b), 0.0) + tol:
+                deepest[a, b] = max(deepest.get((a, b), 0.0), float(d))
+    for a, b in sorted(deepest):
+        findings.append(_finding(a, f"{a} and {b} interpenetrate by {deepest[a, b]:.4g} stage units at t = 0"))
     bodies = sorted(set(moved.body))
     rows: dict[str, list[int]] = defaultdict(list)
     for k, b in enumerate(moved.body):
@@ -105,26 +120,24 @@ def check_variant_poses(src: SourcePoses, authored: dict, blocks: list[tuple[set
                 findings.append(_finding(body, f"{body} lies outside the layout bounds ({bounds.path})"))
         if keep is not None and mine.any():
             named: dict[str, str] = {}
-            for i, k in zip(*keep.hits(moved, tol), strict=True):
-                if mine[i]:
-                    named.setdefault(moved.body[i], keep.prisms[k].path)
+            hit_i, hit_k = keep.hits(moved, tol)
+            for t in np.lexsort((hit_k, hit_i)):  # each body names the first region it is in
+                if mine[hit_i[t]]:
+                    named.setdefault(moved.body[hit_i[t]], keep.prisms[hit_k[t]].path)
             for body in sorted(named):
                 findings.append(_finding(body, f"{body} is inside keep-out region {named[body]}"))
     # support: a body that rested in the source still rests, whether it moved or what it rested on did
-    near_a, near_b = candidate_pairs(src.set.subset(moved_idx), still, -tol)  # touching in the source
-    check = sorted(set(bodies) | {still.body[j] for j in near_b if still.dynamic[j]})
+    near_a, near_b = candidate_pairs(src.set.subset(moved_idx), src.set, -tol, still)  # touching in the source
+    check = sorted(set(bodies) | set(src.set.body[np.unique(near_b[src.set.dynamic[near_b]])]))
     if not check:
         return findings
     after_tops = Tops.join(src.tops.take(still_idx), Tops.of(moved, src.up, src.plane))
-    feet = Footings.of([src.foot(b) for b in check])
-    sink = np.array([src.sink.get(b, 0.0) for b in check])
-    eye = np.tile(np.eye(4), (len(check), 1, 1))
-    body_delta = eye.copy()
+    feet, sink, before = src.footings(check)
+    body_delta = np.tile(np.eye(4), (len(check), 1, 1))
     moved_rows = {b: rows[b][0] for b in bodies}
     for k, b in enumerate(check):
         if b in moved_rows:
             body_delta[k] = moved.delta[moved_rows[b]]
-    before = supported(feet, eye, src.tops, src.up, src.plane, tol, sink)
     after = supported(feet, body_delta, after_tops, src.up, src.plane, tol, sink)
     for b, was, now in zip(check, before, after, strict=True):
         if was and not now:
