@@ -148,9 +148,13 @@ class Authored(Mapping):
     def __len__(self) -> int:
         return len(self.plain) + sum(len(c.keys) for c in self.columns)
 
-    def items(self):
+    def items(self, attrs=None):
+        """Every (key, value); with `attrs`, a Columns' only when it authors one of them (Columns hold numeric
+        defaults alone: no time samples, tags or new prims, so a reader looking for those can skip them)."""
         yield from self.plain.items()
         for c in self.columns:
+            if attrs is not None and not any(a in attrs for a in c.attrs):
+                continue
             cols = [v.tolist() for v in c.values]
             yield from zip(c.keys, (col[i] for i in range(len(c)) for col in cols), strict=True)
 

@@ -12,6 +12,7 @@ import numpy as np
 from ...blocks.registry import EVENTS, LeakSignature
 from ...events.common import EVENTS_SCOPE, KIND_ATTR, PARK_BELOW_M, SOURCE_ATTR, events_root
 from ...geometry.support import overlap_tolerance
+from ...write.layer import Authored
 from ...write.readback import layer_values
 from ..core import Check, Context, check
 
@@ -45,7 +46,8 @@ def layer_findings(values: dict, kinds: set[str], sources: set[str]) -> list[tup
     events scope."""
     signatures = leak_signatures(kinds)
     out = []
-    for key, value in values.items():
+    sig_attrs = {a for sig in signatures.values() for a in sig.attrs} | {KIND_ATTR, SOURCE_ATTR}
+    for key, value in _items(values, sig_attrs):
         prim, _, attr = key.partition(".")
         if attr in (KIND_ATTR, SOURCE_ATTR) and value in (kinds if attr == KIND_ATTR else sources):
             out.append((value, prim, None))
@@ -57,6 +59,12 @@ def layer_findings(values: dict, kinds: set[str], sources: set[str]) -> list[tup
                 if parent.endswith(f"/{EVENTS_SCOPE}") and name.split("_")[0] == sig.prim_prefix:
                     out.append((kind, prim, None))
     return sorted(set(out), key=lambda f: (f[0], _where(f[1], f[2])))
+
+
+def _items(values, attrs):
+    """The (key, value) pairs a check reads: all of a read-back record; of a write.layer.Authored, its Columns'
+    only where they author one of `attrs` (the rest are layout's numeric values, never an event's)."""
+    return values.items(attrs) if isinstance(values, Authored) else values.items()
 
 
 def _where(prim: str, attr: str | None) -> str:
@@ -104,7 +112,7 @@ def _holdout_count(ctx: Context, kinds: set[str], sources: set[str]) -> str:
         path = ctx.path(v["path"], "holdout") if v.get("split") == "holdout" else None
         if path is not None and path.is_file():
             values = _authored(ctx, v, path)
-            n += len({key.partition(".")[0] for key, value in values.items()
+            n += len({key.partition(".")[0] for key, value in _items(values, (KIND_ATTR, SOURCE_ATTR))
                       if (key.endswith(f".{KIND_ATTR}") and value in kinds)
                       or (key.endswith(f".{SOURCE_ATTR}") and value in sources)})
     return f"{n} holdout-only events in holdout"
@@ -133,7 +141,7 @@ def parking_findings(values: dict, events_root: str, lowest: float | None, up: i
     event body that at the default time is collidable, visible, or not parked (its top `clearance` below the
     stage's lowest point, `lowest`; None: not checked)."""
     out = []
-    for key, value in values.items():
+    for key, value in _items(values, ("physics:collisionEnabled",)):
         prim, _, attr = key.partition(".")
         if attr and isinstance(value, dict) and value.get("timeSamples"):
             if "default" not in value:
@@ -178,7 +186,8 @@ def events_parked(ctx: Context, c: Check) -> None:
             continue
         values = _authored(ctx, v, path)
         n += 1
-        bodies += sum(1 for k in values if k.endswith(".physics:collisionEnabled"))
+        bodies += sum(1 for k, _ in _items(values, ("physics:collisionEnabled",))
+                      if k.endswith(".physics:collisionEnabled"))
         for prim, attr, message in parking_findings(values, events_root(scene), lowest, up, clearance):
             c.fail(f"{prim}.{attr} {message}" if attr else f"{prim} {message}", file=v["path"], prim=prim,
                    attribute=attr)
