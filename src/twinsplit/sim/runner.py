@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
-from ..validate.engine import MANIFEST, FileResult, Kind, Report, discover, label, read_output
+from ..validate.engine import FileResult, Kind, Report, discover, label, read_target
 from .runtime import load
 
 
@@ -27,12 +27,8 @@ def jobs(paths: Iterable[str | Path]) -> list[tuple[Path, Kind] | FileResult]:
         if not target.output:
             out.append((target.path, "stage"))
             continue
-        try:
-            _, variants = read_output(target.path)
-        except InputError as exc:
-            out.append(FileResult(label(target.path / MANIFEST), "source", error=str(exc)))
-            continue
-        out += [(v, "variant") for v in variants]
+        read = read_target(target)
+        out += [read] if isinstance(read, FileResult) else [(v, "variant") for v in read[1]]
     return out
 
 

@@ -182,6 +182,15 @@ def read_output(out: Path) -> tuple[Path, list[Path]]:
 # ---------------------------------------------------------------------------------------------- running
 
 
+def read_target(target: Target) -> tuple[Path, list[Path]] | FileResult:
+    """An output dir's (source root, variant files), or its unreadable manifest as a FileResult (a report line,
+    not a crash: the other targets are still checked)."""
+    try:
+        return read_output(target.path)
+    except InputError as exc:
+        return FileResult(label(target.path / MANIFEST), "source", error=str(exc))
+
+
 def label(path: Path) -> str:
     """Paths as CI annotations want them: relative to the working directory when under it."""
     try:
@@ -294,11 +303,11 @@ def validate(targets: Iterable[Target], rules: Sequence[RuleInfo], *, config: An
         if not target.output:
             results.append(validate_stage(target.path, rules, config=config)[0])
             continue
-        try:
-            root, variant_paths = read_output(target.path)
-        except InputError as exc:
-            results.append(FileResult(label(target.path / MANIFEST), "source", error=str(exc)))
+        read = read_target(target)
+        if isinstance(read, FileResult):
+            results.append(read)
             continue
+        root, variant_paths = read
         shared: dict[str, Any] = {}
         result, source = validate_stage(root, rules, config=config, kind="source", shared=shared)
         results.append(result)
