@@ -78,8 +78,7 @@ class _Group:
         if self.width == 0:
             if not set(map(type, vals)) <= {float, int}:
                 raise _Unsupported
-            arr = _stored(np.asarray(vals, dtype=np.float64), self.dtype)
-            self.text[:] = str(_VT_1[self.dtype].FromNumpy(arr))[1:-1].split(", ")
+            self.text[:] = _printed(np.asarray(vals, dtype=np.float64), self.dtype, 0)
             return
         rows, n = vals, self.width
         if n == 16:  # matrix4d: 4 row tuples of 4
@@ -95,10 +94,21 @@ class _Group:
             arr = np.asarray(rows, dtype=np.float64)
         else:
             raise _Unsupported
-        pieces = str(_VT_N[self.dtype, n].FromNumpy(_stored(arr, self.dtype)))[2:-2].split("), (")
+        pieces = _printed(arr, self.dtype, n)
         if self.width == 16:
             pieces = [f" ({'), ('.join(pieces[k:k + 4])}) " for k in range(0, len(pieces), 4)]
         self.text[:] = pieces
+
+
+def _printed(arr: np.ndarray, dtype: type, width: int) -> list[str]:
+    """Each value's usda text (a vector's without its parentheses) as USD stores `dtype`, printed by one Vt array:
+    the C++ stream operators Sdf's writer uses."""
+    arr = _stored(arr, dtype)
+    if not len(arr):
+        return []
+    if width == 0:
+        return str(_VT_1[dtype].FromNumpy(arr))[1:-1].split(", ")
+    return str(_VT_N[dtype, width].FromNumpy(arr))[2:-2].split("), (")
 
 
 def _stored(arr: np.ndarray, dtype: type) -> np.ndarray:
@@ -286,12 +296,10 @@ def _add_columns(c: Columns, prims: dict[str, list], created: list[str], root: l
         dtype, width = kind
         if values.dtype != np.float64 or values.shape[1:] != ((width,) if width else ()):
             raise _Unsupported
-        arr = _stored(values, dtype)
+        texts = _printed(values, dtype, width)
         if width == 0:
-            texts = str(_VT_1[dtype].FromNumpy(arr))[1:-1].split(", ") if len(arr) else []
             specs.append((attr, (f"{type_name} {attr} = ", None, texts, "")))
         else:
-            texts = str(_VT_N[dtype, width].FromNumpy(arr))[2:-2].split("), (") if len(arr) else []
             specs.append((attr, (f"{type_name} {attr} = (", None, texts, ")")))
         names.add(attr)
     get = prims.get
