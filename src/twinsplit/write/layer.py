@@ -164,10 +164,10 @@ def values_bytes(edits: list[Edit | Columns]) -> bytes:
     # json encodes a tuple as it does a list: the record keeps the edits' tuples (no copies)
     record = _record([e for e in edits if type(e) is not Columns], _same)
     rendered: dict[str, str] = {}
-    for c in edits:
-        if type(c) is Columns:
-            rendered.update(values_json.columns_texts(c.keys, c.values))
-    if len(rendered) + len(record) != len(record.keys() | rendered.keys()):
+    columns = [c for c in edits if type(c) is Columns]
+    for c in columns:
+        rendered.update(values_json.columns_texts(c.keys, c.values))
+    if len(rendered) != sum(len(c.keys) for c in columns) or not record.keys().isdisjoint(rendered):
         record = _record(expand(edits), _same)  # a key twice (never from Plan.batch): the record as edits give it
         rendered = {}
     return (values_json.dumps(record, rendered) + "\n").encode()
