@@ -22,11 +22,11 @@ from .core import Finding
 _RESET = "!resetXformStack!"
 
 
-def _finding(prim: str, message: str) -> Finding:
+def layout_finding(prim: str, message: str) -> Finding:
     return Finding("layout", message, prim=prim)
 
 
-def _parent(path: str) -> str:
+def parent_path(path: str) -> str:
     return path.rpartition("/")[0]
 
 
@@ -34,7 +34,7 @@ def op_stack(prim: str, xf, values: dict, findings: list[Finding]) -> tuple | No
     """(reset, ((authored|source, op type, attr or source op index, inverse), ...)) of a prim whose layer authors
     `values` ({attr: value}) over source transform `xf`; None (and a finding) if it cannot be evaluated."""
     if any(isinstance(v, dict) for v in values.values()):
-        findings.append(_finding(prim, "authors a time-sampled transform; layout writes default values only"))
+        findings.append(layout_finding(prim, "authors a time-sampled transform; layout writes default values only"))
         return None
     index = {op.attr: k for k, op in enumerate(xf.ops)}
     order = values.get("xformOpOrder")
@@ -47,13 +47,13 @@ def op_stack(prim: str, xf, values: dict, findings: list[Finding]) -> tuple | No
         if attr in values:
             op_type = op_type_of(attr)
             if op_type is None:
-                findings.append(_finding(prim, f"authors {attr}, an xform op this check cannot evaluate"))
+                findings.append(layout_finding(prim, f"authors {attr}, an xform op this check cannot evaluate"))
                 return None
             stack.append(("authored", op_type, attr, inverse))
         elif attr in index:
             stack.append(("source", "", index[attr], False))
         else:
-            findings.append(_finding(prim, f"xformOpOrder names {name}, which has no value"))
+            findings.append(layout_finding(prim, f"xformOpOrder names {name}, which has no value"))
             return None
     return reset, tuple(stack)
 
@@ -194,7 +194,7 @@ class PoseTable:
         if len(set(names)) != len(names):  # a Columns and a plain value on one prim: never written so, not guessed
             seen: set[str] = set()
             for p in sorted({p for p in names if p in seen or seen.add(p)}):
-                findings.append(_finding(p, "authors its xform ops in two places; verify cannot tell its pose"))
+                findings.append(layout_finding(p, "authors its xform ops in two places; verify cannot tell its pose"))
             return out
         local, parent, src_world = (np.concatenate([part[i] for part in parts]) for i in (1, 2, 3))
         resets = np.concatenate([part[4] for part in parts])
@@ -208,16 +208,17 @@ class PoseTable:
         out.update(zip(names, d, strict=True))
         for k in np.flatnonzero(~rigid).tolist():
             out.pop(names[k], None)
-            findings.append(_finding(names[k], "is moved non-rigidly (scaled or sheared); layout only moves and turns"))
+            findings.append(layout_finding(names[k], "is moved non-rigidly (scaled or sheared); layout only moves and "
+                                                     "turns"))
         return out
 
     def _ancestors(self, p: str) -> tuple[str, ...]:
         hit = self._anc.get(p)
         if hit is None:
-            a, out = _parent(p), []
+            a, out = parent_path(p), []
             while a:
                 out.append(a)
-                a = _parent(a)
+                a = parent_path(a)
             hit = self._anc[p] = tuple(out)
         return hit
 

@@ -18,16 +18,8 @@ import numpy as np
 from ..geometry.batch import ShapeSet, body_depths, candidate_pairs, overlapping, sinks
 from ..geometry.prism import outside
 from ..geometry.resting import Footings, Tops, footing, supported
-from .authored_poses import PoseTable
+from .authored_poses import PoseTable, layout_finding, parent_path
 from .core import Finding
-
-
-def _parent(path: str) -> str:
-    return path.rpartition("/")[0]
-
-
-def _finding(prim: str, message: str) -> Finding:
-    return Finding("layout", message, prim=prim)
 
 
 class SourcePoses:
@@ -42,11 +34,12 @@ class SourcePoses:
             p = s.path
             while p:
                 self.under[p].append(k)
-                p = _parent(p)
+                p = parent_path(p)
         self.allowed = body_depths(self.set, self.set, tol)
         self.sink = sinks(self.allowed)
         self.tops = Tops.of(self.set, up, self.plane)
         self._feet: dict[str, object] = {}
+        self._last_footings: tuple | None = None  # (bodies, (footings, sinks, rested)) of the last variant
         self.poses = PoseTable(self.under, xforms_of)
         by_body: dict[str, list[int]] = defaultdict(list)
         for k, s in enumerate(shapes):
@@ -63,9 +56,8 @@ class SourcePoses:
         """(footings, sinks, rested in the source) of these bodies; kept for the next variant, which usually
         checks the same bodies."""
         key = tuple(bodies)
-        last = self.__dict__.get("_last_footings")
-        if last is not None and last[0] == key:
-            return last[1]
+        if self._last_footings is not None and self._last_footings[0] == key:
+            return self._last_footings[1]
         feet = Footings.of([self.foot(b) for b in bodies])
         sink = np.array([self.sink.get(b, 0.0) for b in bodies])
         rested = supported(feet, np.tile(np.eye(4), (len(bodies), 1, 1)), self.tops, self.up, self.plane, self.tol,
@@ -108,7 +100,7 @@ def check_variant_poses(src: SourcePoses, authored: dict, blocks: list[tuple[set
             if d > src.allowed.get((a, b), 0.0) + tol:
                 deepest[a, b] = max(deepest.get((a, b), 0.0), float(d))
     for a, b in sorted(deepest):
-        findings.append(_finding(a, f"{a} and {b} interpenetrate by {deepest[a, b]:.4g} stage units at t = 0"))
+        findings.append(layout_finding(a, f"{a} and {b} interpenetrate by {deepest[a, b]:.4g} stage units at t = 0"))
     bodies = sorted(set(moved.body))
     rows: dict[str, list[int]] = defaultdict(list)
     for k, b in enumerate(moved.body):
@@ -117,7 +109,7 @@ def check_variant_poses(src: SourcePoses, authored: dict, blocks: list[tuple[set
         mine = np.array([b in members for b in moved.body], dtype=bool)
         if bounds is not None and mine.any():
             for body in sorted({moved.body[k] for k in np.flatnonzero(mine & outside(bounds, moved, tol))}):
-                findings.append(_finding(body, f"{body} lies outside the layout bounds ({bounds.path})"))
+                findings.append(layout_finding(body, f"{body} lies outside the layout bounds ({bounds.path})"))
         if keep is not None and mine.any():
             named: dict[str, str] = {}
             hit_i, hit_k = keep.hits(moved, tol)
@@ -125,7 +117,7 @@ def check_variant_poses(src: SourcePoses, authored: dict, blocks: list[tuple[set
                 if mine[hit_i[t]]:
                     named.setdefault(moved.body[hit_i[t]], keep.prisms[hit_k[t]].path)
             for body in sorted(named):
-                findings.append(_finding(body, f"{body} is inside keep-out region {named[body]}"))
+                findings.append(layout_finding(body, f"{body} is inside keep-out region {named[body]}"))
     # support: a body that rested in the source still rests, whether it moved or what it rested on did
     near_a, near_b = candidate_pairs(src.set.subset(moved_idx), src.set, -tol, still)  # touching in the source
     check = sorted(set(bodies) | set(src.set.body[np.unique(near_b[src.set.dynamic[near_b]])]))
@@ -141,6 +133,6 @@ def check_variant_poses(src: SourcePoses, authored: dict, blocks: list[tuple[set
     after = supported(feet, body_delta, after_tops, src.up, src.plane, tol, sink)
     for b, was, now in zip(check, before, after, strict=True):
         if was and not now:
-            findings.append(_finding(b, f"{b} rested on something in the source and is no longer supported "
+            findings.append(layout_finding(b, f"{b} rested on something in the source and is no longer supported "
                                        "(its centre of mass is outside its contact regions)"))
     return findings
