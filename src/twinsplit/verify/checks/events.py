@@ -12,6 +12,7 @@ import numpy as np
 from ...blocks.registry import EVENTS, LeakSignature
 from ...events.common import EVENTS_SCOPE, KIND_ATTR, PARK_BELOW_M, SOURCE_ATTR, events_root
 from ...geometry.support import overlap_tolerance
+from ...geometry.xform_ops import quat_matrices
 from ...write.layer import Authored
 from ...write.readback import layer_values
 from ..core import Check, Context, check
@@ -124,12 +125,10 @@ def _holdout_count(ctx: Context, kinds: set[str], sources: set[str]) -> str:
 def _top(values: dict, prim: str, up: int, translate: list) -> float:
     """The highest point along up of an event body at `translate`, from what its layer authors (extent, scale,
     orient under a reset xform stack: world coordinates)."""
-    from scipy.spatial.transform import Rotation
-
     lo, hi = (np.asarray(values.get(f"{prim}.extent") or ((0, 0, 0), (0, 0, 0)), dtype=float))
     scale = np.asarray(values.get(f"{prim}.xformOp:scale") or (1, 1, 1), dtype=float)
-    w, x, y, z = values.get(f"{prim}.xformOp:orient") or (1, 0, 0, 0)
-    rot = Rotation.from_quat([x, y, z, w]).as_matrix()
+    q = values.get(f"{prim}.xformOp:orient") or (1, 0, 0, 0)
+    rot = quat_matrices(np.asarray(q, dtype=float))[0][:3, :3].T  # as USD reads the orient; column convention
     centre, half = (lo + hi) / 2 * scale, (hi - lo) / 2 * scale
     return float(translate[up] + (rot @ centre)[up] + np.abs(rot[up]) @ half)
 
