@@ -324,6 +324,13 @@ def switch_edits(prim: str, on: float, off: float | None, track=None, parked: np
 PARK_BELOW_M = 1.0  # an inactive body's top waits this far below the lowest point of the stage's bounds
 
 
+def lowest_point(scene: SceneInfo) -> float | None:
+    """Along up, the lowest point of the stage's bounds, else its floor; None when it has neither."""
+    if scene.bounds is not None:
+        return float(scene.bounds[0][scene.up_index])
+    return scene.floor_height
+
+
 def park(scene: SceneInfo, placed: np.ndarray, up_extent: float) -> np.ndarray:
     """The one parking convention of every event kind: while inactive (and at the default time, which engines
     that play no samples read) a body waits straight below `placed`, its top PARK_BELOW_M under the lowest point
@@ -331,8 +338,8 @@ def park(scene: SceneInfo, placed: np.ndarray, up_extent: float) -> np.ndarray:
     the stage holds, even on a site with a level below the body's own floor. `up_extent`: its size along up."""
     up = scene.up_index
     bottom = float(placed[up]) - up_extent / 2
-    lowest = min(bottom, scene.bounds[0][up] if scene.bounds is not None else
-                 scene.floor_height if scene.floor_height is not None else bottom)
+    stage_low = lowest_point(scene)
+    lowest = bottom if stage_low is None else min(bottom, stage_low)
     out = np.asarray(placed, dtype=float).copy()
     out[up] = lowest - m(scene, PARK_BELOW_M) - up_extent / 2
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...blocks.registry import EVENTS, LeakSignature
-from ...events.common import EVENTS_SCOPE, KIND_ATTR, PARK_BELOW_M, SOURCE_ATTR, events_root
+from ...events.common import EVENTS_SCOPE, KIND_ATTR, PARK_BELOW_M, SOURCE_ATTR, events_root, lowest_point
 from ...geometry.support import overlap_tolerance
 from ...geometry.xform_ops import quat_matrices
 from ...write.layer import Authored
@@ -174,7 +174,7 @@ def events_parked(ctx: Context, c: Check) -> None:
         return
     scene = ctx.plan.scene
     up = scene.up_index
-    lowest = scene.bounds[0][up] if scene.bounds is not None else scene.floor_height
+    lowest = lowest_point(scene)
     clearance = PARK_BELOW_M / scene.meters_per_unit - overlap_tolerance(scene.meters_per_unit)
     n = bodies = 0
     for v in ctx.variants:
