@@ -189,6 +189,16 @@ def init_generate_verify(tmp_path: Path, run_cli, src: Path, n_train: int = 4, n
     return out
 
 
+def generate_layout(tmp_path: Path, run_cli, src: Path, layout: str) -> Path:
+    """`generate` 2 + 1 variants (seeds 1, 2) with one layout block of the given YAML body; returns OUT."""
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(f"randomize:\n  layout:\n    {layout}\n")
+    out = tmp_path / "o"
+    run_cli("generate", src, "--config", cfg, "--out", out, "--train", 2, "--holdout", 1, "--seed-train", 1,
+            "--seed-holdout", 2)
+    return out
+
+
 def check_set(src_path: Path, out: Path, groups: list[list[str]]) -> list[set[str]]:
     """Every variant checked against the source; the bodies moved in each."""
     src = World.open(src_path)
@@ -280,11 +290,7 @@ def test_jointed_robot_sunk_into_the_ground_moves_whole_and_stays_as_deep(tmp_pa
 def test_a_small_turn_written_as_quatf_composes_as_drawn(tmp_path, run_cli):
     boxes = [FLOOR] + bridge(span=2.0)
     src = box_stage(tmp_path / "bridge.usda", boxes)  # translate, orient (quatf), scale: as many assets are
-    cfg = tmp_path / "cfg.yaml"
-    cfg.write_text("randomize:\n  layout:\n    offset: {low: 0.1, high: 0.2}\n    yaw: {low: 0.01, high: 0.02}\n")
-    out = tmp_path / "o"
-    run_cli("generate", src, "--config", cfg, "--out", out, "--train", 2, "--holdout", 1, "--seed-train", 1,
-            "--seed-holdout", 2)
+    out = generate_layout(tmp_path, run_cli, src, "offset: {low: 0.1, high: 0.2}\n    yaw: {low: 0.01, high: 0.02}")
     source = World.open(src)
     for v in variants(out):
         var = World.open(v)
@@ -301,11 +307,7 @@ def test_a_centre_past_the_edge_of_its_support_is_refused(tmp_path, run_cli):
     item = Box("/World/Shelf/Item", 0, -0.25 + 0.00005, 0.625, 0.25, 0.25, 0.25)
     crate = Box("/World/Crate", 0, 2, 0.25, 0.5, 0.5, 0.5)
     src = box_stage(tmp_path / "shelf.usda", [FLOOR, board, item, crate])
-    cfg = tmp_path / "cfg.yaml"
-    cfg.write_text("randomize:\n  layout:\n    offset: {low: -0.00012, high: -0.0001}\n")
-    out = tmp_path / "o"
-    run_cli("generate", src, "--config", cfg, "--out", out, "--train", 2, "--holdout", 1, "--seed-train", 1,
-            "--seed-holdout", 2)
+    out = generate_layout(tmp_path, run_cli, src, "offset: {low: -0.00012, high: -0.0001}")
     source = World.open(src)
     assert source.rests(item.path, 0.0, past=0.0)
     for v in variants(out):

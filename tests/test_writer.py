@@ -118,13 +118,19 @@ def edit_lists(draw):
                                     st.builds(Edit, path=st.sampled_from(paths), prim_def=PRIM_DEFS),
                                     st.builds(Edit, path=PRIM_PATHS)),
                           max_size=25))
+    return once_per_attribute(edits)
+
+
+def once_per_attribute(items: list) -> list:
+    """The items (Edits, Columns) that author no attribute of a prim an earlier item authors (Sdf takes one value
+    per attribute; `active` and new prims may repeat)."""
     seen: set[tuple[str, str]] = set()
     out = []
-    for e in edits:
-        if e.attr not in (None, "active") and (e.path, e.attr) in seen:
-            continue
-        seen.add((e.path, e.attr))
-        out.append(e)
+    for item in items:
+        keys = {(e.path, e.attr) for e in expand([item]) if e.attr not in (None, "active")}
+        if not seen.intersection(keys):
+            seen.update(keys)
+            out.append(item)
     return out
 
 
@@ -292,14 +298,7 @@ def batches(draw):
     """Edits and Columns mixed, as Plan.batch gives them: no attribute authored twice on one prim."""
     paths = draw(st.lists(PRIM_PATHS, min_size=1, max_size=8))
     items = draw(st.lists(st.one_of(columns(paths), attribute_edit(st.sampled_from(paths))), max_size=8))
-    seen: set[tuple[str, str]] = set()
-    out = []
-    for item in items:
-        keys = [(e.path, e.attr) for e in expand([item])]
-        if not seen.intersection(keys):
-            seen.update(keys)
-            out.append(item)
-    return out
+    return once_per_attribute(items)
 
 
 @SETTINGS
