@@ -11,18 +11,24 @@ import numpy as np
 from .distributions import Dist, envelope, inverse_cdf, resolve, union_choices
 from .quantize import quantize
 
-_RESOLVED: dict[int, tuple[Dist, dict[str, Any]]] = {}
+_PER_DIST: dict[tuple[int, str], tuple[Dist, Any]] = {}
+
+
+def _per_dist(dist: Dist, what: str, fn) -> Any:
+    """fn(dist), once per Dist object (thousands of parameters share one: a layout block's per-body offsets, and
+    pydantic models are slow to resolve); keyed by identity, the Dist kept alive beside its entry so the id is never
+    reused."""
+    hit = _PER_DIST.get((id(dist), what))
+    if hit is None or hit[0] is not dist:
+        if len(_PER_DIST) > 4096:
+            _PER_DIST.clear()
+        hit = _PER_DIST[(id(dist), what)] = (dist, fn(dist))
+    return hit[1]
 
 
 def _resolved(dist: Dist) -> dict[str, Any]:
-    """Both splits' resolved distributions, once per Dist object (thousands of parameters share one); keyed by
-    identity, the Dist kept alive beside its entry so the id is never reused."""
-    hit = _RESOLVED.get(id(dist))
-    if hit is None or hit[0] is not dist:
-        if len(_RESOLVED) > 4096:
-            _RESOLVED.clear()
-        hit = _RESOLVED[id(dist)] = (dist, {split: resolve(dist, split) for split in ("train", "holdout")})
-    return hit[1]
+    """Both splits' resolved distributions."""
+    return _per_dist(dist, "resolved", lambda d: {split: resolve(d, split) for split in ("train", "holdout")})
 
 
 @dataclass(frozen=True)
@@ -51,14 +57,14 @@ class ParamSpec:
 
     @cached_property
     def normalize_range(self) -> tuple[float, float]:
-        lo, hi = envelope(self.dist)
+        lo, hi = _per_dist(self.dist, "envelope", envelope)
         if self.stays is not None:  # a value recorded besides the distribution's (layout: a unit left in place)
             lo, hi = min(lo, self.stays), max(hi, self.stays)
         return lo, hi
 
     @cached_property
     def _union(self) -> tuple:
-        return union_choices(self.dist)
+        return _per_dist(self.dist, "union", union_choices)
 
     @cached_property
     def _choice_luts(self) -> dict[str, np.ndarray]:
