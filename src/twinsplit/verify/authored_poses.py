@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..blocks.data import Columns
 from ..geometry.xform_ops import op_matrices, op_type_of
 from ..write.layer import Authored
 from .core import Finding
@@ -96,6 +97,19 @@ class _Stack:
         return m
 
 
+def _merged(columns) -> list[Columns]:
+    """The xform-op Columns, one per (attrs, types): layout writes its values in runs of bodies, and a delta is a
+    function of a prim's values alone, so runs with the same attributes are evaluated as one array."""
+    groups: dict[tuple, list[Columns]] = defaultdict(list)
+    for c in columns:
+        if all(a.startswith("xformOp:") for a in c.attrs):
+            groups[c.attrs, c.type_names].append(c)
+    return [g[0] if len(g) == 1 else
+            Columns(tuple(p for c in g for p in c.paths), attrs, types,
+                    tuple(np.concatenate([c.values[j] for c in g]) for j in range(len(attrs))))
+            for (attrs, types), g in groups.items()]
+
+
 class PoseTable:
     """Per set: the op stacks of the prims variants move, and `deltas` of one variant's authored values."""
 
@@ -174,9 +188,7 @@ class PoseTable:
             sid, row, pos = self._rows([keys[k] for k in keep], lambda k: vals[keep[k]], findings)
             at_plain = np.array(keep, dtype=int)[pos] if len(pos) else pos
             self._parts(moved, sid, row, at_plain, lambda attr, at: [vals[k][attr] for k in at.tolist()], parts)
-        for c in authored.columns if isinstance(authored, Authored) else ():
-            if not all(a.startswith("xformOp:") for a in c.attrs):
-                continue
+        for c in _merged(authored.columns if isinstance(authored, Authored) else ()):
             inside = [k for k, p in enumerate(c.paths) if p in self.under]
             probe = dict.fromkeys(c.attrs, 0.0)
             sid, row, pos = self._rows([(c.paths[k], c.attrs, None) for k in inside], lambda k, probe=probe: probe,

@@ -41,6 +41,7 @@ class SourcePoses:
         self._feet: dict[str, object] = {}
         self._last_footings: tuple | None = None  # (bodies, (footings, sinks, rested)) of the last variant
         self.poses = PoseTable(self.under, xforms_of)
+        self.under_idx = {p: np.array(ks, dtype=np.intp) for p, ks in self.under.items()}
         by_body: dict[str, list[int]] = defaultdict(list)
         for k, s in enumerate(shapes):
             by_body[s.body].append(k)
@@ -80,10 +81,11 @@ def check_variant_poses(src: SourcePoses, authored: dict, blocks: list[tuple[set
     gone = np.zeros(n, dtype=bool)
     for p in removed:
         gone[src.under.get(p, [])] = True
-    shape_delta = np.full(n, -1)
+    # Each shape follows its nearest moved ancestor: prims sorted shallow first, so the deepest is the largest i.
     prims = sorted(deltas, key=lambda p: p.count("/"))
-    for i, p in enumerate(prims):  # deeper prims overwrite: each shape follows its nearest moved ancestor
-        shape_delta[src.under[p]] = i
+    lists = [src.under_idx[p] for p in prims]
+    shape_delta = np.full(n, -1)
+    np.maximum.at(shape_delta, np.concatenate(lists), np.repeat(np.arange(len(prims)), [len(x) for x in lists]))
     moved_idx = np.flatnonzero((shape_delta >= 0) & ~gone)
     still_idx = np.flatnonzero((shape_delta < 0) & ~gone)
     if len(moved_idx) == 0:
@@ -102,11 +104,9 @@ def check_variant_poses(src: SourcePoses, authored: dict, blocks: list[tuple[set
     for a, b in sorted(deepest):
         findings.append(layout_finding(a, f"{a} and {b} interpenetrate by {deepest[a, b]:.4g} stage units at t = 0"))
     bodies = sorted(set(moved.body))
-    rows: dict[str, list[int]] = defaultdict(list)
-    for k, b in enumerate(moved.body):
-        rows[b].append(k)
+    first_row = dict(zip(moved.body[::-1].tolist(), range(len(moved) - 1, -1, -1), strict=True))  # body -> first row
     for members, bounds, keep in blocks:
-        mine = np.array([b in members for b in moved.body], dtype=bool)
+        mine = np.fromiter(map(members.__contains__, moved.body), dtype=bool, count=len(moved))
         if bounds is not None and mine.any():
             for body in sorted({moved.body[k] for k in np.flatnonzero(mine & outside(bounds, moved, tol))}):
                 findings.append(layout_finding(body, f"{body} lies outside the layout bounds ({bounds.path})"))
@@ -126,10 +126,8 @@ def check_variant_poses(src: SourcePoses, authored: dict, blocks: list[tuple[set
     after_tops = Tops.join(src.tops.take(still_idx), Tops.of(moved, src.up, src.plane))
     feet, sink, before = src.footings(check)
     body_delta = np.tile(np.eye(4), (len(check), 1, 1))
-    moved_rows = {b: rows[b][0] for b in bodies}
-    for k, b in enumerate(check):
-        if b in moved_rows:
-            body_delta[k] = moved.delta[moved_rows[b]]
+    ks = [k for k, b in enumerate(check) if b in first_row]
+    body_delta[ks] = moved.delta[[first_row[check[k]] for k in ks]]
     after = supported(feet, body_delta, after_tops, src.up, src.plane, tol, sink)
     for b, was, now in zip(check, before, after, strict=True):
         if was and not now:
