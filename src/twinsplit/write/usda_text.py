@@ -23,6 +23,7 @@ import numpy as np
 from pxr import Sdf, Vt
 
 from ..blocks.data import Columns, Edit
+from .usda_runs import Redo, Run
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NAMES = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\n[A-Za-z_][A-Za-z0-9_]*)*")  # one per line
@@ -241,9 +242,11 @@ _FIELDS = attrgetter("prim_def", "time_samples", "path", "attr", "type_name", "v
 _WHOLE = ("",)  # the value text of a property whose head already holds it (bool, int, strings)
 
 
-def _tree(edits: list[Edit | Columns]) -> tuple[list[list], dict[tuple[type, int], _Group], set[str]]:
+def _tree(edits: list[Edit | Columns], runs: bool = True
+          ) -> tuple[list[list], dict[tuple[type, int], _Group], set[str]]:
     """The prims as Sdf would nest them; each property as (name, (text before the value, -, value texts, text
-    after), index of its value text); numeric defaults are collected in groups, printed once all edits are read."""
+    after), index of its value text); numeric defaults are collected in groups, printed once all edits are read.
+    With `runs`, a Columns' new leaf prims are kept as `usda_runs.Run`s (raises Redo if another edit touches one)."""
     root: list = ["", [], [], None, None, (), ""]
     prims: dict[str, list] = {}  # (not the root: "" is no prim path)
     groups: dict[tuple[type, int], _Group] = {}
@@ -253,10 +256,12 @@ def _tree(edits: list[Edit | Columns]) -> tuple[list[list], dict[tuple[type, int
     names_of_columns: set[str] = set()
     for item in edits:
         if type(item) is Columns:
-            _add_columns(item, prims, created, root, names_of_columns)
+            _add_columns(item, prims, created, root, names_of_columns, runs)
             continue
         prim_def, samples, path, attr, type_name, uniform, custom, value = _FIELDS(item)
         prim = prims.get(path) or _add_prim(prims, path, created, root)
+        if type(prim) is Run:
+            raise Redo
         if prim_def is not None:
             _define(prim, prim_def)
         if attr is None:
@@ -286,8 +291,10 @@ def _tree(edits: list[Edit | Columns]) -> tuple[list[list], dict[tuple[type, int
     return root[_CHILDREN], groups, names
 
 
-def _add_columns(c: Columns, prims: dict[str, list], created: list[str], root: list, names: set[str]) -> None:
-    """A Columns' prims and properties: each column's values printed by one Vt call."""
+def _add_columns(c: Columns, prims: dict[str, list], created: list[str], root: list, names: set[str],
+                 runs: bool) -> None:
+    """A Columns' prims and properties: each column's values printed by one Vt call; with `runs`, its new prims
+    under a prim made already go into Runs."""
     specs = []
     for attr, type_name, values in zip(c.attrs, c.type_names, c.values, strict=True):
         kind = NUMERIC.get(type_name)
@@ -310,11 +317,27 @@ def _add_columns(c: Columns, prims: dict[str, list], created: list[str], root: l
             parent = get(parent_path)
             if parent is None:
                 prim = _add_prim(prims, path, created, root)
+            elif type(parent) is Run:
+                raise Redo
+            elif runs:
+                kids = parent[1]
+                run = kids[-1] if kids else None
+                if type(run) is Run and run.specs is specs:
+                    run.names.append(name)
+                    run.rows.append(i)
+                else:
+                    run = Run(name, i, specs)
+                    kids.append(run)
+                prims[path] = run
+                created.append(name)
+                continue
             else:
                 prim = prims[path] = [name, [], [(a, spec, i) for a, spec in specs], None, None, (), ""]
                 parent[1].append(prim)
                 created.append(name)
                 continue
+        elif type(prim) is Run:
+            raise Redo
         prim[2] += [(a, spec, i) for a, spec in specs]
 
 
@@ -338,6 +361,8 @@ def _add_prim(prims: dict[str, list], path: str, names: list[str], root: list) -
     if not sep:
         raise _Unsupported  # a relative path
     parent = (prims.get(parent_path) or _add_prim(prims, parent_path, names, root)) if parent_path else root
+    if type(parent) is Run:
+        raise Redo
     prim = prims[path] = [name, [], [], None, None, (), ""]
     parent[_CHILDREN].append(prim)
     names.append(name)
@@ -380,14 +405,20 @@ def _emit(prim: list, ind: str, rank: dict[str, int], out: list[str]) -> None:
     for k, child in enumerate(children):
         if k:
             out.append("\n")
-        _emit(child, inner, rank, out)
+        if type(child) is Run:
+            child.emit(inner, rank, out)
+        else:
+            _emit(child, inner, rank, out)
     out.append(f"{ind}}}\n")
 
 
 def layer_text(edits: list[Edit | Columns], header: str) -> str | None:
     """The layer's text after `header` (Sdf's export of the layer without prims), or None: use Sdf."""
     try:
-        roots, groups, names = _tree(edits)
+        try:
+            roots, groups, names = _tree(edits)
+        except Redo:
+            roots, groups, names = _tree(edits, runs=False)
         for g in groups.values():
             g.format()
         rank = _property_rank(frozenset(names))
