@@ -79,8 +79,10 @@ class _Stack:
         return len(self.world) - 1
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """(inverse source worlds, parents, kept op matrices), one row per prim."""
         if self._arrays is None:
-            self._arrays = (np.array(self.world), np.array(self.parent), [np.array(m) for m in self.kept])
+            world = np.array(self.world)  # (its inverse kept: the same for every variant)
+            self._arrays = (np.linalg.inv(world), np.array(self.parent), [np.array(m) for m in self.kept])
         return self._arrays
 
     def local(self, rows: np.ndarray, value_of: Callable[[str], object]) -> np.ndarray:
@@ -153,13 +155,13 @@ class PoseTable:
 
     def _parts(self, prims: list[str], sid: np.ndarray, row: np.ndarray, pos: np.ndarray,
                values: Callable[[str, np.ndarray], object], out: list) -> None:
-        """One part (prims, local, parent, source world, resets) per op stack among the rows."""
+        """One part (prims, local, parent, inverse source world, resets) per op stack among the rows."""
         for s in np.unique(sid).tolist():
             sel = np.flatnonzero(sid == s)
             stack, rows, at = self._stacks[s], row[sel], pos[sel]
-            world, parent = stack.arrays()[:2]
+            world_inv, parent = stack.arrays()[:2]
             local = stack.local(rows, lambda attr, at=at: values(attr, at))
-            out.append(([prims[k] for k in at.tolist()], local, parent[rows], world[rows],
+            out.append(([prims[k] for k in at.tolist()], local, parent[rows], world_inv[rows],
                         np.full(len(rows), stack.reset)))
 
     def deltas(self, authored) -> tuple[dict[str, np.ndarray], set[str], list[Finding]]:
@@ -208,12 +210,12 @@ class PoseTable:
             for p in sorted({p for p in names if p in seen or seen.add(p)}):
                 findings.append(layout_finding(p, "authors its xform ops in two places; verify cannot tell its pose"))
             return out
-        local, parent, src_world = (np.concatenate([part[i] for part in parts]) for i in (1, 2, 3))
+        local, parent, src_inv = (np.concatenate([part[i] for part in parts]) for i in (1, 2, 3))
         resets = np.concatenate([part[4] for part in parts])
-        d = np.linalg.inv(src_world) @ (local @ parent)
+        d = src_inv @ (local @ parent)
         for k, anc in self._nested(names, resets):  # a moved parent moves its child
             if anc in out:
-                d[k] = np.linalg.inv(src_world[k]) @ (local[k] @ parent[k] @ out[anc])
+                d[k] = src_inv[k] @ (local[k] @ parent[k] @ out[anc])
             out[names[k]] = d[k]
         r = d[:, :3, :3]
         rigid = np.all(np.abs(r @ np.swapaxes(r, 1, 2) - np.eye(3)) <= 1e-6, axis=(1, 2)) & (np.linalg.det(r) > 0)
