@@ -34,7 +34,8 @@ def _points(s: Shape) -> np.ndarray:
     return s.vertices
 
 
-def _volume(s: Shape) -> float:
+def volume(s: Shape) -> float:
+    """A shape's volume (a convex or mesh shape: its bounding box's, an upper bound)."""
     if s.kind == "box":
         return float(8 * np.prod(s.half_extents))
     if s.kind == "sphere":
@@ -55,12 +56,15 @@ class Footing:
     inside: bool  # the centre of mass lies inside its own face (+tol): what standing on one flat top needs
 
 
-def footing(shapes: Sequence[Shape], up: int, plane: tuple[int, int], tol: float) -> Footing:
-    """The footing of one body from its collider shapes (volume-weighted centroid as centre of mass)."""
+def footing(shapes: Sequence[Shape], up: int, plane: tuple[int, int], tol: float,
+            com: np.ndarray | None = None) -> Footing:
+    """The footing of one body from its collider shapes. `com`: its world centre of mass when the stage gives one
+    (scene.mass); else the colliders' volume-weighted centroid."""
     p = list(plane)
-    w = np.array([_volume(s) for s in shapes])
-    c = np.array([s.center for s in shapes])
-    com = (w @ c) / w.sum() if w.sum() > 0 else c.mean(0)
+    if com is None:
+        w = np.array([volume(s) for s in shapes])
+        c = np.array([s.center for s in shapes])
+        com = (w @ c) / w.sum() if w.sum() > 0 else c.mean(0)
     bottom = min(float(s.aabb()[0][up]) for s in shapes)
     face = []
     for s in shapes:

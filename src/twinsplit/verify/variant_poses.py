@@ -25,10 +25,11 @@ from .core import Finding
 class SourcePoses:
     """Per set: the source's shapes (as arrays), which prims they sit under, and the pairs that already overlap."""
 
-    def __init__(self, shapes: list, xforms_of, up: int, tol: float) -> None:
+    def __init__(self, shapes: list, xforms_of, up: int, tol: float, coms: dict | None = None) -> None:
         self.set = ShapeSet.of(shapes)
         self.up, self.plane, self.tol = up, tuple(i for i in range(3) if i != up), tol
         self.xforms_of = xforms_of  # paths -> {path: Xf} (the scene's cached reader)
+        self.coms = coms or {}  # body -> centre of mass the stage gives (scene.mass)
         self.under: dict[str, list[int]] = defaultdict(list)
         for k, s in enumerate(shapes):
             p = s.path
@@ -50,7 +51,7 @@ class SourcePoses:
     def foot(self, body: str):
         if body not in self._feet:
             self._feet[body] = footing([self.set.shapes[k] for k in self.by_body[body]], self.up, self.plane,
-                                       self.tol)
+                                       self.tol, self.coms.get(body))
         return self._feet[body]
 
     def footings(self, bodies: list[str]) -> tuple[Footings, np.ndarray, np.ndarray]:

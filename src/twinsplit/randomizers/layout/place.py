@@ -66,7 +66,8 @@ def arrays_of(b) -> Arrays:
         for s in u.shapes:
             by_body.setdefault(s.body, []).append(s)
         for body, own in by_body.items():
-            candidates.append((k, body, footing(own, geo.up, geo.plane, geo.tol), sink_of.get(body, 0.0)))
+            foot = footing(own, geo.up, geo.plane, geo.tol, geo.coms.get(body))
+            candidates.append((k, body, foot, sink_of.get(body, 0.0)))
     feet = Footings.of([c[2] for c in candidates])
     sink = np.array([c[3] for c in candidates])
     ok = supported(feet, np.tile(np.eye(4), (len(candidates), 1, 1)), tops, geo.up, geo.plane, geo.tol, sink)

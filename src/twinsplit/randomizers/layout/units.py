@@ -11,6 +11,7 @@ from ...geometry import Shape
 from ...geometry.batch import ShapeSet, overlapping
 from ...geometry.support import SUPPORT_TOL_M, _aabb, overlap_tolerance, rests_on
 from ...scene.joints import joints
+from ...scene.mass import centres_of_mass
 from ...scene.shapes import scene_shapes
 from ...scene.xforms import (
     _refuse_instance_proxies,
@@ -44,6 +45,7 @@ class Geometry:
     units: list[Unit]
     obstacles: list[Shape]  # static colliders and bodies the layout does not move
     skipped: list[str]  # matched bodies without collider shapes or jointed to the world (not moved)
+    coms: dict[str, np.ndarray]  # bodies whose centre of mass the stage gives (scene.mass), world, source pose
 
 
 def build_geometry(scene, matched: list[str], where: str = "randomize.layout") -> Geometry:
@@ -114,4 +116,4 @@ def build_geometry(scene, matched: list[str], where: str = "randomize.layout") -
     units.sort(key=lambda u: order.get(u.leader, len(order)))
     _refuse_instance_proxies(scene, units, where)
     obstacles = [s for s in shapes if s.body not in moving]
-    return Geometry(up, plane, mpu, tol, units, obstacles, skipped)
+    return Geometry(up, plane, mpu, tol, units, obstacles, skipped, centres_of_mass(scene))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from ...errors import TwinsplitError
 from ...geometry.prism import KeepOut
 from ...geometry.support import overlap_tolerance
+from ...scene.mass import centres_of_mass
 from ...scene.shapes import scene_shapes
 from ...scene.xforms import scene_xforms
 from ..core import Check, Context, check
@@ -43,7 +44,7 @@ def layout(ctx: Context, c: Check) -> None:
         return
     scene = ctx.plan.scene
     src = SourcePoses(scene_shapes(scene), lambda paths: scene_xforms(scene, paths), scene.up_index,
-                      overlap_tolerance(scene.meters_per_unit))
+                      overlap_tolerance(scene.meters_per_unit), centres_of_mass(scene))
     regions = {s: _regions(scene, blocks, s) for s in ("train", "holdout")}
     checked = 0
     for v in ctx.variants:
