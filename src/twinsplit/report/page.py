@@ -24,11 +24,13 @@ import numpy as np
 from .. import manifest as mf
 from ..errors import TwinsplitError
 from ..verify.core import Check, Status, run_checks
+from ..write.outdir import beside, refuse_inside
 from . import plots as rp
 
 MAX_HIST = 24  # parameters shown as histograms (largest KS first when there are more)
 MAX_TABLE = 200  # rows of the per-parameter distance table
 MAX_TIMELINE_ROWS = 60  # variants per split in the events timeline
+REPORT_SUFFIX = "-report.html"
 
 
 @dataclass
@@ -54,60 +56,20 @@ class Report:
 
 def default_path(out: Path) -> Path:
     """`<OUT parent>/<OUT name>-report.html`: beside OUT, never inside it (an extra file fails verify)."""
-    out = Path(out).resolve()
-    return out.parent / f"{out.name}-report.html"
+    return beside(out, REPORT_SUFFIX)
 
 
 def check_destination(out: Path, dest: Path) -> None:
-    out, dest = Path(out).resolve(), Path(dest).resolve()
-    if dest == out or out in dest.parents:
-        raise TwinsplitError(f"{dest}: the report may not go inside OUT (verify would find a file the manifest "
-                             f"does not list); write it beside OUT, e.g. {default_path(out)}")
+    refuse_inside(out, dest, "the report", REPORT_SUFFIX)
 
 
 # ------------------------------------------------------------------------------------------- derivation
 
 
-def _holdout_entropy(manifest: dict, reveal: Path | None) -> int | None:
-    """The holdout entropy: recorded, or revealed by a key that opens the commitment; None while sealed."""
-    seeds = manifest["seeds"].get("holdout", {})
-    if seeds.get("entropy") is not None:
-        return int(seeds["entropy"])
-    if reveal is None or "commitment" not in seeds:
-        return None
-    from ..proof.seal import check_reveal, read_key
-
-    try:
-        key = read_key(reveal)
-        check_reveal(key, seeds["commitment"])
-    except TwinsplitError:
-        return None  # the seal check in verify reports it; the report treats the holdout as sealed
-    return key.entropy
-
-
-def derive_plan(out: Path, manifest: dict, reveal: Path | None):
-    """The plan from the manifest's seeds + config and the copied source (when verify could not give one)."""
-    from ..config import parse_config
-    from ..plan.draw import make_plan
-    from ..scene.discover import load
-    from ..write.outdir import safe_join
-
-    config = parse_config(manifest["config"]["body"], "in manifest")
-    train_seed = manifest["seeds"].get("train", {}).get("entropy")
-    if train_seed is None:
-        raise TwinsplitError("the manifest records no train entropy")
-    entropy = {"train": int(train_seed)}
-    hold = _holdout_entropy(manifest, reveal)
-    if hold is not None:
-        entropy["holdout"] = hold
-    counts = manifest["counts"]
-    _, scene = load(safe_join(out, manifest["source"]["root"]))
-    return make_plan(scene, config, counts["train"], counts["holdout"] if hold is not None else None, entropy)
-
-
 def derive(out: Path, manifest: dict, reveal: Path | None, plan=None) -> Derived:
     """Figures' data from the re-derived plan: verify's own when it has one, else derived here."""
     from ..plan.draw import holdout_regions
+    from ..verify.set_plan import derive_plan
     from ..write.pool import event_entries
 
     if plan is None:
