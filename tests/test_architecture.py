@@ -27,6 +27,7 @@ LAYERS = [
     {"verify"},
     {"validate"},
     {"sim"},
+    {"score"},
     {"report"},
     {"commands", "cli"},
 ]

@@ -30,6 +30,7 @@ def _bad_inputs(tmp_path):
         "validate": (["validate", bad], 2, "cannot open stage"),
         "simcheck": (["simcheck", tmp_path / "missing.usda"], 2, "does not exist"),
         "report": (["report", tmp_path / "nowhere"], 1, "no such output directory"),
+        "score": (["score", tmp_path / "nowhere", tmp_path / "results.csv"], 1, "no such output directory"),
         "keygen": (["keygen", "--out", keys], 1, "already exists; refusing to overwrite"),
         "schema": (["schema", "bogus"], 2, "'bogus' is not one of 'config', 'manifest'"),
     }

@@ -1,6 +1,7 @@
 """`twinsplit report OUT`: one self-contained, deterministic HTML page; verify's verdict; sealed sets; Chromium render."""  # noqa: E501
 
 import base64
+import hashlib
 import io
 import itertools
 import json
@@ -20,7 +21,8 @@ from twinsplit.cli import main
 REPO = Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"
 SECTIONS = ["twinsplit report:", "1. Verify checks", "2. Parameters: train vs holdout", "3. Projection of all variants",
-            "4. Holdout distance to the nearest train variant", "5. Events timeline", "6. Train ↔ holdout distance"]
+            "4. Holdout distance to the nearest train variant", "5. Events timeline", "6. Train ↔ holdout distance",
+            "7. Floor plan", "8. Score"]
 
 
 def images(html: str) -> list[bytes]:
@@ -31,12 +33,12 @@ def test_report_sections_images_determinism_and_location(generated, run_cli, tmp
     out = generated
     result = run_cli("report", out)
     path = tmp_path / "out-report.html"  # default: beside OUT, named after it
-    assert f"report: {path} (3 figures)" in result.output
+    assert f"report: {path} (4 figures)" in result.output
     html = path.read_text(encoding="utf-8")
     for section in SECTIONS:
         assert section in html, section
     pngs = images(html)
-    assert len(pngs) == 3 and all(p.startswith(PNG) and len(p) > 5_000 for p in pngs)
+    assert len(pngs) == 4 and all(p.startswith(PNG) and len(p) > 5_000 for p in pngs)
     # self-contained: no scripts, no external resources, every src/href is a data URI
     assert "<script" not in html and "http://" not in html and "https://" not in html
     assert all(u.startswith("data:image/png;base64,") for u in re.findall(r'(?:src|href)="([^"]*)"', html))
@@ -73,7 +75,7 @@ def test_tampered_out_still_writes_report_saying_failed(generated, run_cli, tmp_
     html = (tmp_path / "out-report.html").read_text()
     assert "verify FAILED" in html and '<span class="fail">FAIL</span>' in html
     assert "train/train-00003.values.json" in html  # the problem names the file
-    assert len(images(html)) == 3  # figures come from the re-derived plan, not the edited file
+    assert len(images(html)) == 4  # figures come from the re-derived plan, not the edited file
 
 
 def test_missing_manifest_and_missing_out_are_clear_errors(tmp_path, run_cli):
@@ -105,7 +107,7 @@ def test_sealed_report_shows_train_only_until_revealed(sealed, run_cli, tmp_path
     assert f"sealed: commitment <code>{commitment}</code>" in html
     assert "The holdout is sealed: only the train side is shown" in html
     assert "holdout sealed: no distance figures without its key" in html
-    assert "verify passed" in html and len(images(html)) == 2  # histograms + projection, train only
+    assert "verify passed" in html and len(images(html)) == 3  # histograms, projection, floor plan: train only
     entropy = json.loads(key.read_text())["holdout_entropy"]
     assert entropy not in html
 
@@ -113,7 +115,7 @@ def test_sealed_report_shows_train_only_until_revealed(sealed, run_cli, tmp_path
     run_cli("report", out, "-o", opened, "--holdout", hold, "--reveal", key)
     html = opened.read_text()
     assert "revealed key matches the commitment" in html and "11 variants re-derived" in html
-    assert len(images(html)) == 3 and "energy distance" in html and "The holdout is sealed" not in html
+    assert len(images(html)) == 4 and "energy distance" in html and "The holdout is sealed" not in html
 
 
 def test_ood_region_is_shaded_in_the_projection(tmp_path, run_cli):
@@ -126,7 +128,7 @@ def test_ood_region_is_shaded_in_the_projection(tmp_path, run_cli):
     html = (tmp_path / "o-report.html").read_text()
     assert "shaded: the 1 holdout-only region(s)" in html
     pngs = images(html)
-    assert len(pngs) == 3
+    assert len(pngs) == 4
     px = (image.imread(io.BytesIO(pngs[1]))[..., :3] * 255).round()
     r, g, b = px[..., 0], px[..., 1], px[..., 2]
     shaded = (r > 245) & (g > 215) & (g < 245) & (b > 195) & (b < 228)  # orange at alpha 0.18 over white
@@ -163,7 +165,7 @@ def test_events_timeline_from_a_set_with_events(tmp_path, run_cli):
             "--train", 6, "--holdout", 2)
     run_cli("report", out)
     html = (tmp_path / "ev-report.html").read_text()
-    assert 'alt="events timeline"' in html and "no events:" not in html and len(images(html)) == 4
+    assert 'alt="events timeline"' in html and "no events:" not in html and len(images(html)) == 5
 
 
 @pytest.fixture(scope="module")
@@ -219,3 +221,47 @@ def test_long_parameter_names_do_not_run_into_the_next_histogram():
         right_of_panel = 0.02 + k * panel + (k - 1) * 0.08 * panel
         gap = title_band[:, int(right_of_panel * w) + 2: int((right_of_panel + 0.08 * panel) * w) - 2]
         assert gap.min() > 0.9, f"title text in the gap after panel {k}"
+
+
+@pytest.fixture(scope="module")
+def scored_report(warehouse_report):
+    """The warehouse set's report with results: success falls with the first light's intensity."""
+    out = warehouse_report.parent / "set"
+    m = json.loads((out / "manifest.json").read_text())
+    name = next(p["name"] for p in m["parameters"] if p["name"].endswith("inputs:intensity"))
+    rng = np.random.default_rng(np.random.SeedSequence(4))
+    x = {v["id"]: json.loads((out / v["values_path"]).read_text())[name] for v in m["variants"]}
+    cut = float(np.median(list(x.values())))
+    lines = ["variant,success"] + [f"{vid},{int(rng.random() < (0.9 if value < cut else 0.2))}"
+                                   for vid, value in x.items() for _ in range(3)]
+    results = warehouse_report.parent / "results.csv"
+    results.write_text("\n".join(lines) + "\n")
+    dest = warehouse_report.parent / "scored.html"
+    r = CliRunner().invoke(main, ["report", str(out), "--results", str(results), "-o", str(dest)])
+    assert r.exit_code == 0, r.output
+    return dest, results
+
+
+def test_report_with_results_has_the_score_and_the_floor_plan(scored_report):
+    dest, results = scored_report
+    html = dest.read_text()
+    assert "<h2>8. Score: success</h2>" in html and "train → holdout gap" in html
+    assert hashlib.sha256(results.read_bytes()).hexdigest() in html  # the section cites the results file
+    assert 'alt="floor plan"' in html and 'alt="metric against the top attributed parameters"' in html
+    assert len(images(html)) == 5  # histograms, projection, nearest, floor plan, metric (no events here)
+    assert html.index('alt="floor plan"') < html.index("<h2>8. Score")
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed (apt-get install chromium)")
+def test_chromium_renders_the_floor_plan(scored_report, tmp_path):
+    dest, _ = scored_report
+    shot = tmp_path / "shot.png"
+    cmd = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1280,9000",
+           f"file://{dest}"]
+    subprocess.run(cmd, capture_output=True, timeout=90, check=False)
+    assert shot.is_file(), "chromium wrote no screenshot"
+    rgb = (image.imread(shot)[..., :3] * 255).round().astype(int).reshape(-1, 3)
+    static = np.abs(rgb - [0xB0, 0xA4, 0x8A]).max(axis=1) <= 6  # the floor plan's static geometry, used nowhere else
+    assert static.sum() > 1500, static.sum()

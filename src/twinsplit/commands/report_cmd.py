@@ -17,14 +17,17 @@ from ..errors import Failed
               help="Seal key file that opens the commitment (shows the holdout).")
 @click.option("--pubkey", type=click.Path(path_type=Path),
               help="Public key: also check OUT/attestation.json's signature.")
-def command(out: Path, dest: Path | None, holdout: Path | None, reveal: Path | None, pubkey: Path | None) -> None:
+@click.option("--results", type=click.Path(path_type=Path, dir_okay=False),
+              help="A policy's results (as for `twinsplit score`): adds the score section.")
+def command(out: Path, dest: Path | None, holdout: Path | None, reveal: Path | None, pubkey: Path | None,
+            results: Path | None) -> None:
     """Write one self-contained HTML report of a generated set (verify's checks, train vs holdout plots).
 
     The report is written even when verification fails; the exit code is then 1.
     """
     from ..report.page import write
 
-    path, report = write(out, dest, holdout=holdout, reveal=reveal, pubkey=pubkey)
+    path, report = write(out, dest, holdout=holdout, reveal=reveal, pubkey=pubkey, results=results)
     click.echo(f"report: {path} ({report.images} figures)")
     for note in report.notes:
         click.echo(f"note: {note}")

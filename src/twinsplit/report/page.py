@@ -12,9 +12,6 @@ PNGs without a Software/date chunk, fixed sizes and dpi).
 
 from __future__ import annotations
 
-import base64
-import html
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,11 +21,18 @@ import numpy as np
 from .. import manifest as mf
 from ..errors import TwinsplitError
 from ..verify.core import Check, Status, run_checks
+from ..write.outdir import beside, refuse_inside
 from . import plots as rp
+from .html_parts import e as _e
+from .html_parts import img as _img
+from .html_parts import num as _num
+from .html_parts import table as _table
+from .html_parts import td as _td
 
 MAX_HIST = 24  # parameters shown as histograms (largest KS first when there are more)
 MAX_TABLE = 200  # rows of the per-parameter distance table
 MAX_TIMELINE_ROWS = 60  # variants per split in the events timeline
+REPORT_SUFFIX = "-report.html"
 
 
 @dataclass
@@ -54,60 +58,20 @@ class Report:
 
 def default_path(out: Path) -> Path:
     """`<OUT parent>/<OUT name>-report.html`: beside OUT, never inside it (an extra file fails verify)."""
-    out = Path(out).resolve()
-    return out.parent / f"{out.name}-report.html"
+    return beside(out, REPORT_SUFFIX)
 
 
 def check_destination(out: Path, dest: Path) -> None:
-    out, dest = Path(out).resolve(), Path(dest).resolve()
-    if dest == out or out in dest.parents:
-        raise TwinsplitError(f"{dest}: the report may not go inside OUT (verify would find a file the manifest "
-                             f"does not list); write it beside OUT, e.g. {default_path(out)}")
+    refuse_inside(out, dest, "the report", REPORT_SUFFIX)
 
 
 # ------------------------------------------------------------------------------------------- derivation
 
 
-def _holdout_entropy(manifest: dict, reveal: Path | None) -> int | None:
-    """The holdout entropy: recorded, or revealed by a key that opens the commitment; None while sealed."""
-    seeds = manifest["seeds"].get("holdout", {})
-    if seeds.get("entropy") is not None:
-        return int(seeds["entropy"])
-    if reveal is None or "commitment" not in seeds:
-        return None
-    from ..proof.seal import check_reveal, read_key
-
-    try:
-        key = read_key(reveal)
-        check_reveal(key, seeds["commitment"])
-    except TwinsplitError:
-        return None  # the seal check in verify reports it; the report treats the holdout as sealed
-    return key.entropy
-
-
-def derive_plan(out: Path, manifest: dict, reveal: Path | None):
-    """The plan from the manifest's seeds + config and the copied source (when verify could not give one)."""
-    from ..config import parse_config
-    from ..plan.draw import make_plan
-    from ..scene.discover import load
-    from ..write.outdir import safe_join
-
-    config = parse_config(manifest["config"]["body"], "in manifest")
-    train_seed = manifest["seeds"].get("train", {}).get("entropy")
-    if train_seed is None:
-        raise TwinsplitError("the manifest records no train entropy")
-    entropy = {"train": int(train_seed)}
-    hold = _holdout_entropy(manifest, reveal)
-    if hold is not None:
-        entropy["holdout"] = hold
-    counts = manifest["counts"]
-    _, scene = load(safe_join(out, manifest["source"]["root"]))
-    return make_plan(scene, config, counts["train"], counts["holdout"] if hold is not None else None, entropy)
-
-
 def derive(out: Path, manifest: dict, reveal: Path | None, plan=None) -> Derived:
     """Figures' data from the re-derived plan: verify's own when it has one, else derived here."""
     from ..plan.draw import holdout_regions
+    from ..verify.set_plan import derive_plan
     from ..write.pool import event_entries
 
     if plan is None:
@@ -244,32 +208,6 @@ code{font-size:12px}ul.problems{margin:0;padding-left:18px;color:#b00020}
 """  # noqa: E501
 
 
-def _e(x: Any) -> str:
-    return html.escape(str(x), quote=True)
-
-
-def _num(v: Any, digits: int = 4) -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "–"
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return f"{v:.{digits}g}"
-    return _e(v)
-
-
-def _img(png: bytes, alt: str) -> str:
-    return f'<img alt="{_e(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
-
-
-def _table(head: list[str], rows: list[list[str]]) -> str:
-    th = "".join(f"<th>{h}</th>" for h in head)
-    body = "".join("<tr>" + "".join(cells) + "</tr>" for cells in rows)
-    return f"<table><tr>{th}</tr>{body}</table>"
-
-
-def _td(x: Any, cls: str = "") -> str:
-    return f'<td class="{cls}">{x}</td>' if cls else f"<td>{x}</td>"
-
-
 def _seed(entry: dict) -> str:
     if entry.get("entropy") is not None:
         return f"entropy <code>{_e(entry['entropy'])}</code>"
@@ -341,7 +279,8 @@ def distance_html(d: Derived | None, sealed: bool) -> str:
             + _table(["parameter", "KS", "KS p", "Wasserstein", "coverage train", "coverage holdout"], rows) + more)
 
 
-def build(out: Path, holdout: Path | None = None, reveal: Path | None = None, pubkey: Path | None = None) -> Report:
+def build(out: Path, holdout: Path | None = None, reveal: Path | None = None, pubkey: Path | None = None,
+          results: Path | None = None) -> Report:
     out = Path(out).resolve()
     if not out.is_dir():
         raise TwinsplitError(f"{out}: no such output directory")
@@ -395,6 +334,9 @@ def build(out: Path, holdout: Path | None = None, reveal: Path | None = None, pu
             images += 1
             parts += [f"<p class=cap>{_e(cap)}</p>" if cap else "", _img(png, "events timeline")]
     parts.append(distance_html(d, sealed))
+    extra, n = _floor_and_score(out, manifest, ctx.plan, results)
+    parts.append(extra)
+    images += n
     body = "\n".join(p for p in parts if p)
     page = ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n<title>twinsplit report: '
             f'{_e(out.name)}</title>\n'
@@ -402,13 +344,47 @@ def build(out: Path, holdout: Path | None = None, reveal: Path | None = None, pu
     return Report(page, ok, images, notes)
 
 
+def _floor_and_score(out: Path, manifest: dict, plan, results: Path | None) -> tuple[str, int]:
+    """Sections 7 (floor plan) and 8 (score, with --results): (HTML, images)."""
+    parts, images = ["<h2>7. Floor plan</h2>"], 0
+    if plan is None:
+        parts.append("<p>unavailable: the plan could not be re-derived</p>")
+    else:
+        from . import floorplan
+
+        images += 1
+        parts += [f"<p class=cap>top-down at the pose time: static geometry, regions (dashed), layout keep-out "
+                  f"(hatched), movable bodies at their source pose (outlines) and where the first "
+                  f"{floorplan.MAX_VARIANTS} variants of each split put them, removed bodies (×), event paths and "
+                  f"places.</p>", _img(floorplan.figure(floorplan.floor(plan, manifest)), "floor plan")]
+    if results is None:
+        parts.append("<h2>8. Score</h2><p>no results: pass <code>--results RESULTS</code> (see docs/score.md)</p>")
+        return "\n".join(parts), images
+    if plan is None:
+        raise TwinsplitError("cannot score the results: the plan could not be re-derived")
+    from ..score.bootstrap import per_variant
+    from ..score.compute import rows_of, score
+    from ..score.record import record
+    from ..score.results import read
+    from ..score.table import from_plan
+    from .score_section import html as score_html
+
+    res = read(results)
+    table = from_plan(manifest, plan)
+    rec = record(out, results, score(table, res))
+    name, y = res.metric(None)
+    means, episodes = per_variant(rows_of(table, res), y, len(table.ids))
+    section, n = score_html(rec["score"], table, means, episodes > 0, rec["results"])
+    return "\n".join(parts + [section]), images + n
+
+
 def write(out: Path, dest: Path | None = None, holdout: Path | None = None, reveal: Path | None = None,
-          pubkey: Path | None = None) -> tuple[Path, Report]:
+          pubkey: Path | None = None, results: Path | None = None) -> tuple[Path, Report]:
     """Build the report of OUT and write it to `dest` (default: `default_path(out)`); returns (path, report)."""
     out = Path(out)
     dest = Path(dest) if dest is not None else default_path(out)
     check_destination(out, dest)
-    report = build(out, holdout, reveal, pubkey)
+    report = build(out, holdout, reveal, pubkey, results)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".tmp")
     tmp.write_text(report.html, encoding="utf-8")

@@ -22,6 +22,17 @@ from .authored_poses import PoseTable, layout_finding, parent_path
 from .core import Finding
 
 
+def shapes_under(shapes: list) -> dict[str, list[int]]:
+    """prim path -> the indices of the shapes at or below it (every ancestor of each shape's prim)."""
+    under: dict[str, list[int]] = defaultdict(list)
+    for k, s in enumerate(shapes):
+        p = s.path
+        while p:
+            under[p].append(k)
+            p = parent_path(p)
+    return under
+
+
 class SourcePoses:
     """Per set: the source's shapes (as arrays), which prims they sit under, and the pairs that already overlap."""
 
@@ -30,12 +41,7 @@ class SourcePoses:
         self.up, self.plane, self.tol = up, tuple(i for i in range(3) if i != up), tol
         self.xforms_of = xforms_of  # paths -> {path: Xf} (the scene's cached reader)
         self.coms = coms or {}  # body -> centre of mass the stage gives (scene.mass)
-        self.under: dict[str, list[int]] = defaultdict(list)
-        for k, s in enumerate(shapes):
-            p = s.path
-            while p:
-                self.under[p].append(k)
-                p = parent_path(p)
+        self.under = shapes_under(shapes)
         self.allowed = body_depths(self.set, self.set, tol)
         self.sink = sinks(self.allowed)
         self.tops = Tops.of(self.set, up, self.plane)

@@ -63,3 +63,18 @@ def create_exclusive(path: Path, data: bytes, mode: int, what: str) -> None:
         raise TwinsplitError(f"cannot create {what} {path}: {exc.strerror}") from None
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
+
+
+def beside(out: Path, suffix: str) -> Path:
+    """`<OUT parent>/<OUT name><suffix>`: where a file about a set goes by default, beside OUT, never inside it
+    (an extra file in OUT fails verify's file inventory)."""
+    out = Path(out).resolve()
+    return out.parent / f"{out.name}{suffix}"
+
+
+def refuse_inside(out: Path, dest: Path, what: str, suffix: str) -> None:
+    """Raise when `dest` is OUT or inside it, naming the default beside OUT (`beside(out, suffix)`)."""
+    out, dest = Path(out).resolve(), Path(dest).resolve()
+    if dest == out or out in dest.parents:
+        raise TwinsplitError(f"{dest}: {what} may not go inside OUT (verify would find a file the manifest "
+                             f"does not list); write it beside OUT, e.g. {beside(out, suffix)}")
