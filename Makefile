@@ -26,7 +26,7 @@ demo: $(STAMP)
 	$(BIN)/twinsplit validate $(DEMO_OUT)/set
 	$(BIN)/twinsplit report $(DEMO_OUT)/set -o $(DEMO_OUT)/report.html --pubkey $(DEMO_OUT)/keys/twinsplit.pub
 	@echo
-	@echo "demo output:  $(abspath $(DEMO_OUT))/set  (open train/train-00000.usda in Isaac Sim)"
+	@echo "demo output:  $(abspath $(DEMO_OUT))/set  (open train/train-00000.usdc in Isaac Sim)"
 	@echo "manifest:     $(abspath $(DEMO_OUT))/set/manifest.json"
 	@echo "report:       $(abspath $(DEMO_OUT))/report.html"
 	@echo "public key:   $(abspath $(DEMO_OUT))/keys/twinsplit.pub"

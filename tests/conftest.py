@@ -37,7 +37,17 @@ def small(tmp_path):
 
 @pytest.fixture
 def generated(tmp_path, small, run_cli):
+    """12 train + 4 holdout variants of `small`, in the default layer format (usdc)."""
     src, cfg = small
     out = tmp_path / "out"
     run_cli("generate", src, "--config", cfg, "--out", out, "--train", 12, "--holdout", 4)
+    return out
+
+
+@pytest.fixture
+def generated_usda(tmp_path, small, run_cli):
+    """The same set as `generated`, written as usda: for tests that edit a variant layer as text."""
+    src, cfg = small
+    out = tmp_path / "out"
+    run_cli("generate", src, "--config", cfg, "--out", out, "--train", 12, "--holdout", 4, "--layer-format", "usda")
     return out

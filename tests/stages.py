@@ -122,6 +122,17 @@ def write(tmp: Path, text: str = SMALL, name: str = "scene.usda") -> Path:
     return p
 
 
+def edit_first(layer_path: Path, attr: str, value) -> str:
+    """Tamper: set the default of the first spec of `attr` in a written layer (usdc or usda) and save it again
+    through Sdf; returns the spec's path."""
+    layer = Sdf.Layer.FindOrOpen(str(layer_path))
+    found: list[Sdf.Path] = []
+    layer.Traverse("/", lambda path: found.append(path) if path.IsPropertyPath() and path.name == attr else None)
+    layer.GetAttributeAtPath(found[0]).default = value
+    layer.Save()
+    return str(found[0])
+
+
 # --------------------------------------------------------------------------------------------------
 # Stages of rigid-body structures written with pxr: boxes in metres (centre x, y, height z; size sx, sy, sz),
 # written for either up axis and any metersPerUnit, so one description gives a metre Z-up and a cm Y-up stage.

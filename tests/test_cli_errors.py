@@ -72,7 +72,7 @@ def test_negative_verdicts_set_the_exit_code_and_add_nothing(tmp_path):
     cfg.write_text(CONFIG)
     out = tmp_path / "out"
     assert _run("generate", src, "--config", cfg, "--out", out, "--train", 3, "--holdout", 2).exit_code == 0
-    (out / "train" / "train-00000.usda").write_text("#usda 1.0\n")
+    (out / "train" / "train-00000.usdc").write_text("#usda 1.0\n")
     heavy = write(tmp_path, SMALL.replace("float physics:mass = 5", "float physics:mass = -5"), "negative.usda")
     for args, last in ((["verify", out], "verification FAILED"),
                        (["report", out, "-o", tmp_path / "r.html"],

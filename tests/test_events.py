@@ -81,13 +81,14 @@ CASES = {
 }
 
 
-def _generate(tmp_path, run_cli, text, events, n_train=3, n_holdout=2, expect=0, name="o", src=None):
+def _generate(tmp_path, run_cli, text, events, n_train=3, n_holdout=2, expect=0, name="o", src=None,
+              layer_format="usdc"):
     src = src or write(tmp_path, text, "site.usda")
     cfg = tmp_path / f"{name}.yaml"
     cfg.write_text(yaml.safe_dump({"seeds": {"train": 7, "holdout": 8}, "events": events}))
     out = tmp_path / name
     result = run_cli("generate", src, "--config", cfg, "--out", out, "--train", n_train, "--holdout", n_holdout,
-                     expect=expect)
+                     "--layer-format", layer_format, expect=expect)
     return out, result
 
 
@@ -95,7 +96,7 @@ def _variants(out):
     """(manifest, its variant rows); the rows are exactly the variant layers on disk, so loops over them are
     never over nothing."""
     manifest = json.loads((out / "manifest.json").read_text())
-    layers = sorted(p.relative_to(out).as_posix() for p in out.glob("*/*-[0-9]*.usda"))
+    layers = sorted(p.relative_to(out).as_posix() for p in out.glob("*/*-[0-9]*.usd[ac]"))
     assert layers and sorted(v["path"] for v in manifest["variants"]) == layers
     return manifest, manifest["variants"]
 
@@ -294,7 +295,7 @@ def test_zone_access_flips_and_barriers_rise(tmp_path, run_cli, boundary):
 def test_holdout_only_kind_never_in_train_and_verify_reads_layers(tmp_path, run_cli):
     out, _ = _generate(tmp_path, run_cli, stage_text(), {
         "person_enters_corridor": {},
-        "zone_access_change": {"holdout_only": True}}, n_train=4, n_holdout=3)
+        "zone_access_change": {"holdout_only": True}}, n_train=4, n_holdout=3, layer_format="usda")  # read as text
     manifest, variants = _variants(out)
     for v in variants:
         kinds = [e["kind"] for e in v["events"]]
@@ -319,7 +320,8 @@ def test_holdout_only_kind_never_in_train_and_verify_reads_layers(tmp_path, run_
 
 
 def test_verify_catches_an_edited_time_sample(tmp_path, run_cli):
-    out, _ = _generate(tmp_path, run_cli, stage_text(), {"person_enters_corridor": {}}, n_train=2, n_holdout=1)
+    out, _ = _generate(tmp_path, run_cli, stage_text(), {"person_enters_corridor": {}}, n_train=2, n_holdout=1,
+                       layer_format="usda")  # edited as text below
     p = out / "holdout" / "holdout-00000.usda"
     text = p.read_text()
     edited = re.sub(r"(xformOp:translate\.timeSamples = \{\n\s+[0-9.e+-]+: \()([-0-9.e]+)", r"\g<1>1.5", text, count=1)
@@ -424,7 +426,7 @@ def test_event_bodies_bind_a_physics_material_and_validate_strict(tmp_path, run_
     out, _ = _generate(tmp_path, run_cli, stage_text(**CASES["m-zup-default-offset"]), {
         "person_enters_corridor": {"window": [0, 10]}, "patient_obstructs_path": {"window": [0, 10]},
         "alarm_reroute": {"window": [0, 10]}, "zone_access_change": {"window": [0, 10]}})
-    stage = Usd.Stage.Open(str(out / "train" / "train-00000.usda"))
+    stage = Usd.Stage.Open(str(out / "train" / "train-00000.usdc"))
     bodies = [p for p in stage.Traverse()
               if p.HasAPI(UsdPhysics.CollisionAPI) and "TwinsplitEvents" in str(p.GetPath())]
     assert len(bodies) >= 4
@@ -548,7 +550,7 @@ def test_event_prims_are_parked_at_the_default_time(tmp_path, run_cli):
               "alarm_reroute": {"light": "nearest"}, "zone_access_change": {}}
     out, _ = _generate(tmp_path, run_cli, stage_text(), events)
     lowest = _lowest(out)[2]
-    stage = Usd.Stage.Open(str(out / "train" / "train-00000.usda"))
+    stage = Usd.Stage.Open(str(out / "train" / "train-00000.usdc"))
     cache = UsdGeom.BBoxCache(Usd.TimeCode.Default(), ["default"])
     sampled, bodies = 0, set()
     for prim in stage.Traverse():
@@ -571,7 +573,7 @@ def test_event_prims_are_parked_at_the_default_time(tmp_path, run_cli):
     # a default. (rederive fails too: the bytes differ; events parked names what is wrong.)
     from pxr import Sdf
 
-    layer = Sdf.Layer.FindOrOpen(str(out / "train" / "train-00000.usda"))
+    layer = Sdf.Layer.FindOrOpen(str(out / "train" / "train-00000.usdc"))
     person = layer.GetPrimAtPath("/World/TwinsplitEvents/Person_0")
     person.attributes["physics:collisionEnabled"].default = True
     translate = person.attributes["xformOp:translate"]

@@ -43,7 +43,7 @@ def variants(out: Path) -> list:
     """(composed stage, values) of every variant; there is at least one."""
     files = sorted(out.glob("*/*.values.json"))
     assert files, f"no variants in {out}"
-    return [(Usd.Stage.Open(str(vf.with_name(vf.name.replace(".values.json", ".usda")))), json.loads(vf.read_text()))
+    return [(Usd.Stage.Open(str(vf.with_name(vf.name.replace(".values.json", ".usdc")))), json.loads(vf.read_text()))
             for vf in files]
 
 

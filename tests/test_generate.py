@@ -15,13 +15,13 @@ def files(out):
 def test_layout_matches_design(generated):
     names = set(files(generated))
     assert "manifest.json" in names and "source/scene.usda" in names
-    assert {f"train/train-{i:05d}.usda" for i in range(12)} <= names
+    assert {f"train/train-{i:05d}.usdc" for i in range(12)} <= names
     assert {f"holdout/holdout-{i:05d}.values.json" for i in range(4)} <= names
     assert len(names) == 2 + 2 * 16
 
 
 def test_variant_composes_to_recorded_values(generated):
-    path = generated / "holdout" / "holdout-00002.usda"
+    path = generated / "holdout" / "holdout-00002.usdc"
     values = json.loads((generated / "holdout" / "holdout-00002.values.json").read_text())
     stage = Usd.Stage.Open(str(path))
     assert UsdGeom.GetStageUpAxis(stage) == "Z" and UsdGeom.GetStageMetersPerUnit(stage) == 1.0
@@ -167,7 +167,7 @@ def test_centimetre_y_up_stage_without_default_prim(tmp_path, run_cli):
     cfg.write_text("seeds: {train: 3, holdout: 4}\nrandomize:\n  physics_materials:\n"
                    "    density: {low: 500, high: 2000}\n    static_friction: {low: 0.2, high: 0.9}\n")
     run_cli("generate", src, "--config", cfg, "--out", tmp_path / "o", "--train", 3, "--holdout", 2)
-    stage = Usd.Stage.Open(str(tmp_path / "o" / "train" / "train-00000.usda"))
+    stage = Usd.Stage.Open(str(tmp_path / "o" / "train" / "train-00000.usdc"))
     assert UsdGeom.GetStageUpAxis(stage) == "Y" and UsdGeom.GetStageMetersPerUnit(stage) == 0.01
     assert not stage.HasDefaultPrim()
     density = stage.GetPrimAtPath("/World/Materials/Rubber").GetAttribute("physics:density").Get()
@@ -198,7 +198,7 @@ def test_variant_repeats_the_root_layer_metadata_a_stage_reads(tmp_path, run_cli
                    "    static_friction: {low: 0.2, high: 0.9}\n")
     run_cli("generate", src, "--config", cfg, "--out", tmp_path / "o", "--train", 2, "--holdout", 1)
     source = Usd.Stage.Open(str(src))
-    stage = Usd.Stage.Open(str(tmp_path / "o" / "train" / "train-00000.usda"))
+    stage = Usd.Stage.Open(str(tmp_path / "o" / "train" / "train-00000.usdc"))
     assert (stage.GetStartTimeCode(), stage.GetEndTimeCode()) == (1.0, 240.0)
     for key in ("renderSettingsPrimPath", "colorManagementSystem", "customLayerData"):
         assert stage.GetMetadata(key) == source.GetMetadata(key), key

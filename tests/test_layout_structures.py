@@ -173,7 +173,7 @@ def check_variant(src: World, var: World, groups: list[list[str]]) -> set[str]:
 
 
 def variants(out: Path) -> list[Path]:
-    return sorted((out / "train").glob("*.usda")) + sorted((out / "holdout").glob("*.usda"))
+    return sorted((out / "train").glob("*.usdc")) + sorted((out / "holdout").glob("*.usdc"))
 
 
 def init_generate_verify(tmp_path: Path, run_cli, src: Path, n_train: int = 4, n_holdout: int = 2,

@@ -57,7 +57,7 @@ def moved_variant(tmp_path: Path, run_cli, src: Path) -> Path:
     """init -> generate -> verify, and a variant in which layout moved every body (checked independently)."""
     out = init_generate_verify(tmp_path, run_cli, src, n_train=2, n_holdout=1)
     source = World.open(src)
-    for v in sorted((out / "train").glob("*.usda")):
+    for v in sorted((out / "train").glob("*.usdc")):
         if check_variant(source, World.open(v), []) == set(source.matrices):
             return v
     raise AssertionError(f"no variant of {src.name} moved every body")

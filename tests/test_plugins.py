@@ -54,7 +54,7 @@ def test_an_installed_plugin_randomizes_generate_writes_it_and_verify_passes(tmp
     gen = run(tmp_path, "generate", src, "--config", cfg, "--out", out, "--train", 6, "--holdout", 3)
     assert gen.returncode == 0, gen.stderr
     grips = []
-    for layer_path in sorted((out / "train").glob("*.usda")) + sorted((out / "holdout").glob("*.usda")):
+    for layer_path in sorted((out / "train").glob("*.usdc")) + sorted((out / "holdout").glob("*.usdc")):
         layer = Sdf.Layer.FindOrOpen(str(layer_path))  # held: a spec outlives its layer only as a dead handle
         attr = layer.GetAttributeAtPath("/World/Box.tsplugin:grip")
         assert attr is not None and attr.custom and str(attr.typeName) == "float", layer_path

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from stages import OOD, write
+from stages import OOD, edit_first, write
 
 
 def values(out, split):
@@ -70,7 +70,7 @@ def test_sealed_out_holds_no_holdout_values(sealed):
     out, hold, key = sealed
     m = json.loads((out / "manifest.json").read_text())
     assert set(m["seeds"]["holdout"]) == {"commitment"} and m["seeds"]["holdout"]["commitment"].startswith("sha256:")
-    assert not (out / "holdout").exists() and len(list((hold / "holdout").glob("*.usda"))) == 3
+    assert not (out / "holdout").exists() and len(list((hold / "holdout").glob("*.usdc"))) == 3
     assert m["distance"] == {"sealed": True}
     assert str(json.loads(key.read_text())["holdout_entropy"]) not in (out / "manifest.json").read_text()
     assert oct(key.stat().st_mode & 0o777) == "0o600"
@@ -104,10 +104,9 @@ def test_wrong_key_is_refused(sealed, tmp_path, run_cli):
 
 def test_edited_sealed_holdout_file_fails_on_reveal(sealed, run_cli):
     out, hold, key = sealed
-    p = hold / "holdout" / "holdout-00001.usda"
-    p.write_text(p.read_text().replace("physics:restitution = ", "physics:restitution = 0.4", 1))
+    edit_first(hold / "holdout" / "holdout-00001.usdc", "physics:restitution", 0.4)
     result = run_cli("verify", out, "--holdout", hold, "--reveal", key, expect=1)
-    assert "holdout/holdout-00001.usda" in result.output
+    assert "holdout/holdout-00001.usdc: " in result.output and "physics:restitution is 0.4" in result.output
 
 
 def test_seal_refuses_guessable_seed_existing_key_and_holdout_inside_out(small, tmp_path, run_cli):
@@ -144,7 +143,7 @@ def test_signed_set_verifies_with_public_key(signed, run_cli):
     assert "ok    attestation: signature valid" in result.output
 
 
-@pytest.mark.parametrize("target", ["manifest.json", "train/train-00001.usda", "holdout/holdout-00000.values.json",
+@pytest.mark.parametrize("target", ["manifest.json", "train/train-00001.usdc", "holdout/holdout-00000.values.json",
                                     "source/scene.usda"])
 def test_every_file_edit_breaks_the_signature_check(signed, run_cli, target):
     out, pub = signed

@@ -143,7 +143,7 @@ def test_half_attribute_a_randomizer_writes_round_trips_and_verifies(tmp_path):
     assert gen.returncode == 0, gen.stderr + gen.stdout
     ver = cli("verify", out)
     assert ver.returncode == 0 and "verified" in ver.stdout, ver.stdout + ver.stderr
-    for layer in sorted([*out.glob("train/*.usda"), *out.glob("holdout/*.usda")]):
+    for layer in sorted([*out.glob("train/*.usdc"), *out.glob("holdout/*.usdc")]):
         recorded = json.loads(layer.with_suffix(".values.json").read_text())["/World/Key.twinsplit:gain"]
         stage = Usd.Stage.Open(str(layer))
         attr = stage.GetAttributeAtPath("/World/Key.twinsplit:gain")
@@ -227,7 +227,7 @@ def test_validate_and_verify_report_the_same_pairs_at_the_edge(tmp_path, run_cli
     out = tmp_path / "out"
     run_cli("generate", src, "--config", cfg, "--out", out, "--train", 2, "--holdout", 1)
     assert "ok    layout" in run_cli("verify", out).output  # what layout placed, verify accepts
-    path = out / "train" / "train-00000.usda"
+    path = out / "train" / "train-00000.usdc"
     layer = Sdf.Layer.FindOrOpen(str(path))
     for name in [p.name for p in layer.GetPrimAtPath("/World").nameChildren]:
         del layer.GetPrimAtPath("/World").nameChildren[name]

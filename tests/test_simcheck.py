@@ -112,15 +112,17 @@ def test_sample_scene_variants_are_stable_and_their_events_parked(tmp_path, run_
     outs = []
     for name in ("warehouse", "hospital_corridor", "cleanroom_fab"):
         src = REPO / "sample_scenes" / name
-        out = tmp_path / name
-        run_cli("generate", src / f"{name}.usda", "--config", src / "twin.yaml", "--out", out, "--train", 1,
-                "--holdout", 1, "--seed-train", 11, "--seed-holdout", 22)
-        outs.append(out)
+        for layer_format in ("usdc", "usda"):  # the same variants in both formats
+            out = tmp_path / layer_format / name
+            run_cli("generate", src / f"{name}.usda", "--config", src / "twin.yaml", "--out", out, "--train", 1,
+                    "--holdout", 1, "--seed-train", 11, "--seed-holdout", 22, "--layer-format", layer_format)
+            outs.append(out)
     rep = report(run_cli, *outs, "--workers", 2, expect=0)
-    assert len(rep["files"]) == 6 and rep["summary"]["errors"] == 0, rep
+    assert len(rep["files"]) == 12 and rep["summary"]["errors"] == 0, rep
+    assert {Path(f["file"]).suffix for f in rep["files"]} == {".usdc", ".usda"}
     assert {r["id"] for r in rep["files"][0]["rules"]} >= {"sim-load", "sim-at-rest", "sim-fall-through"}
     # Newton imports the default time: every event body it loaded sits below the whole source, not in the scene.
-    variant = outs[1] / "train" / "train-00000.usda"
+    variant = outs[2] / "train" / "train-00000.usdc"
     stage = open_stage(variant)
     facts = stage_facts(stage)
     run = simulate(variant, stage, facts, seconds=1 / 60, hz=240)

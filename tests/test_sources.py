@@ -84,7 +84,7 @@ def make_site(tmp_path, ref):
 
 
 def check_variant(out):
-    stage = Usd.Stage.Open(str(out / "train" / "train-00000.usda"))
+    stage = Usd.Stage.Open(str(out / "train" / "train-00000.usdc"))
     values = json.loads((out / "train" / "train-00000.values.json").read_text())
     assert UsdGeom.GetStageMetersPerUnit(stage) == 0.01 and UsdGeom.GetStageUpAxis(stage) == "Y"
     for key, value in values.items():

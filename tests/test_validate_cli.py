@@ -505,11 +505,11 @@ def test_sealed_output_dir_validates_its_train_side_and_the_vault_separately(tmp
     (out / "attestation.json").write_text("{}")  # a signed set's extra file is not a stage
     report = json.loads(run_cli("validate", out, "--format", "json", "--skip", "nvidia:*", expect=0).output)
     assert [(Path(f["file"]).name, f["kind"]) for f in report["files"]] == [
-        ("scene.usda", "source"), ("train-00000.usda", "variant"), ("train-00001.usda", "variant")]
+        ("scene.usda", "source"), ("train-00000.usdc", "variant"), ("train-00001.usdc", "variant")]
     # the vault is a folder of stages (no manifest): its layers still find the source copied beside them
     report = json.loads(run_cli("validate", vault, "--format", "json", "--skip", "nvidia:*", expect=0).output)
     assert sorted(Path(f["file"]).name for f in report["files"]) == [
-        "holdout-00000.usda", "holdout-00001.usda", "scene.usda"]
+        "holdout-00000.usdc", "holdout-00001.usdc", "scene.usda"]
 
 
 def test_a_folder_with_another_tools_manifest_json_is_a_folder_of_stages(tmp_path):

@@ -1,9 +1,13 @@
 """verify: untouched output passes; every kind of tampering fails with the check and file named."""
 
+import hashlib
 import json
 import shutil
 
 import pytest
+from pxr import Sdf
+
+from stages import edit_first
 
 
 def test_untouched_output_verifies(generated, run_cli):
@@ -23,23 +27,56 @@ def _fails(run_cli, out, *needles):
     return result
 
 
-def test_edited_value_in_variant_layer(generated, run_cli):
-    p = generated / "train" / "train-00003.usda"
-    text = p.read_text()
-    import re
-
-    edited = re.sub(r"(float physics:staticFriction = )[0-9.]+", r"\g<1>0.123", text, count=1)
-    assert edited != text
-    p.write_text(edited)
-    _fails(run_cli, generated, "FAIL  hashes", "train/train-00003.usda", "physics:staticFriction is 0.123")
+@pytest.mark.parametrize("layer_format", ["usdc", "usda"])
+def test_edited_value_in_variant_layer(request, run_cli, layer_format):
+    """A value changed and the layer saved again through Sdf (crate or text alike) is named by its attribute."""
+    out = request.getfixturevalue("generated" if layer_format == "usdc" else "generated_usda")
+    edit_first(out / "train" / f"train-00003.{layer_format}", "physics:staticFriction", 0.123)
+    _fails(run_cli, out, "FAIL  hashes", f"train/train-00003.{layer_format}", "physics:staticFriction is 0.123")
 
 
-def test_added_override_in_variant_layer(generated, run_cli):
-    p = generated / "holdout" / "holdout-00001.usda"
+def test_added_override_in_variant_layer(generated_usda, run_cli):
+    p = generated_usda / "holdout" / "holdout-00001.usda"
     p.write_text(p.read_text().replace('over "Rubber"\n        {',
                                        'over "Rubber"\n        {\n            float physics:density = 1\n', 1))
-    _fails(run_cli, generated,
+    _fails(run_cli, generated_usda,
            "holdout/holdout-00001.usda: /World/Materials/Rubber.physics:density = 1.0 is not in the plan")
+
+
+def _sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_variant_in_the_other_layer_format_is_refused(generated, run_cli):
+    """A usdc set's variant exported again as usda text (every value the same) and listed under its new name
+    and hash: verify refuses it for its format, not for a value."""
+    p = generated / "train" / "train-00002.usdc"
+    q = p.with_suffix(".usda")
+    q.write_text(Sdf.Layer.FindOrOpen(str(p)).ExportToString())
+    p.unlink()
+    _edit_manifest(generated, lambda m: m["variants"][2].update(path="train/train-00002.usda", sha256=_sha256(q)))
+    result = _fails(run_cli, generated, "ok    hashes", "FAIL  rederive")  # listed as it is: only its format is wrong
+    checks = {c["name"]: c for c in json.loads(run_cli("verify", generated, "--json", expect=1).output)["checks"]}
+    assert [(f["file"], f["message"]) for f in checks["rederive"]["findings"]] == [
+        ("train/train-00002.usda", "named .usda, but the manifest records layer_format usdc"),
+        ("train/train-00002.usda", "a usda layer, but the manifest records layer_format usdc: the seeds give its "
+                                   "usdc bytes")], result.output
+
+
+def test_usda_text_under_a_usdc_name_is_refused(generated, run_cli):
+    p = generated / "train" / "train-00001.usdc"
+    p.write_text(Sdf.Layer.FindOrOpen(str(p)).ExportToString())
+    _edit_manifest(generated, lambda m: m["variants"][1].update(sha256=_sha256(p)))
+    _fails(run_cli, generated, "train/train-00001.usdc: a usda layer, but the manifest records layer_format usdc",
+           "train/train-00001.usdc: not a readable USD layer")
+
+
+def test_a_manifest_claiming_the_other_layer_format_fails(generated, run_cli):
+    _edit_manifest(generated, lambda m: m.update(layer_format="usda"))
+    _fails(run_cli, generated, "train/train-00000.usdc: named .usdc, but the manifest records layer_format usda",
+           "train/train-00000.usdc: a usdc layer, but the manifest records layer_format usda")
+    _edit_manifest(generated, lambda m: m.update(layer_format="usdz"))
+    _fails(run_cli, generated, "does not match the manifest schema at layer_format")
 
 
 def test_edited_values_file(generated, run_cli):
@@ -57,8 +94,8 @@ def test_added_file(generated, run_cli):
 
 
 def test_removed_file(generated, run_cli):
-    (generated / "holdout" / "holdout-00003.usda").unlink()
-    _fails(run_cli, generated, "holdout/holdout-00003.usda: listed in the manifest but missing")
+    (generated / "holdout" / "holdout-00003.usdc").unlink()
+    _fails(run_cli, generated, "holdout/holdout-00003.usdc: listed in the manifest but missing")
 
 
 def test_changed_source(generated, run_cli):
@@ -76,12 +113,12 @@ def _edit_manifest(out, fn):
 
 def test_edited_seed(generated, run_cli):
     _edit_manifest(generated, lambda m: m["seeds"]["holdout"].update(entropy="23"))
-    _fails(run_cli, generated, "FAIL  rederive", "holdout/holdout-00000.usda")
+    _fails(run_cli, generated, "FAIL  rederive", "holdout/holdout-00000.usdc")
 
 
 def test_edited_hash(generated, run_cli):
     _edit_manifest(generated, lambda m: m["variants"][0].update(sha256="0" * 64))
-    _fails(run_cli, generated, "train/train-00000.usda: sha256")
+    _fails(run_cli, generated, "train/train-00000.usdc: sha256")
 
 
 def test_edited_disjointness_claim(generated, run_cli):

@@ -152,14 +152,14 @@ def test_a_crash_is_reported_as_such_and_the_other_checks_still_run(generated, r
 
 # ------------------------------------------------------------------------------------------------------ findings
 
-def test_json_findings_name_file_prim_and_attribute(generated, run_cli):
-    p = generated / "train" / "train-00003.usda"
+def test_json_findings_name_file_prim_and_attribute(generated_usda, run_cli):
+    p = generated_usda / "train" / "train-00003.usda"  # edited as text
     text = p.read_text()
     edited = text.replace("float physics:staticFriction = ", "float physics:staticFriction = 0.5 #", 1)
     assert edited != text
     p.write_text(edited)
-    (generated / "train" / "extra.usda").write_text("#usda 1.0\n")
-    data = json.loads(run_cli("verify", generated, "--json", expect=1).output)
+    (generated_usda / "train" / "extra.usda").write_text("#usda 1.0\n")
+    data = json.loads(run_cli("verify", generated_usda, "--json", expect=1).output)
     checks = {c["name"]: c for c in data["checks"]}
     assert checks["files"]["findings"] == [{"check": "files", "file": "train/extra.usda", "prim": None,
                                             "attribute": None, "message": "present but not listed in the manifest"}]
@@ -199,7 +199,7 @@ def _leak(out, dest, what):
     import shutil
 
     shutil.copytree(out, dest)
-    path = dest / "train" / "train-00000.usda"
+    path = dest / "train" / "train-00000.usdc"
     train = Sdf.Layer.FindOrOpen(str(path))
     if what == "prim":  # the alarm's event prim alone, no attribute of it
         Sdf.CreatePrimInLayer(train, "/World/TwinsplitEvents/Alarm_0").specifier = Sdf.SpecifierDef
@@ -207,7 +207,8 @@ def _leak(out, dest, what):
         spec = Sdf.CreatePrimInLayer(train, "/World/Lights/Corridor_6")
         Sdf.AttributeSpec(spec, "twinsplit:alarm:active", Sdf.ValueTypeNames.Bool).custom = True
     train.Save()
-    assert "alarm_reroute" not in path.read_text()  # untagged: only the kind's signature gives it away
+    # untagged: only the kind's signature gives it away
+    assert "alarm_reroute" not in Sdf.Layer.OpenAsAnonymous(str(path)).ExportToString()
     return dest
 
 
@@ -221,11 +222,11 @@ def test_a_holdout_only_kinds_untagged_prim_or_attribute_in_a_train_layer_is_cau
     out = _leak(alarm_set, tmp_path / "leaked", what)
     result = run_cli("verify", out, expect=1)
     where = f"{prim}.{attribute}" if attribute else prim
-    assert (f"FAIL  holdout-only events\n      train/train-00000.usda: contains holdout-only alarm_reroute at "
+    assert (f"FAIL  holdout-only events\n      train/train-00000.usdc: contains holdout-only alarm_reroute at "
             f"{where}\n") in result.output
     checks = {c["name"]: c for c in json.loads(run_cli("verify", out, "--json", expect=1).output)["checks"]}
     assert checks["holdout-only events"]["findings"] == [
-        {"check": "holdout-only events", "file": "train/train-00000.usda", "prim": prim, "attribute": attribute,
+        {"check": "holdout-only events", "file": "train/train-00000.usdc", "prim": prim, "attribute": attribute,
          "message": f"contains holdout-only alarm_reroute at {where}"}]
 
 

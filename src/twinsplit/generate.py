@@ -25,8 +25,9 @@ from .proof.attest import ATTESTATION, sign_output
 from .proof.seal import seal_manifest
 from .scene.discover import load
 from .write.layer import stage_metadata
+from .write.layer_format import DEFAULT_LAYER_FORMAT, LAYER_FORMATS
 from .write.outdir import check_target, staged
-from .write.pool import render_all
+from .write.pool import Target, render_all
 from .write.sourcecopy import copy_source
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class Request:
     seal_key: Path | None = None      # write the holdout entropy here, and only a commitment in the manifest
     holdout_out: Path | None = None   # where sealed holdout variants go
     sign_key: Path | None = None      # Ed25519 private key: write OUT/attestation.json
+    layer_format: str = DEFAULT_LAYER_FORMAT  # the variant layers' file format: usdc or usda
 
 
 def resolve_entropy(req: Request) -> dict[str, int]:
@@ -63,6 +65,8 @@ def resolve_entropy(req: Request) -> dict[str, int]:
 def _check_request(req: Request) -> None:
     if req.n_train < 1 or req.n_holdout < 1:
         raise TwinsplitError("--train and --holdout must each be at least 1")
+    if req.layer_format not in LAYER_FORMATS:
+        raise TwinsplitError(f"layer format {req.layer_format!r} is not one of {', '.join(LAYER_FORMATS)}")
     if (req.seal_key is None) != (req.holdout_out is None):
         raise TwinsplitError("--seal and --holdout-out go together: the sealed holdout needs its own directory")
     if req.seal_key is not None:
@@ -116,9 +120,10 @@ def run(req: Request, progress: Progress | None = None) -> dict[str, Any]:
         copy = copy_source(req.source, tmp / "source")
         if sealed:
             shutil.copytree(tmp / "source", htmp / "source")
-        variants = _write_variants(plan, f"../source/{copy.root}", metadata, req.workers,
-                                   {"train": tmp, "holdout": htmp}, _ticker(progress, "writing", total))
-        manifest = assemble(plan, entropy, copy, req.source, variants, sealed=sealed)
+        target = Target(f"../source/{copy.root}", metadata, req.layer_format)
+        variants = _write_variants(plan, target, req.workers, {"train": tmp, "holdout": htmp},
+                                   _ticker(progress, "writing", total))
+        manifest = assemble(plan, entropy, copy, req.source, variants, req.layer_format, sealed=sealed)
         key = seal_manifest(manifest, entropy["holdout"]) if sealed else None
         (tmp / mf.MANIFEST).write_bytes(mf.dumps(manifest))
         if req.sign_key is not None:
@@ -154,17 +159,16 @@ def _ticker(progress: Progress | None, phase: str, total: int):
     return tick
 
 
-def _write_variants(plan: Plan, sublayer: str, metadata: dict, workers: int, roots: dict[str, Path],
-                    tick) -> list[dict]:
+def _write_variants(plan: Plan, target: Target, workers: int, roots: dict[str, Path], tick) -> list[dict]:
     variants, seen = [], {}
-    for r in render_all(plan, sublayer, metadata, workers, tick):
+    for r in render_all(plan, target, workers, tick):
         vid = variant_id(r.split, r.index)
         root = roots[r.split]
         (root / r.split).mkdir(exist_ok=True)
-        rel, vrel = f"{r.split}/{vid}.usda", f"{r.split}/{vid}.values.json"
-        (root / rel).write_bytes(r.usda)
+        rel, vrel = f"{r.split}/{vid}.{target.layer_format}", f"{r.split}/{vid}.values.json"
+        (root / rel).write_bytes(r.layer)
         (root / vrel).write_bytes(r.values)
-        digest = sha256_bytes(r.usda)
+        digest = sha256_bytes(r.layer)
         if digest in seen:
             raise TwinsplitError(f"{vid} is byte-identical to {seen[digest]}: the config draws too few distinct values")
         seen[digest] = vid
@@ -175,7 +179,7 @@ def _write_variants(plan: Plan, sublayer: str, metadata: dict, workers: int, roo
     return variants
 
 
-def assemble(plan: Plan, entropy: dict[str, int], copy, source: Path, variants: list[dict],
+def assemble(plan: Plan, entropy: dict[str, int], copy, source: Path, variants: list[dict], layer_format: str,
              sealed: bool = False) -> dict[str, Any]:
     names = plan.shared_names()
     rows = {s: plan.normalized(s) for s in plan.splits}  # once: the disjointness and the distance figures read them
@@ -187,6 +191,7 @@ def assemble(plan: Plan, entropy: dict[str, int], copy, source: Path, variants: 
         "config": {"sha256": config_sha256(plan.config), "body": config_body(plan.config)},
         "seeds": {s: {"entropy": str(e)} for s, e in entropy.items()},
         "counts": {s: len(sp.draws) for s, sp in plan.splits.items()},
+        "layer_format": layer_format,
         "parameters": mf.parameters_entry(plan),
         "variants": variants,
         "disjointness": disjointness_entry(plan, normalized=rows),

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from . import GENERATOR_REVISION, __version__
 from .errors import TwinsplitError
 from .plan.draw import Plan
+from .write.layer_format import LAYER_FORMATS, LEGACY_LAYER_FORMAT
 from .write.sourcecopy import SourceCopy
 
 MANIFEST = "manifest.json"
@@ -105,6 +106,9 @@ class Manifest(BaseModel):
     config: ConfigEntry = Field(description="{sha256, body}: the validated config exactly as used.")
     seeds: Seeds
     counts: Counts
+    layer_format: Literal[LAYER_FORMATS] = Field(  # type: ignore[valid-type]
+        LEGACY_LAYER_FORMAT, description="The variant layers' file format (generate --layer-format): usdc (crate, "
+        "the default) or usda (text). Absent in sets made before the option: usda.")
     parameters: list[dict[str, Any]]
     variants: list[VariantEntry]
     disjointness: dict[str, Any]
@@ -120,6 +124,11 @@ class Manifest(BaseModel):
                 raise ValueError(f"variant id {v.id} is listed twice")
             seen.add(v.id)
         return self
+
+
+def layer_format(manifest: dict[str, Any]) -> str:
+    """The format the manifest's variant layers are written in (usda for a manifest that does not say)."""
+    return manifest.get("layer_format", LEGACY_LAYER_FORMAT)
 
 
 def usd_version() -> str:

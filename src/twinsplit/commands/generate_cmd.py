@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ..write.layer_format import DEFAULT_LAYER_FORMAT, LAYER_FORMATS
+
 
 def progress_bar():
     """A rich progress bar on stderr when it is a terminal; nothing in CI logs, pipes or stdout."""
@@ -43,6 +45,9 @@ def progress_callback(bar):
 @click.option("--seed-holdout", type=click.IntRange(min=0), help="Holdout root entropy (default: config, else the OS).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes for writing.")
+@click.option("--layer-format", type=click.Choice(LAYER_FORMATS), default=DEFAULT_LAYER_FORMAT, show_default=True,
+              help="Variant layer file format: usdc (crate: what NVIDIA's validator wants for time samples) or "
+                   "usda (text, for reading diffs).")
 @click.option("--force", is_flag=True, help="Replace a non-empty output directory.")
 @click.option("--seal", "seal_key", type=click.Path(path_type=Path),
               help="Seal the holdout: write its entropy to this key file; OUT keeps only a commitment.")
@@ -50,7 +55,7 @@ def progress_callback(bar):
 @click.option("--sign", "sign_key", type=click.Path(path_type=Path),
               help="Ed25519 private key (twinsplit keygen): write OUT/attestation.json.")
 def command(source: Path, config_path: Path | None, out: Path, n_train: int, n_holdout: int,
-            seed_train: int | None, seed_holdout: int | None, workers: int, force: bool,
+            seed_train: int | None, seed_holdout: int | None, workers: int, layer_format: str, force: bool,
             seal_key: Path | None, holdout_out: Path | None, sign_key: Path | None) -> None:
     """Generate train and holdout twin variants of SOURCE, and the manifest that proves independence."""
     from ..config import config_model, load_config
@@ -58,7 +63,7 @@ def command(source: Path, config_path: Path | None, out: Path, n_train: int, n_h
 
     config = load_config(config_path) if config_path else config_model()()
     req = Request(source, config, out, n_train, n_holdout, seed_train, seed_holdout, workers, force,
-                  seal_key, holdout_out, sign_key)
+                  seal_key, holdout_out, sign_key, layer_format)
     with progress_bar() as bar:
         manifest = run(req, progress_callback(bar))
     summarize(manifest, out, holdout_out, seal_key, sign_key)

@@ -1,4 +1,4 @@
-"""Render a plan's variants to bytes (usda + values json), in this process or a pool of workers."""
+"""Render a plan's variants to bytes (the layer in its format + values json), in this process or a pool of workers."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from ..plan.bind import bind
 from ..plan.draw import Plan
 from ..scene.info import SceneInfo
 from .layer import render, values_bytes
+from .layer_format import encode
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 class Rendered:
     split: str
     index: int
-    usda: bytes
+    layer: bytes  # in the plan's layer format (write.layer_format)
     values: bytes
     events: list[dict[str, Any]]
     notes: dict[str, Any]
@@ -33,40 +34,47 @@ def event_entries(edits) -> list[dict[str, Any]]:
     return [e.meta["event"] for e in edits if type(e) is not Columns and "event" in e.meta]
 
 
-def render_one(plan: Plan, split: str, index: int, sublayer: str, metadata: dict[str, Any]) -> Rendered:
-    return render_batch(plan, split, index, plan.batch(split, index), sublayer, metadata)
+@dataclass(frozen=True)
+class Target:
+    """How every variant layer of a set is written: its sublayer path, stage metadata and file format."""
+    sublayer: str
+    metadata: dict[str, Any]
+    layer_format: str
 
 
-def render_batch(plan: Plan, split: str, index: int, edits: list, sublayer: str, metadata: dict[str, Any]
-                 ) -> Rendered:
+def render_one(plan: Plan, split: str, index: int, target: Target) -> Rendered:
+    return render_batch(plan, split, index, plan.batch(split, index), target)
+
+
+def render_batch(plan: Plan, split: str, index: int, edits: list, target: Target) -> Rendered:
     """One variant from its Plan.batch (which a caller may keep: verify reads the authored values from it)."""
-    return Rendered(split, index, render(edits, sublayer, metadata), values_bytes(edits), event_entries(edits),
-                    plan.notes(split, index))
+    layer = encode(render(edits, target.sublayer, target.metadata), target.layer_format)
+    return Rendered(split, index, layer, values_bytes(edits), event_entries(edits), plan.notes(split, index))
 
 
 # Worker state: each worker binds the config to the scene once, then renders many variants.
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(scene: SceneInfo, config: Config, draws: dict[str, np.ndarray], sublayer: str, metadata: dict) -> None:
+def _init_worker(scene: SceneInfo, config: Config, draws: dict[str, np.ndarray], target: Target) -> None:
     from ..plan.draw import SplitPlan
 
     plan = Plan(scene, config, bind(scene, config))
     plan.splits = {s: SplitPlan(s, 0, d, np.zeros(len(d), dtype=np.int64)) for s, d in draws.items()}
-    _WORKER.update(plan=plan, sublayer=sublayer, metadata=metadata)
+    _WORKER.update(plan=plan, target=target)
 
 
 def _render_chunk(jobs: list[tuple[str, int]]) -> list[Rendered]:
-    return [render_one(_WORKER["plan"], s, i, _WORKER["sublayer"], _WORKER["metadata"]) for s, i in jobs]
+    return [render_one(_WORKER["plan"], s, i, _WORKER["target"]) for s, i in jobs]
 
 
-def render_all(plan: Plan, sublayer: str, metadata: dict[str, Any], workers: int = 1,
+def render_all(plan: Plan, target: Target, workers: int = 1,
                on_done: Callable[[int], None] | None = None) -> Iterator[Rendered]:
     """Yield every variant in split/index order. Output is identical whatever the worker count."""
     jobs = [(s, i) for s in plan.splits for i in range(len(plan.splits[s].draws))]
     if workers <= 1 or len(jobs) < 2 * workers:
         for s, i in jobs:
-            yield render_one(plan, s, i, sublayer, metadata)
+            yield render_one(plan, s, i, target)
             if on_done:
                 on_done(1)
         return
@@ -77,7 +85,7 @@ def render_all(plan: Plan, sublayer: str, metadata: dict[str, Any], workers: int
     draws = {s: sp.draws for s, sp in plan.splits.items()}
     ctx = multiprocessing.get_context("spawn")  # fork after USD has started threads is not safe
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(plan.scene, plan.config, draws, sublayer, metadata)) as pool:
+                             initargs=(plan.scene, plan.config, draws, target)) as pool:
         for results in pool.map(_render_chunk, chunks):
             for r in results:
                 yield r

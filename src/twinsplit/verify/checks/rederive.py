@@ -6,10 +6,12 @@ import gc
 import json
 
 from ... import manifest as mf
+from ...errors import TwinsplitError
 from ...plan.draw import Plan, make_plan
 from ...scene.discover import load
 from ...write.layer import Authored, stage_metadata, values_record
-from ...write.pool import render_batch
+from ...write.layer_format import detect
+from ...write.pool import Target, render_batch
 from ...write.readback import first_difference, layer_values
 from ..core import Check, Context, check, same
 
@@ -26,8 +28,8 @@ def _entropy(ctx: Context) -> dict[str, int]:
        order=50)
 def rederive(ctx: Context, c: Check) -> None:
     """Re-run the whole plan from seeds + config + the copied source and compare every file: each variant layer
-    and values file byte-compared with the re-rendered ones (a file that differs is read back value by value to
-    name the first difference); counts and source units match."""
+    (in the manifest's `layer_format`, named for it) and values file byte-compared with the re-rendered ones (a
+    file that differs is read back value by value to name the first difference); counts and source units match."""
     entropy = _entropy(ctx)
     if "train" not in entropy:
         c.fail("cannot re-derive: the train entropy is missing")
@@ -54,20 +56,20 @@ def rederive(ctx: Context, c: Check) -> None:
         c.fail("the parameter table differs from what the config and source give")
     by_id = {v["id"]: v for v in ctx.variants}
     ctx.authored = {}
-    metadata = plan.stage_metadata(stage_metadata(stage.GetRootLayer()))
-    sublayer = f"../{ctx.manifest['source']['root']}"
+    target = Target(f"../{ctx.manifest['source']['root']}", plan.stage_metadata(stage_metadata(stage.GetRootLayer())),
+                    mf.layer_format(ctx.manifest))
     produced = []
     for split, sp in plan.splits.items():
         for i in range(len(sp.draws)):
             items = plan.batch(split, i)
-            r = render_batch(plan, split, i, items, sublayer, metadata)
+            r = render_batch(plan, split, i, items, target)
             vid = f"{split}-{i:05d}"
             produced.append(vid)
             entry = by_id.get(vid)
             if entry is None:
                 c.fail(f"{vid}: the seeds give this variant but the manifest does not list it")
                 continue
-            _compare_variant(ctx, c, plan, entry, r, items)
+            _compare_variant(ctx, c, plan, entry, r, items, target.layer_format)
             if entry.get("redraws") != int(sp.redraws[i]):
                 c.fail(f"{vid}: manifest says {entry.get('redraws')} redraws, re-derivation took {int(sp.redraws[i])}")
     listed = {vid for vid, v in by_id.items() if v["split"] in plan.splits}
@@ -83,23 +85,35 @@ def _fail_difference(c: Check, file: str, difference: tuple[str, str]) -> None:
     c.fail(message, file=file, prim=prim or None, attribute=attribute or None)
 
 
-def _compare_variant(ctx: Context, c: Check, plan: Plan, entry: dict, r, items: list) -> None:
+def _compare_variant(ctx: Context, c: Check, plan: Plan, entry: dict, r, items: list, layer_format: str) -> None:
     path = ctx.path(entry["path"], entry["split"])
+    if path.suffix != f".{layer_format}":
+        c.fail(f"named {path.suffix or 'without a suffix'}, but the manifest records layer_format {layer_format}",
+               file=entry["path"])
     if not path.is_file():
         return  # reported by `files`
     expected = None  # the plan's values record, built only when a file differs (it names the difference)
-    if path.read_bytes() == r.usda:  # the deterministic writer's own bytes: they author exactly the plan's values
+    data = path.read_bytes()
+    if data == r.layer:  # the deterministic writer's own bytes: they author exactly the plan's values
         ctx.authored[entry["id"]] = Authored(items)
     else:
+        if (found := detect(data)) != layer_format:
+            c.fail(f"{'not a USD layer' if found is None else f'a {found} layer'}, but the manifest records "
+                   f"layer_format {layer_format}: the seeds give its {layer_format} bytes", file=entry["path"])
         expected = json.loads(json.dumps(values_record(plan.edits(r.split, r.index))))
-        actual, sublayers = layer_values(path)
+        try:
+            actual, sublayers = layer_values(path)
+        except TwinsplitError as exc:  # unreadable (e.g. text in a file named .usdc): the other variants still count
+            c.fail(str(exc), file=entry["path"])
+            return
         ctx.authored[entry["id"]] = actual
         if sublayers != [f"../{ctx.manifest['source']['root']}"]:
             c.fail(f"sublayers {sublayers} are not exactly the copied source", file=entry["path"])
         if diff := first_difference(expected, actual):
             _fail_difference(c, entry["path"], diff)
-        else:  # what values cannot show: formatting, metadata, 1 vs 1.0
-            c.fail("authored values match but the file differs from the re-derived layer", file=entry["path"])
+        elif found == layer_format:  # what values cannot show: formatting, metadata, 1 vs 1.0
+            c.fail(f"authored values match but the file differs from the re-derived {layer_format} layer",
+                   file=entry["path"])
     vpath = ctx.path(entry["values_path"], entry["split"]) if entry.get("values_path") else None
     if vpath is not None and vpath.is_file() and vpath.read_bytes() != r.values:
         try:
