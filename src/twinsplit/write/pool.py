@@ -27,10 +27,16 @@ class Rendered:
     values: bytes
     events: list[dict[str, Any]]
     notes: dict[str, Any]
+    reactions: list[dict[str, Any]]
 
 
 def event_entries(edits) -> list[dict[str, Any]]:
     return [e.meta["event"] for e in edits if type(e) is not Columns and "event" in e.meta]
+
+
+def reaction_entries(edits) -> list[dict[str, Any]]:
+    """What people did about the other events (events.person), in block order."""
+    return [r for e in edits if type(e) is not Columns for r in e.meta.get("reactions", ())]
 
 
 def render_one(plan: Plan, split: str, index: int, sublayer: str, metadata: dict[str, Any]) -> Rendered:
@@ -41,7 +47,7 @@ def render_batch(plan: Plan, split: str, index: int, edits: list, sublayer: str,
                  ) -> Rendered:
     """One variant from its Plan.batch (which a caller may keep: verify reads the authored values from it)."""
     return Rendered(split, index, render(edits, sublayer, metadata), values_bytes(edits), event_entries(edits),
-                    plan.notes(split, index))
+                    plan.notes(split, index), reaction_entries(edits))
 
 
 # Worker state: each worker binds the config to the scene once, then renders many variants.
