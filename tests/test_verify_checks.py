@@ -14,7 +14,7 @@ from twinsplit.verify.core import CheckInfo, check, ordered
 
 BUILTIN_ORDER = ["files", "hashes", "config", "generator", "seal", "rederive", "disjointness", "distance",
                  "attestation",
-                 "holdout-only events", "events parked", "layout"]
+                 "holdout-only events", "events parked", "people clear", "layout"]
 
 
 @contextmanager

@@ -175,7 +175,7 @@ def _write_variants(plan: Plan, target: Target, workers: int, roots: dict[str, P
         variants.append({"id": vid, "split": r.split, "path": rel, "sha256": digest, "values_path": vrel,
                          "values_sha256": sha256_bytes(r.values),
                          "redraws": int(plan.splits[r.split].redraws[r.index]), "events": r.events}
-                        | ({"notes": r.notes} if r.notes else {}))
+                        | ({"notes": r.notes} if r.notes else {}) | ({"reactions": r.reactions} if r.reactions else {}))
     return variants
 
 

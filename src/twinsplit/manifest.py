@@ -87,6 +87,8 @@ class VariantEntry(BaseModel):
     events: list[dict[str, Any]] = Field(default_factory=list)
     notes: dict[str, Any] = Field(default_factory=dict, description="Per block, what the values alone do not say "
                                   "(layout: the units left at their source pose).")
+    reactions: list[dict[str, Any]] = Field(default_factory=list, description="What people did about the other "
+                                            "events: who, at (s), what, why, trigger, trigger_at (docs/events.md).")
 
     @model_validator(mode="after")
     def _values_pair(self) -> "VariantEntry":

@@ -54,6 +54,12 @@ class BlockKind:
     leak: LeakSignature | None = None  # events: how verify recognises this kind in a layer
     # what a variant's manifest entry says of this block beyond its values (layout: units left where they were)
     notes: Callable[[SceneInfo, Any, list[ParamSpec], np.ndarray], dict[str, Any]] | None = None
+    # what this block leaves on the site in a variant, for blocks that plan around it (blocks/variant.py):
+    # where it put bodies (layout) and the boxes it occupies for a while (events)
+    placed: Callable[[SceneInfo, Any, list[ParamSpec], np.ndarray], Any] | None = None
+    obstacles: Callable[[SceneInfo, Any, list[ParamSpec], np.ndarray], list] | None = None
+    # True: `edits` and `notes` also get `variant=` (blocks.variant.Variant), the variant's every block as drawn
+    sees_variant: bool = False
 
 
 class Registry(dict[str, BlockKind]):

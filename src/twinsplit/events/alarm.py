@@ -39,6 +39,7 @@ from .common import (
     within_window,
     xform_edits,
 )
+from .obstacles import kind_obstacles
 
 NAME = "alarm_reroute"
 ACTIVE_ATTR = "twinsplit:alarm:active"
@@ -199,6 +200,8 @@ def alarm_starter(scene: SceneInfo) -> str | None:
     ])
 
 
+_EDITS = within_window(alarm_edits)
+
 KIND = BlockKind(
     name=NAME,
     config_model=AlarmCfg,
@@ -206,7 +209,8 @@ KIND = BlockKind(
     selectors=lambda cfg: [] if isinstance(cfg.light, str) else
     [("light", cfg.light, {"default_api": "LightAPI", "kinds": ("light",)})],
     sample=sample_independent,
-    edits=within_window(alarm_edits),
+    edits=_EDITS,
+    obstacles=kind_obstacles(_EDITS, lambda prim, p: f"the alarm closes {p.get('closes', 'a doorway')}"),
     starter=alarm_starter,
     metadata=time_metadata,
     doc=AlarmCfg.__doc__ or "",

@@ -385,8 +385,8 @@ def with_defaults(edits: list[Edit]) -> list[Edit]:
 def within_window(edits_fn):
     """Wrap an event kind's `edits` so none of its time samples precede its window."""
 
-    def edits(scene: SceneInfo, cfg: EventCfg, params: list[ParamSpec], draws: np.ndarray) -> list[Edit]:
-        out = with_defaults(edits_fn(scene, cfg, params, draws))  # before clamping: the state before the event
+    def edits(scene: SceneInfo, cfg: EventCfg, params: list[ParamSpec], draws: np.ndarray, **seen) -> list[Edit]:
+        out = with_defaults(edits_fn(scene, cfg, params, draws, **seen))  # before clamping: the state before the event
         return clamp_samples(out, tc(scene, window(scene, cfg, "events")[0]))
 
     edits.__doc__ = edits_fn.__doc__

@@ -38,6 +38,7 @@ from .common import (
     within_window,
     xform_edits,
 )
+from .obstacles import kind_obstacles
 
 NAME = "patient_obstructs_path"
 BED_M = (2.1, 1.0, 0.6)   # length (along the path), width, height in metres
@@ -134,13 +135,16 @@ def patient_starter(scene: SceneInfo) -> str | None:
     ])
 
 
+_EDITS = within_window(patient_edits)
+
 KIND = BlockKind(
     name=NAME,
     config_model=PatientCfg,
     params=patient_params,
     selectors=lambda cfg: [],
     sample=sample_independent,
-    edits=within_window(patient_edits),
+    edits=_EDITS,
+    obstacles=kind_obstacles(_EDITS, lambda prim, p: f"a {p.get('kind')} blocks {p.get('region')}"),
     starter=patient_starter,
     metadata=time_metadata,
     doc=PatientCfg.__doc__ or "",

@@ -1,15 +1,21 @@
-"""person_enters_corridor: a kinematic person capsule walks along a region's longest horizontal axis."""
+"""person_enters_corridor: people (kinematic capsules) walk from an entry to a goal on paths planned around this
+variant's site (walkers.py), with roles, a drawn number of people and reactions to the other events."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 from pydantic import Field
 
+from ..base import Strict
 from ..blocks.data import Edit, ParamSpec, PrimDef
-from ..blocks.distributions import Dist
+from ..blocks.distributions import Dist, envelope, inverse_cdf, resolve
 from ..blocks.registry import BlockKind, LeakSignature
+from ..blocks.variant import Placed, Variant
 from ..errors import TwinsplitError
 from ..scene.info import SceneInfo
+from . import walkers
 from .common import (
     FRAME,
     EventCfg,
@@ -19,7 +25,6 @@ from .common import (
     by_prim,
     capsule_edits,
     choice_value,
-    collision_index,
     event_meta,
     events_root,
     first_kind,
@@ -39,19 +44,39 @@ from .common import (
     within_window,
     xform_edits,
 )
+from .site import Site
+from .walkers import Person
 
 NAME = "person_enters_corridor"
 CLEARANCE_M = 0.05   # kept between the capsule and the region's ends/sides, and lifted off the floor (m)
-MAX_TRIES = 64       # lateral redraws before a blocked entry is an error
+ROLE_DEFAULTS = {    # speed (m/s) and pause (s) of each role unless the config gives its own
+    "staff": ((1.1, 1.7), (0.0, 2.0)),
+    "visitor": ((0.7, 1.4), (0.0, 5.0)),
+    "patient": ((0.3, 0.8), (2.0, 10.0)),
+}
+
+
+class RoleCfg(Strict):
+    """One role people of a block may have: how often it is drawn, its speed and pause, its semantic label."""
+
+    weight: float = Field(1.0, gt=0.0, description="Relative frequency. Default: 1.")
+    speed: Dist | None = Field(None, description="Walking speed in m/s. Default: staff 1.1-1.7, visitor 0.7-1.4, "
+                                                 "patient 0.3-0.8 (the block's `speed` for other names).")
+    pause: Dist | None = Field(None, description="Pause on the way in s. Default: staff 0-2, visitor 0-5, patient "
+                                                 "2-10 (the block's `pause` for other names).")
 
 
 class PersonCfg(EventCfg):
-    """A person (kinematic capsule labelled `person`) enters a region at one end at a drawn time and walks along
-    its longest horizontal axis at a drawn speed and lateral offset."""
+    """People (kinematic capsules labelled `person`) enter a region at one end at a drawn time and walk to a goal
+    (the region's other end, or a goal region) on a path planned around this variant's colliders, reacting to the
+    other events (alarm, zone, obstruction) and keeping clear of each other."""
 
-    region: str | list[str] = Field("corridor", description="Region(s) to walk through: prim path, path glob or "
+    region: str | list[str] = Field("corridor", description="Region(s) to enter: prim path, path glob or "
                                                             "region kind; several matches are drawn among. Default: "
                                                             "corridor.")
+    goal: str | list[str] | None = Field(None, description="Region(s) to walk to (one drawn per person; the others "
+                                                           "are the ways out when it closes). Default: the entry "
+                                                           "region's other end.")
     speed: Dist = Field(default_factory=lambda: Dist(low=0.5, high=1.8),
                         description="Walking speed in m/s. Default: uniform 0.5-1.8.")
     lateral: Dist = Field(default_factory=lambda: Dist(low=-1.0, high=1.0), description="Lateral offset as a fraction "
@@ -59,6 +84,15 @@ class PersonCfg(EventCfg):
     direction: Dist = Field(default_factory=lambda: Dist(distribution="choice", choices=["forward", "backward"]),
                             description="forward: enter at the axis' negative end; backward: the other. Default: "
                                         "either, equally.")
+    pause: Dist = Field(default_factory=lambda: Dist(low=0.0, high=3.0),
+                        description="A pause on the way, in s (at a drawn point of the route). Default: uniform 0-3.")
+    acceleration: float = Field(1.0, gt=0.05, le=10.0, description="Speeding up and slowing down, m/s^2. Default: 1.")
+    people: Dist | None = Field(None, description="How many of the `count` slots appear per variant (the draw "
+                                                  "rounded down); each slot gets an `event:active` column. Default: "
+                                                  "all of them.")
+    roles: dict[str, RoleCfg] | None = Field(None, description="Roles drawn per person (e.g. staff, visitor, "
+                                                               "patient) with their own speed and pause; each gets "
+                                                               "the semantic label `role`. Default: none.")
     height: float = Field(1.7, gt=0.3, le=2.5, description="Person height in metres, caps included. Default: 1.7.")
     radius: float = Field(0.25, gt=0.05, le=0.6, description="Capsule radius in metres. Default: 0.25.")
     sample_every: float = Field(0.5, gt=0.0, le=5.0,
@@ -72,94 +106,190 @@ def _setup(scene: SceneInfo, cfg: PersonCfg, source: str):
         ln = lane(scene, r)
         if ln.half_length <= m(scene, cfg.radius + CLEARANCE_M):
             raise TwinsplitError(f"{source}.region: {r.path} is too short for a person of radius {cfg.radius} m")
-    return w, regions
+    goals = scene.find_regions(cfg.goal, f"{source}.goal") if cfg.goal is not None else []
+    return w, regions, goals
+
+
+def _role_dist(cfg: PersonCfg, role: str, key: str) -> Dist:
+    own = getattr(cfg.roles[role], key)
+    if own is not None:
+        return own
+    if role in ROLE_DEFAULTS:
+        lo, hi = ROLE_DEFAULTS[role][0 if key == "speed" else 1]
+        return Dist(low=lo, high=hi)
+    return getattr(cfg, key)
+
+
+def _span(dists: list[Dist]) -> Dist:
+    """One column's distribution over several (the union of their ranges): what normalizes it."""
+    lo, hi = zip(*(envelope(d) for d in dists), strict=True)
+    return Dist(low=min(lo), high=max(hi))
+
+
+def _site(scene: SceneInfo, cfg: PersonCfg, ln: Lane, placed: Placed, obstacles: list) -> Site:
+    lift = m(scene, cfg.height) / 2 + m(scene, CLEARANCE_M) / 5
+    return Site(scene, ln.ground, m(scene, cfg.height), m(scene, cfg.radius), ln.ground + lift, placed, obstacles)
+
+
+def _check_ends(scene: SceneInfo, cfg: PersonCfg, regions: list, source: str) -> None:
+    """A region whose both ends are blocked on the source's own site is an error now, not a person who never
+    appears: every variant would lose it."""
+    site = _site(scene, cfg, lane(scene, regions[0]), Placed(), [])
+    for r in regions:
+        ln = lane(scene, r)
+        ends = [_ends(scene, cfg, ln, 0.0, d)[0] for d in ("forward", "backward")]
+        if not any(np.linalg.norm(site.grid.point(np.array([site.snap(frozenset(), e)]), site.h)[0] - e)
+                   <= ln.half_width for e in ends):
+            raise TwinsplitError(f"{source}: every entry point tried in region {r.path} is inside an object; clear "
+                                 "an end of the region")
 
 
 def person_params(scene: SceneInfo, cfg: PersonCfg, source: str) -> list[ParamSpec]:
-    w, regions = _setup(scene, cfg, source)
+    w, regions, goals = _setup(scene, cfg, source)
+    _check_ends(scene, cfg, regions, source)
     start = start_dist(cfg, w, source)
+    speed, pause = cfg.speed, cfg.pause
+    if cfg.roles:
+        speed = _span([_role_dist(cfg, r, "speed") for r in cfg.roles])
+        pause = _span([_role_dist(cfg, r, "pause") for r in cfg.roles])
     out = []
     for k in range(cfg.count):
         prim = f"{events_root(scene)}/{instance_name('Person', source, k)}"
-        out += [pseudo(prim, "start", source, start), pseudo(prim, "speed", source, cfg.speed),
+        out += [pseudo(prim, "start", source, start), pseudo(prim, "speed", source, speed),
                 pseudo(prim, "lateral", source, cfg.lateral), pseudo(prim, "direction", source, cfg.direction, "token")]
         if (choice := region_choice(regions)) is not None:
             out.append(pseudo(prim, "region", source, choice, "string"))
+        out += [pseudo(prim, "pause", source, pause), pseudo(prim, "pause_at", source, Dist(low=0.2, high=0.8))]
+        if (choice := region_choice(goals)) is not None:
+            out.append(pseudo(prim, "goal", source, choice, "string"))
+        if cfg.roles:
+            out.append(pseudo(prim, "role", source, Dist(distribution="choice", choices=list(cfg.roles),
+                                                         weights=[r.weight for r in cfg.roles.values()]), "token"))
+        if cfg.people is not None:
+            out.append(pseudo(prim, "active", source, Dist(distribution="choice", choices=[0, 1]), "int"))
     return out
 
 
-def _walk(scene: SceneInfo, cfg: PersonCfg, ln: Lane, lateral: float, direction: str):
-    """(entry point of the capsule centre, unit walking direction, path length) in stage units."""
+def person_sample(scene: SceneInfo, cfg: PersonCfg, params: list[ParamSpec], split: str,
+                  rng: np.random.Generator) -> np.ndarray:
+    """One uniform per column; a role's own speed and pause replace the block's; with `people`, one more uniform
+    draws how many slots appear (the first ones)."""
+    u = rng.random(len(params))
+    draws = np.array([p.draw(split, u[i : i + 1])[0] for i, p in enumerate(params)], dtype=np.float64)
+    if cfg.roles:
+        for cols in by_prim(params, draws).values():
+            role = choice_value(cols["role"])
+            for key in ("speed", "pause"):
+                j = params.index(cols[key][0])
+                draws[j] = inverse_cdf(resolve(_role_dist(cfg, role, key), split), u[j : j + 1])[0]
+    if cfg.people is not None:
+        n = int(np.floor(inverse_cdf(resolve(cfg.people, split), rng.random(1))[0]))
+        active = [i for i, p in enumerate(params) if p.key == "active"]
+        for k, j in enumerate(active):
+            draws[j] = float(k < n)
+    return draws
+
+
+def _ends(scene: SceneInfo, cfg: PersonCfg, ln: Lane, lateral: float, direction: str):
+    """(entry, far end) of the capsule centre along the lane, in stage units."""
     r = m(scene, cfg.radius)
     free = max(ln.half_width - r - m(scene, CLEARANCE_M), 0.0)
     end = ln.half_length - r - m(scene, CLEARANCE_M)
     sign = 1.0 if direction == "forward" else -1.0
     lift = m(scene, cfg.height) / 2 + m(scene, CLEARANCE_M) / 5
     entry = ln.center + ln.axis * (-sign * end) + ln.lateral * (lateral * free) + ln.up * lift
-    return entry, ln.axis * sign, 2 * end
+    return entry, entry + ln.axis * (sign * 2 * end)
 
 
-def _capsule_shape(scene: SceneInfo, cfg: PersonCfg, center: np.ndarray, up: np.ndarray):
-    from ..geometry import Shape
-
-    r = m(scene, cfg.radius)
-    return Shape("__person__", "capsule", np.asarray(center, dtype=float), radius=r,
-                 half_height=max(m(scene, cfg.height) / 2 - r, 0.0), axis=up, dynamic=True)
-
-
-def person_sample(scene: SceneInfo, cfg: PersonCfg, params: list[ParamSpec], split: str,
-                  rng: np.random.Generator) -> np.ndarray:
-    """One uniform per column; an entry point inside an object redraws that person's lateral offset (same stream)."""
-    u = rng.random(len(params))
-    draws = np.array([p.draw(split, u[i : i + 1])[0] for i, p in enumerate(params)], dtype=np.float64)
-    _, regions = _setup(scene, cfg, params[0].source)
-    index = None
+def plan_people(scene: SceneInfo, cfg: PersonCfg, params: list[ParamSpec], draws: np.ndarray,
+                variant: Variant | None):
+    """Every slot's walk in this variant (walkers.plan), on the site as this variant's blocks leave it."""
+    key = (id(scene), params[0].source, np.asarray(draws).tobytes(), variant.key() if variant else b"")
+    hit = _PLANS.get(key)
+    if hit is not None and hit[0] is scene:
+        return hit[1]
+    w, regions, goals = _setup(scene, cfg, params[0].source)
+    placed = variant.placed() if variant is not None else Placed()
+    obstacles = variant.obstacles() if variant is not None else []
+    site = _site(scene, cfg, lane(scene, regions[0]), placed, obstacles)
+    people, extra = [], {}
     for prim, cols in by_prim(params, draws).items():
+        if "active" in cols and cols["active"][1] < 0.5:
+            continue
         region = choice_value(cols.get("region"), regions[0].path)
         ln = lane(scene, next(r for r in regions if r.path == region))
-        j = next(i for i, p in enumerate(params) if p.prim == prim and p.key == "lateral")
-        direction = choice_value(cols["direction"])
-        for _ in range(MAX_TRIES):
-            entry, _, _ = _walk(scene, cfg, ln, draws[j], direction)
-            index = collision_index(scene) if index is None else index
-            if index.collides(_capsule_shape(scene, cfg, entry, ln.up)) is None:
-                break
-            draws[j] = params[j].draw(split, rng.random(1))[0]
+        entry, far = _ends(scene, cfg, ln, cols["lateral"][1], choice_value(cols["direction"]))
+        if goals:
+            first = choice_value(cols.get("goal"), goals[0].path)
+            ways = [_goal(scene, g, entry) for g in goals if g.path == first]
+            ways += [_goal(scene, g, entry) for g in goals if g.path != first]
         else:
-            raise TwinsplitError(f"{params[0].source}: every entry point tried in region {region} is inside an object "
-                                 f"({MAX_TRIES} lateral offsets drawn); clear an end of the region or narrow `lateral`")
-    return draws
+            ways = [(f"{region} (far end)", far, ln.half_width)]
+        ways.append((f"{region} (entry)", entry, ln.half_width))
+        people.append(Person(prim, cols["start"][1], m(scene, cols["speed"][1]), m(scene, cfg.acceleration),
+                             cols["pause"][1], cols["pause_at"][1], entry, ways, m(scene, cfg.radius)))
+        extra[prim] = {"region": region, "role": choice_value(cols.get("role")), "cols": cols}
+    walks = walkers.plan(site, people, w[1], cfg.sample_every, scene.time_codes_per_second)
+    if len(_PLANS) > 64:
+        _PLANS.clear()
+    _PLANS[key] = (scene, (w, walks, extra))
+    return w, walks, extra
 
 
-def person_edits(scene: SceneInfo, cfg: PersonCfg, params: list[ParamSpec], draws: np.ndarray) -> list[Edit]:
+_PLANS: dict[tuple, tuple] = {}
+
+
+def _goal(scene: SceneInfo, region, entry: np.ndarray) -> tuple[str, np.ndarray, float]:
+    """(name, point at the person's centre height, reach: how far from its centre a person still is in it)."""
+    point = np.asarray(region.center, dtype=float).copy()
+    point[scene.up_index] = entry[scene.up_index]
+    ln = lane(scene, region)
+    return region.path, point, min(ln.half_length, ln.half_width)
+
+
+def person_edits(scene: SceneInfo, cfg: PersonCfg, params: list[ParamSpec], draws: np.ndarray,
+                 variant: Variant | None = None) -> list[Edit]:
     source = params[0].source
-    w, regions = _setup(scene, cfg, source)
+    w, walks, extra = plan_people(scene, cfg, params, draws, variant)
     out = root_edits(scene)
-    for prim, cols in by_prim(params, draws).items():
-        region = choice_value(cols.get("region"), regions[0].path)
-        ln = lane(scene, next(r for r in regions if r.path == region))
-        start, speed = cols["start"][1], cols["speed"][1]
-        lateral, direction = cols["lateral"][1], choice_value(cols["direction"])
-        entry, heading, length = _walk(scene, cfg, ln, lateral, direction)
-        exit_s = start + length / m(scene, speed)
-        end_s = min(exit_s, w[1])
-        times = [float(t) for t in np.arange(start, end_s, cfg.sample_every)] or [start]
-        if end_s - times[-1] > 1e-9:
-            times.append(end_s)
-        samples = tuple((tc(scene, t), entry + heading * m(scene, speed) * (t - start)) for t in times)
-        # switched off one frame after the exit, but never after the window's end (the stage's range ends there)
-        on, off = tc(scene, start), (min(tc(scene, exit_s) + FRAME, tc(scene, w[1])) if exit_s <= w[1] else None)
-        meta = event_meta(scene, NAME, source, prim, start, end_s, {
-            "region": region, "speed_mps": speed, "direction": direction, "lateral": lateral,
-            "entry": [float(c) for c in entry], "heading": [float(c) for c in heading],
-            "exit": float(exit_s) if exit_s <= w[1] else None})
-        out.append(Edit(path=prim, prim_def=PrimDef("Capsule", body_schemas()), meta=meta))
+    reactions = []
+    for walk in walks:
+        if walk.track is None:
+            reactions.append({"who": walk.person.prim, "at": round(float(walk.person.start), 6), "what": "stay away",
+                              "why": walk.why_absent})
+            continue
+        prim, info = walk.person.prim, extra[walk.person.prim]
+        tr = walk.track
+        arrive = tr.times[-1]
+        end_s = min(arrive, w[1])
+        keep = [i for i, t in enumerate(tr.times) if t <= w[1] + 1e-9]
+        samples = [(tc(scene, tr.times[i]), tr.points[i]) for i in keep]
+        if arrive > w[1] and tr.times[keep[-1]] < w[1] - 1e-9:
+            samples.append((tc(scene, w[1]), tr.at(np.array([w[1]]))[0]))
+        # switched off one frame after arriving, but never after the window's end (the stage's range ends there)
+        on = tc(scene, walk.start)
+        off = min(tc(scene, arrive) + FRAME, tc(scene, w[1])) if arrive <= w[1] else None
+        role = info["role"]
+        meta = event_meta(scene, NAME, source, prim, walk.start, end_s, {
+            "region": info["region"], "speed_mps": info["cols"]["speed"][1],
+            "direction": choice_value(info["cols"]["direction"]), "lateral": info["cols"]["lateral"][1],
+            "entry": [float(c) for c in tr.points[0]], "goal": walk.goal,
+            "waypoints": [[float(c) for c in p] for p in tr.corners],
+            "pause_s": info["cols"]["pause"][1], "exit": float(arrive) if arrive <= w[1] else None}
+            | ({"role": role} if role is not None else {}))
+        reactions += walk.reactions
+        label = ("SemanticsLabelsAPI:role",) if role is not None else ()
+        out.append(Edit(path=prim, prim_def=PrimDef("Capsule", body_schemas() + label), meta=meta))
         out += tag_edits(prim, NAME, source)
         out += body_edits(scene, prim, "person")
+        if role is not None:
+            out.append(Edit(path=prim, attr="semantics:labels:role", type_name="token[]", value=(role,)))
         out += capsule_edits(scene, prim, cfg.height, cfg.radius, scene.up_axis)
         out += xform_edits(prim, translate_samples=samples)[1:]  # the op order; switch_edits writes the translate
-        # visibility, collisionEnabled and the walk, parked before it and after the exit
-        out += switch_edits(prim, on, off, samples, park(scene, entry, m(scene, cfg.height)))
+        # visibility, collisionEnabled and the walk, parked before it and after arriving
+        out += switch_edits(prim, on, off, samples, park(scene, tr.points[0], m(scene, cfg.height)))
+    if reactions:  # the variant's manifest entry lists them (write.pool.reaction_entries)
+        out[0] = replace(out[0], meta={"reactions": reactions})
     return out
 
 
@@ -185,6 +315,7 @@ KIND = BlockKind(
     selectors=lambda cfg: [],
     sample=person_sample,
     edits=within_window(person_edits),
+    sees_variant=True,
     starter=person_starter,
     metadata=time_metadata,
     doc=PersonCfg.__doc__ or "",

@@ -10,6 +10,7 @@ from pydantic import Field
 from ..blocks.attributes import sample_independent
 from ..blocks.data import Edit, ParamSpec, PrimDef
 from ..blocks.registry import BlockKind, LeakSignature
+from ..blocks.variant import Obstacle
 from ..errors import TwinsplitError
 from ..scene.info import Region, SceneInfo
 from .common import (
@@ -33,6 +34,7 @@ from .common import (
     window,
     within_window,
 )
+from .obstacles import body_obstacles
 
 NAME = "zone_access_change"
 ACCESS_ATTR = "twinsplit:zone:access"
@@ -150,6 +152,23 @@ def zone_edits(scene: SceneInfo, cfg: ZoneCfg, params: list[ParamSpec], draws: n
     return out
 
 
+_EDITS = within_window(zone_edits)
+
+
+def zone_obstacles(scene: SceneInfo, cfg: ZoneCfg, params: list[ParamSpec], draws: np.ndarray) -> list[Obstacle]:
+    """The barriers (bodies) and each zone itself (a no-go area for people once restricted: its token's switch)."""
+    edits = _EDITS(scene, cfg, params, draws)
+    out = body_obstacles(scene, edits, lambda prim, p: f"zone {p.get('zone', '')} is closed off")
+    for e in edits:
+        if e.attr == ACCESS_ATTR:
+            zone = scene.regions[e.path]
+            on = next(t for t, v in e.time_samples if v == "restricted") / scene.time_codes_per_second
+            out.append(Obstacle(NAME, params[0].source, zone.path, np.asarray(zone.center, dtype=float),
+                                np.asarray(zone.rotation, dtype=float), 2 * np.asarray(zone.half_extents, dtype=float),
+                                on, None, False, f"zone {zone.path} becomes restricted"))
+    return out
+
+
 def zone_starter(scene: SceneInfo) -> str | None:
     kind = first_kind(scene, ZONE_KINDS)
     if kind is None:
@@ -168,7 +187,8 @@ KIND = BlockKind(
     params=zone_params,
     selectors=lambda cfg: [],
     sample=sample_independent,
-    edits=within_window(zone_edits),
+    edits=_EDITS,
+    obstacles=zone_obstacles,
     starter=zone_starter,
     metadata=time_metadata,
     doc=ZoneCfg.__doc__ or "",

@@ -19,6 +19,7 @@ from ..scene.info import SceneInfo
 from . import ood
 from .bind import Block, bind
 from .disjoint import margin_rejector
+from .seen import variant_view
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -69,7 +70,8 @@ class Plan:
         for b in self.blocks:
             stop = start + len(b.params)
             if split in b.splits and b.entry.notes is not None:
-                if note := b.entry.notes(self.scene, b.cfg, list(b.params), row[start:stop]):
+                if note := b.entry.notes(self.scene, b.cfg, list(b.params), row[start:stop],
+                                         **self._seen(b, split, index)):
                     out[b.source] = note
             start = stop
         return out
@@ -85,7 +87,8 @@ class Plan:
         for b in self.blocks:
             stop = start + len(b.params)
             if split in b.splits:
-                for item in b.entry.edits(self.scene, b.cfg, list(b.params), row[start:stop]):
+                for item in b.entry.edits(self.scene, b.cfg, list(b.params), row[start:stop],
+                                          **self._seen(b, split, index)):
                     if type(item) is Columns:
                         if owner.keys().isdisjoint(item.keys):  # thousands of keys: one set operation
                             owner.update(dict.fromkeys(item.keys, (b.source, item)))
@@ -97,6 +100,10 @@ class Plan:
                     out += [e for e in edits if e.attr is None or _claim(owner, b.source, e.key, e)]
             start = stop
         return out
+
+    def _seen(self, b: Block, split: str, index: int) -> dict[str, Any]:
+        """`variant=` for a block that plans around the rest of its variant (BlockKind.sees_variant), else nothing."""
+        return {"variant": variant_view(self, split, index)} if b.entry.sees_variant else {}
 
     def stage_metadata(self, base: dict[str, Any]) -> dict[str, Any]:
         """The source's root-layer metadata plus what blocks need (e.g. a time range for events)."""

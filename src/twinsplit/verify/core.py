@@ -184,7 +184,7 @@ class CheckInfo:
 
 
 CHECKS: dict[str, CheckInfo] = {}
-CHECK_MODULES = ("files", "config", "seal", "rederive", "disjointness", "attestation", "events", "layout")
+CHECK_MODULES = ("files", "config", "seal", "rederive", "disjointness", "attestation", "events", "layout", "people")
 
 
 def check(id: str, *, needs: Iterable[str] = (), uses: Iterable[str] = (), provides: Iterable[str] = (),

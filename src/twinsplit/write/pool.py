@@ -28,6 +28,7 @@ class Rendered:
     values: bytes
     events: list[dict[str, Any]]
     notes: dict[str, Any]
+    reactions: list[dict[str, Any]]
 
 
 def event_entries(edits) -> list[dict[str, Any]]:
@@ -42,6 +43,11 @@ class Target:
     layer_format: str
 
 
+def reaction_entries(edits) -> list[dict[str, Any]]:
+    """What people did about the other events (events.person), in block order."""
+    return [r for e in edits if type(e) is not Columns for r in e.meta.get("reactions", ())]
+
+
 def render_one(plan: Plan, split: str, index: int, target: Target) -> Rendered:
     return render_batch(plan, split, index, plan.batch(split, index), target)
 
@@ -49,7 +55,8 @@ def render_one(plan: Plan, split: str, index: int, target: Target) -> Rendered:
 def render_batch(plan: Plan, split: str, index: int, edits: list, target: Target) -> Rendered:
     """One variant from its Plan.batch (which a caller may keep: verify reads the authored values from it)."""
     layer = encode(render(edits, target.sublayer, target.metadata), target.layer_format)
-    return Rendered(split, index, layer, values_bytes(edits), event_entries(edits), plan.notes(split, index))
+    return Rendered(split, index, layer, values_bytes(edits), event_entries(edits), plan.notes(split, index),
+                    reaction_entries(edits))
 
 
 # Worker state: each worker binds the config to the scene once, then renders many variants.

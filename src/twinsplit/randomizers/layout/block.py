@@ -16,6 +16,7 @@ import numpy as np
 from ...blocks.data import Columns, Edit, ParamSpec
 from ...blocks.distributions import Dist
 from ...blocks.registry import BlockKind
+from ...blocks.variant import Placed
 from ...scene.info import SceneInfo
 from ...scene.joints import joints
 from ...scene.shapes import scene_shapes
@@ -133,6 +134,17 @@ def layout_notes(scene: SceneInfo, block: LayoutCfg, params: list[ParamSpec], dr
     return {"units": len(b.geo.units), "unmoved": unmoved} if unmoved else {}
 
 
+def layout_placed(scene: SceneInfo, block: LayoutCfg, params: list[ParamSpec], draws: np.ndarray) -> Placed:
+    """Where this variant put the block's units: the moved units' shapes at their new pose; the moved and removed
+    units' source shapes are gone from where they were (what events plan around)."""
+    b = bound(scene, block, params[0].source)
+    deltas, removed = unit_deltas(b, params, draws)
+    moved = ~np.all(deltas == np.eye(4), axis=(1, 2)) & ~removed
+    units = b.geo.units
+    return Placed(tuple(s.transformed(deltas[k]) for k in np.flatnonzero(moved) for s in units[k].shapes),
+                  frozenset(s.path for k in np.flatnonzero(moved | removed) for s in units[k].shapes))
+
+
 def layout_starter(scene: SceneInfo) -> str | None:
     if not scene.bodies:
         return None
@@ -170,5 +182,6 @@ KIND = BlockKind(
     edits=layout_edits,
     starter=layout_starter,
     notes=layout_notes,
+    placed=layout_placed,
     doc=LayoutCfg.__doc__ or "",
 )

@@ -1,0 +1,74 @@
+"""What one variant's blocks leave on the site, for a later block that plans around it (people walking among what
+layout moved and what the other events switch on). Plain data: the plan builds it from the variant's own row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..geometry import Shape
+from .data import ParamSpec
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where a block put bodies in this variant: `moved` the shapes at their new pose, `gone` the paths of the
+    source shapes no longer at their source pose (moved or removed)."""
+
+    moved: tuple[Shape, ...] = ()
+    gone: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Obstacle:
+    """A box an event occupies for a while (stage units, world): a body (`solid`: a bed, a blocker, a barrier) or
+    a no-go area (a restricted zone) people must stay out of from `on_s` to `off_s` (None: to the end)."""
+
+    kind: str       # the event kind
+    source: str     # its config block
+    prim: str       # the event prim (or the zone's region)
+    center: np.ndarray
+    rotation: np.ndarray  # columns: the box's axes in world space
+    size: np.ndarray      # full size along the box's axes
+    on_s: float
+    off_s: float | None
+    solid: bool
+    why: str        # e.g. "alarm_reroute closes /World/Regions/Doorway_0"
+
+
+@dataclass(frozen=True)
+class VariantBlock:
+    """One block of a variant as the plan drew it."""
+
+    kind: Any       # its BlockKind
+    cfg: Any
+    params: list[ParamSpec]
+    draws: np.ndarray
+    source: str
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Every block one variant draws (in plan order), with helpers for what they leave on the site."""
+
+    scene: Any
+    blocks: tuple[VariantBlock, ...] = field(default_factory=tuple)
+
+    def placed(self) -> Placed:
+        moved, gone = [], set()
+        for b in self.blocks:
+            if b.kind.placed is not None:
+                p = b.kind.placed(self.scene, b.cfg, b.params, b.draws)
+                moved += p.moved
+                gone |= p.gone
+        return Placed(tuple(moved), frozenset(gone))
+
+    def obstacles(self) -> list[Obstacle]:
+        return [o for b in self.blocks if b.kind.obstacles is not None
+                for o in b.kind.obstacles(self.scene, b.cfg, b.params, b.draws)]
+
+    def key(self) -> bytes:
+        """The variant's draws as bytes (a cache key for what is derived from them)."""
+        return b"|".join(b.source.encode() + np.asarray(b.draws, dtype=np.float64).tobytes() for b in self.blocks)

@@ -1,0 +1,69 @@
+"""Shortest paths on the occupancy grid (scipy.sparse.csgraph's Dijkstra: one search from a goal gives every cell's
+way there) and their straightening into a few waypoints with line-of-sight on the free cells."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .occupancy import Grid
+
+_STEPS = ((1, 0, 1.0), (0, 1, 1.0), (1, 1, np.sqrt(2)), (1, -1, np.sqrt(2)))
+
+
+def graph(free: np.ndarray):
+    """The 8-connected graph of free cells (a diagonal only where both cells beside it are free: no corner cuts)."""
+    from scipy.sparse import coo_matrix
+
+    nx, ny = free.shape
+    idx = np.arange(nx * ny).reshape(nx, ny)
+    rows, cols, weights = [], [], []
+    for dx, dy, w in _STEPS:
+        a = (slice(0, nx - dx), slice(max(0, -dy), ny - max(0, dy)))
+        b = (slice(dx, nx), slice(max(0, dy), ny - max(0, -dy)))
+        ok = free[a] & free[b]
+        if dx and dy:
+            ok &= free[(slice(dx, nx), a[1])] & free[(a[0], b[1])]
+        rows.append(idx[a][ok])
+        cols.append(idx[b][ok])
+        weights.append(np.full(int(ok.sum()), w))
+    r, c, w = np.concatenate(rows), np.concatenate(cols), np.concatenate(weights)
+    return coo_matrix((w, (r, c)), shape=(nx * ny, nx * ny)).tocsr()
+
+
+def field(g, sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distance in cells, predecessor toward the nearest source) of every cell; inf / -9999 where unreachable."""
+    from scipy.sparse.csgraph import dijkstra
+
+    dist, pred, _ = dijkstra(g, directed=False, indices=np.unique(sources), min_only=True,
+                             return_predecessors=True)
+    return dist, pred
+
+
+def cells_to(pred: np.ndarray, start: int) -> list[int]:
+    """The cells from `start` to the source its predecessors lead to."""
+    out = [int(start)]
+    while pred[out[-1]] >= 0:
+        out.append(int(pred[out[-1]]))
+    return out
+
+
+def visible(grid: Grid, free: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
+    """Is every point of the segment a-b within half a cell of a free cell centre?"""
+    n = int(np.ceil(np.linalg.norm(b - a) / (grid.cell / 3))) + 1
+    pts = a + np.linspace(0.0, 1.0, n)[:, None] * (b - a)
+    ix, iy = grid.index(pts)
+    return bool(free[ix, iy].all())
+
+
+def straighten(grid: Grid, free: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """The fewest of `points` (a cell path, world) whose segments all keep to free cells (greedy string pulling)."""
+    if len(points) <= 2:
+        return points
+    out, anchor, i = [points[0]], 0, 1
+    while i < len(points):
+        if not visible(grid, free, points[anchor], points[i]):
+            anchor = i - 1
+            out.append(points[anchor])
+        i += 1
+    out.append(points[-1])
+    return np.asarray(out)
