@@ -20,6 +20,7 @@ BENCHES = [
     ["bench_writer.py"],
     ["bench_validate.py"],
     ["bench_stats.py"],
+    ["bench_audit.py"],
 ]
 
 

@@ -12,7 +12,7 @@ import importlib
 import click
 
 # Module names under twinsplit.commands, each defining `command`.
-COMMANDS = ["init", "generate", "verify", "validate", "simcheck", "report", "keygen", "schema"]
+COMMANDS = ["init", "generate", "verify", "validate", "audit", "simcheck", "report", "keygen", "schema"]
 
 
 def load(name: str) -> click.Command | None:
