@@ -26,6 +26,7 @@ LAYERS = [
     {"generate"},
     {"verify"},
     {"validate"},
+    {"audit"},
     {"sim"},
     {"score"},
     {"report"},

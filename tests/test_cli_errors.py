@@ -28,6 +28,7 @@ def _bad_inputs(tmp_path):
                       "--holdout", 1], 2, "cannot parse config"),
         "verify": (["verify", tmp_path / "nowhere"], 1, "no such output directory"),
         "validate": (["validate", bad], 2, "cannot open stage"),
+        "audit": (["audit", bad, "--against", write(tmp_path)], 2, "cannot open stage"),
         "simcheck": (["simcheck", tmp_path / "missing.usda"], 2, "does not exist"),
         "report": (["report", tmp_path / "nowhere"], 1, "no such output directory"),
         "score": (["score", tmp_path / "nowhere", tmp_path / "results.csv"], 1, "no such output directory"),

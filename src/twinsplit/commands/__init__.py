@@ -12,7 +12,7 @@ import importlib
 import click
 
 # Module names under twinsplit.commands, each defining `command`.
-COMMANDS = ["init", "generate", "verify", "validate", "simcheck", "score", "report", "keygen", "schema"]
+COMMANDS = ["init", "generate", "verify", "validate", "audit", "simcheck", "score", "report", "keygen", "schema"]
 
 
 def load(name: str) -> click.Command | None:

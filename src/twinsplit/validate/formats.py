@@ -24,18 +24,18 @@ def fmt(name: str):
     return decorate
 
 
-def _plural(n: int, word: str) -> str:
+def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def summary(report: Report) -> str:
     """e.g. "3 files, 2 errors, 1 warning" (crashes, infos and unreadable files only when there are any)."""
-    parts = [_plural(len(report.files), "file"), _plural(report.count(Severity.ERROR), "error"),
-             _plural(report.count(Severity.WARNING), "warning")]
+    parts = [plural(len(report.files), "file"), plural(report.count(Severity.ERROR), "error"),
+             plural(report.count(Severity.WARNING), "warning")]
     if n := report.count(Severity.CRASH):
         parts.append(f"{n} crashed check{'' if n == 1 else 's'}")
     if n := report.count(Severity.INFO):
-        parts.append(_plural(n, "note"))
+        parts.append(plural(n, "note"))
     if n := len(report.unreadable):
         parts.append(f"{n} unreadable")
     return ", ".join(parts)
