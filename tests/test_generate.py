@@ -14,10 +14,10 @@ def files(out):
 
 def test_layout_matches_design(generated):
     names = set(files(generated))
-    assert "manifest.json" in names and "source/scene.usda" in names
+    assert {"manifest.json", "croissant.json", "source/scene.usda"} <= names
     assert {f"train/train-{i:05d}.usdc" for i in range(12)} <= names
     assert {f"holdout/holdout-{i:05d}.values.json" for i in range(4)} <= names
-    assert len(names) == 2 + 2 * 16
+    assert len(names) == 3 + 2 * 16
 
 
 def test_variant_composes_to_recorded_values(generated):

@@ -13,7 +13,7 @@ from twinsplit.verify import core
 from twinsplit.verify.core import CheckInfo, check, ordered
 
 BUILTIN_ORDER = ["files", "hashes", "config", "generator", "seal", "rederive", "disjointness", "distance",
-                 "attestation",
+                 "attestation", "croissant",
                  "holdout-only events", "events parked", "people clear", "layout"]
 
 

@@ -1,4 +1,5 @@
-"""`twinsplit generate`: source + config + seeds -> OUT with train/, holdout/, source/ and manifest.json.
+"""`twinsplit generate`: source + config + seeds -> OUT with train/, holdout/, source/, manifest.json and
+croissant.json.
 
 With a seal, the holdout variants (and a copy of the source they sublayer) go to a separate directory and the
 holdout entropy to a key file; OUT keeps only a commitment to that entropy and the holdout files' hashes.
@@ -21,6 +22,7 @@ from .hashing import sha256_bytes
 from .plan.disjoint import disjointness_entry
 from .plan.draw import Plan, fresh_entropy, make_plan, variant_id
 from .plan.stats import distance_report
+from .proof import croissant
 from .proof.attest import ATTESTATION, sign_output
 from .proof.seal import seal_manifest
 from .scene.discover import load
@@ -125,7 +127,9 @@ def run(req: Request, progress: Progress | None = None) -> dict[str, Any]:
                                    _ticker(progress, "writing", total))
         manifest = assemble(plan, entropy, copy, req.source, variants, req.layer_format, sealed=sealed)
         key = seal_manifest(manifest, entropy["holdout"]) if sealed else None
-        (tmp / mf.MANIFEST).write_bytes(mf.dumps(manifest))
+        manifest_bytes = mf.dumps(manifest)
+        (tmp / mf.MANIFEST).write_bytes(manifest_bytes)
+        (tmp / croissant.CROISSANT).write_bytes(croissant.dumps(manifest, manifest_bytes))
         if req.sign_key is not None:
             (tmp / ATTESTATION).write_bytes(sign_output(tmp, manifest, req.sign_key))
         if key is not None:  # last, just before both directories move into place

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .. import manifest as mf
 from ..errors import TwinsplitError
 from ..proof.attest import ATTESTATION
+from ..proof.croissant import CROISSANT
 from ..write.outdir import safe_join
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from ..plan.draw import Plan
 
 # Files a set may carry besides the ones the manifest lists (each checked by its own check).
-EXTRA_FILES = {mf.MANIFEST, ATTESTATION}
+EXTRA_FILES = {mf.MANIFEST, ATTESTATION, CROISSANT}
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,8 @@ class CheckInfo:
 
 
 CHECKS: dict[str, CheckInfo] = {}
-CHECK_MODULES = ("files", "config", "seal", "rederive", "disjointness", "attestation", "events", "layout", "people")
+CHECK_MODULES = ("files", "config", "seal", "rederive", "disjointness", "attestation", "croissant", "events",
+                 "layout", "people")
 
 
 def check(id: str, *, needs: Iterable[str] = (), uses: Iterable[str] = (), provides: Iterable[str] = (),
