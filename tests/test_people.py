@@ -8,7 +8,7 @@ import json
 import numpy as np
 import shapely
 import yaml
-from pxr import Usd, UsdGeom, UsdPhysics
+from pxr import Gf, Usd, UsdGeom, UsdPhysics
 
 from conftest import REPO
 
@@ -80,3 +80,38 @@ def test_crowd_on_the_hospital_keeps_clear_of_colliders_each_other_and_the_close
     run_cli("generate", HOSPITAL, "--config", path, "--out", again, "--train", 4, "--holdout", 2)
     for v in manifest["variants"]:
         assert (out / v["path"]).read_bytes() == (again / v["path"]).read_bytes()
+
+
+def test_verify_refuses_a_person_walked_into_a_wall(tmp_path, run_cli):
+    """Tamper: every sample of one person's path moved into a wall of the source (the layer saved again through
+    Sdf): verify's `people clear` check reads the written samples and fails, naming that person."""
+    from pxr import Sdf
+
+    out = tmp_path / "o"
+    run_cli("generate", HOSPITAL, "--config", REPO / "sample_scenes" / "hospital_corridor" / "twin.yaml",
+            "--out", out, "--train", 2, "--holdout", 1, "--seed-train", 1, "--seed-holdout", 2)
+    source = Usd.Stage.Open(str(HOSPITAL))
+    cache = UsdGeom.BBoxCache(Usd.TimeCode.Default(), ["default", "guide"])
+    wall = None
+    for prim in source.Traverse():
+        if prim.HasAPI(UsdPhysics.CollisionAPI) and not prim.HasAPI(UsdPhysics.RigidBodyAPI):
+            rng = cache.ComputeWorldBound(prim).ComputeAlignedRange()
+            if rng.GetMax()[2] - rng.GetMin()[2] > 1.5:  # a wall: taller than a person
+                wall = np.asarray(rng.GetMidpoint())
+                break
+    assert wall is not None
+    variant = sorted((out / "train").glob("*.usd*"))[0]
+    layer = Sdf.Layer.FindOrOpen(str(variant))
+    stage = Usd.Stage.Open(str(variant))
+    person = next(p for p in stage.Traverse()
+                  if p.GetAttribute("twinsplit:event:kind").Get() == "person_enters_corridor"
+                  and p.GetAttribute("xformOp:translate").GetNumTimeSamples())
+    spec = layer.GetAttributeAtPath(person.GetPath().AppendProperty("xformOp:translate"))
+    for t in layer.ListTimeSamplesForPath(spec.path):
+        z = layer.QueryTimeSample(spec.path, t)[2]
+        layer.SetTimeSample(spec.path, t, Gf.Vec3d(float(wall[0]), float(wall[1]), z))
+    layer.Save()
+    result = run_cli("verify", out, expect=1)
+    line = next(ln for ln in result.output.splitlines() if "people clear" in ln)
+    assert not line.lstrip().startswith("ok"), result.output
+    assert str(person.GetPath()) in result.output
