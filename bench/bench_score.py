@@ -12,10 +12,8 @@ CSV read, the split and region statistics, the univariate screen and the tree mo
 
 from __future__ import annotations
 
-import gc
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import click
@@ -24,19 +22,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from timing import best  # noqa: E402
+
 from twinsplit.score import attribution, compute  # noqa: E402
 from twinsplit.score.results import read  # noqa: E402
 from twinsplit.score.table import VariantTable  # noqa: E402
-
-
-def best(f, n: int = 3) -> tuple[float, object]:
-    times = []
-    for _ in range(n):
-        gc.collect()
-        t0 = time.perf_counter()
-        result = f()
-        times.append(time.perf_counter() - t0)
-    return min(times), result
 
 
 def table(variants: int, parameters: int, rng: np.random.Generator) -> VariantTable:

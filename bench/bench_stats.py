@@ -11,7 +11,6 @@ manifest.dumps against json.dumps(indent=2, sort_keys=True).
 
 from __future__ import annotations
 
-import gc
 import json
 import sys
 import tempfile
@@ -25,16 +24,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "src"))
 
 from build_scene import build  # noqa: E402
-
-
-def best(f, n: int = 3) -> tuple[float, object]:
-    times = []
-    for _ in range(n):
-        gc.collect()
-        t0 = time.perf_counter()
-        result = f()
-        times.append(time.perf_counter() - t0)
-    return min(times), result
+from timing import best  # noqa: E402
 
 
 def per_column(a, b, names) -> list[dict]:
