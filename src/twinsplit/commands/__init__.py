@@ -8,11 +8,22 @@ matplotlib."""
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import click
 
 # Module names under twinsplit.commands, each defining `command`.
 COMMANDS = ["init", "generate", "verify", "validate", "audit", "simcheck", "score", "report", "keygen", "schema"]
+
+
+def emit(text: str, output: Path | None, short: str) -> None:
+    """A report command's text: to `output` with `short` (its one-line verdict) on stdout, else all on stdout."""
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        click.echo(short)
+    else:
+        click.echo(text, nl=False)
 
 
 def load(name: str) -> click.Command | None:

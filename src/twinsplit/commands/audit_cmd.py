@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import Failed
+from . import emit
 
 
 class _Against(click.Command):
@@ -54,12 +55,6 @@ def command(paths: tuple[Path, ...], against: tuple[Path, ...], threshold: float
 
     a_files, b_files = stage_files(paths), stage_files(against)
     result = audit(read_all(a_files), read_all(b_files), DEFAULT_THRESHOLD if threshold is None else threshold)
-    text = FORMATS[fmt](result)
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-        click.echo(verdict(result))
-    else:
-        click.echo(text, nl=False)
+    emit(FORMATS[fmt](result), output, verdict(result))
     if result.contaminated:
         raise Failed(1)

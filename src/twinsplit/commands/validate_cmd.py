@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import Failed, InputError
+from . import emit
 
 
 class RuleIds(click.ParamType):
@@ -87,13 +88,7 @@ def command(paths: tuple[Path, ...], config_path: Path | None, fmt: str, output:
     targets = engine.discover(paths)
 
     report = engine.validate(targets, rules, config=config)
-    text = FORMATS[fmt](report)
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-        click.echo(summary(report))
-    else:
-        click.echo(text, nl=False)
+    emit(FORMATS[fmt](report), output, summary(report))
     if report.unreadable:
         raise InputError("; ".join(f.error for f in report.unreadable))
     code = report.exit_code(strict)
