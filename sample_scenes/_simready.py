@@ -136,6 +136,25 @@ def preview_material(
     return mat
 
 
+def library(
+    stage: Usd.Stage, looks: dict[str, tuple], phys: dict[str, tuple[float, float, float, float]],
+) -> tuple[dict[str, UsdShade.Material], dict[str, UsdShade.Material]]:
+    """/World/Looks and /World/PhysicsMaterials from two tables, in table order.
+
+    looks: name -> (color, roughness[, metallic]); phys: name -> (static, dynamic friction, restitution, density).
+    """
+    group(stage, "/World/Looks", scope=True)
+    group(stage, "/World/PhysicsMaterials", scope=True)
+    made_looks = {}
+    for name, (color, roughness, *metallic) in looks.items():
+        made_looks[name] = preview_material(stage, f"/World/Looks/{name}", color, roughness=roughness,
+                                            metallic=metallic[0] if metallic else 0.0)
+    made_phys = {name: physics_material(stage, f"/World/PhysicsMaterials/{name}", static_friction=sf,
+                                        dynamic_friction=df, restitution=rest, density=density)
+                 for name, (sf, df, rest, density) in phys.items()}
+    return made_looks, made_phys
+
+
 def bind(prim: Usd.Prim, look: UsdShade.Material | None, phys: UsdShade.Material | None) -> None:
     """Render material for all purposes, physics material for the `physics` purpose.
 

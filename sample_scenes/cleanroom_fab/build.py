@@ -41,34 +41,22 @@ LITHO = ("North", 1)
 
 
 def _materials(stage):
-    sr.group(stage, "/World/Looks", scope=True)
-    sr.group(stage, "/World/PhysicsMaterials", scope=True)
-    looks = {
-        "EpoxyFloor": sr.preview_material(stage, "/World/Looks/EpoxyFloor", (0.78, 0.8, 0.82), roughness=0.25),
-        "CleanPanel": sr.preview_material(stage, "/World/Looks/CleanPanel", (0.93, 0.94, 0.95), roughness=0.4),
-        "ToolWhite": sr.preview_material(stage, "/World/Looks/ToolWhite", (0.88, 0.9, 0.92), roughness=0.35,
-                                         metallic=0.2),
-        "ToolGrey": sr.preview_material(stage, "/World/Looks/ToolGrey", (0.45, 0.48, 0.52), roughness=0.35,
-                                        metallic=0.5),
-        "Stainless": sr.preview_material(stage, "/World/Looks/Stainless", (0.72, 0.73, 0.75), roughness=0.25,
-                                         metallic=0.9),
-        "FoupPolycarbonate": sr.preview_material(stage, "/World/Looks/FoupPolycarbonate", (0.55, 0.62, 0.7),
-                                                 roughness=0.2),
-        "Urethane": sr.preview_material(stage, "/World/Looks/Urethane", (0.2, 0.22, 0.25), roughness=0.8),
-    }
-    phys = {
-        "Epoxy": sr.physics_material(stage, "/World/PhysicsMaterials/Epoxy", static_friction=0.65,
-                                     dynamic_friction=0.5, restitution=0.1, density=1200.0),
-        "Panel": sr.physics_material(stage, "/World/PhysicsMaterials/Panel", static_friction=0.5,
-                                     dynamic_friction=0.4, restitution=0.15, density=600.0),
-        "Stainless": sr.physics_material(stage, "/World/PhysicsMaterials/Stainless", static_friction=0.55,
-                                         dynamic_friction=0.42, restitution=0.3, density=8000.0),
-        "Polycarbonate": sr.physics_material(stage, "/World/PhysicsMaterials/Polycarbonate", static_friction=0.4,
-                                             dynamic_friction=0.3, restitution=0.45, density=1200.0),
-        "Urethane": sr.physics_material(stage, "/World/PhysicsMaterials/Urethane", static_friction=0.95,
-                                        dynamic_friction=0.8, restitution=0.5, density=1150.0),
-    }
-    return looks, phys
+    # look: (colour, roughness[, metallic]); physics: (static, dynamic friction, restitution, density)
+    return sr.library(stage, {
+        "EpoxyFloor": ((0.78, 0.8, 0.82), 0.25),
+        "CleanPanel": ((0.93, 0.94, 0.95), 0.4),
+        "ToolWhite": ((0.88, 0.9, 0.92), 0.35, 0.2),
+        "ToolGrey": ((0.45, 0.48, 0.52), 0.35, 0.5),
+        "Stainless": ((0.72, 0.73, 0.75), 0.25, 0.9),
+        "FoupPolycarbonate": ((0.55, 0.62, 0.7), 0.2),
+        "Urethane": ((0.2, 0.22, 0.25), 0.8),
+    }, {
+        "Epoxy": (0.65, 0.5, 0.1, 1200.0),
+        "Panel": (0.5, 0.4, 0.15, 600.0),
+        "Stainless": (0.55, 0.42, 0.3, 8000.0),
+        "Polycarbonate": (0.4, 0.3, 0.45, 1200.0),
+        "Urethane": (0.95, 0.8, 0.5, 1150.0),
+    })
 
 
 def _wall(stage, path, x0, x1, y0, y1, looks, phys, z0=0.0, z1=H):

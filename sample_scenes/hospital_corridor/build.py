@@ -37,35 +37,25 @@ OUTER = INNER + ROOM_D        # |y| of a room's exterior-wall interior face
 
 
 def _materials(stage):
-    sr.group(stage, "/World/Looks", scope=True)
-    sr.group(stage, "/World/PhysicsMaterials", scope=True)
-    looks = {
-        "Vinyl": sr.preview_material(stage, "/World/Looks/Vinyl", (0.62, 0.7, 0.66), roughness=0.35),
-        "Plaster": sr.preview_material(stage, "/World/Looks/Plaster", (0.93, 0.93, 0.9), roughness=0.85),
-        "DoorWood": sr.preview_material(stage, "/World/Looks/DoorWood", (0.6, 0.43, 0.28), roughness=0.6),
-        "BedFrame": sr.preview_material(stage, "/World/Looks/BedFrame", (0.8, 0.82, 0.85), roughness=0.3,
-                                        metallic=0.7),
-        "Mattress": sr.preview_material(stage, "/World/Looks/Mattress", (0.35, 0.55, 0.75), roughness=0.8),
-        "CartBlue": sr.preview_material(stage, "/World/Looks/CartBlue", (0.15, 0.35, 0.75), roughness=0.4),
-        "Rubber": sr.preview_material(stage, "/World/Looks/Rubber", (0.06, 0.06, 0.06), roughness=0.9),
-        "Laminate": sr.preview_material(stage, "/World/Looks/Laminate", (0.85, 0.8, 0.7), roughness=0.5),
-        "BinYellow": sr.preview_material(stage, "/World/Looks/BinYellow", (0.95, 0.8, 0.1), roughness=0.5),
-    }
-    phys = {
-        "Vinyl": sr.physics_material(stage, "/World/PhysicsMaterials/Vinyl", static_friction=0.7,
-                                     dynamic_friction=0.55, restitution=0.1, density=1400.0),
-        "Drywall": sr.physics_material(stage, "/World/PhysicsMaterials/Drywall", static_friction=0.6,
-                                       dynamic_friction=0.5, restitution=0.05, density=800.0),
-        "Aluminum": sr.physics_material(stage, "/World/PhysicsMaterials/Aluminum", static_friction=0.45,
-                                        dynamic_friction=0.35, restitution=0.25, density=2700.0),
-        "Foam": sr.physics_material(stage, "/World/PhysicsMaterials/Foam", static_friction=0.8,
-                                    dynamic_friction=0.7, restitution=0.02, density=60.0),
-        "Rubber": sr.physics_material(stage, "/World/PhysicsMaterials/Rubber", static_friction=1.0,
-                                      dynamic_friction=0.85, restitution=0.6, density=1100.0),
-        "Wood": sr.physics_material(stage, "/World/PhysicsMaterials/Wood", static_friction=0.55,
-                                    dynamic_friction=0.4, restitution=0.3, density=650.0),
-    }
-    return looks, phys
+    # look: (colour, roughness[, metallic]); physics: (static, dynamic friction, restitution, density)
+    return sr.library(stage, {
+        "Vinyl": ((0.62, 0.7, 0.66), 0.35),
+        "Plaster": ((0.93, 0.93, 0.9), 0.85),
+        "DoorWood": ((0.6, 0.43, 0.28), 0.6),
+        "BedFrame": ((0.8, 0.82, 0.85), 0.3, 0.7),
+        "Mattress": ((0.35, 0.55, 0.75), 0.8),
+        "CartBlue": ((0.15, 0.35, 0.75), 0.4),
+        "Rubber": ((0.06, 0.06, 0.06), 0.9),
+        "Laminate": ((0.85, 0.8, 0.7), 0.5),
+        "BinYellow": ((0.95, 0.8, 0.1), 0.5),
+    }, {
+        "Vinyl": (0.7, 0.55, 0.1, 1400.0),
+        "Drywall": (0.6, 0.5, 0.05, 800.0),
+        "Aluminum": (0.45, 0.35, 0.25, 2700.0),
+        "Foam": (0.8, 0.7, 0.02, 60.0),
+        "Rubber": (1.0, 0.85, 0.6, 1100.0),
+        "Wood": (0.55, 0.4, 0.3, 650.0),
+    })
 
 
 def _wall(stage, path, x0, x1, y0, y1, looks, phys, z0=0.0, z1=WALL_H):

@@ -35,35 +35,24 @@ CARTON = (0.58, 0.38, 0.4)  # 2 x 2 on a pallet with 2 cm gaps
 
 
 def _materials(stage):
-    sr.group(stage, "/World/Looks", scope=True)
-    sr.group(stage, "/World/PhysicsMaterials", scope=True)
-    looks = {
-        "Concrete": sr.preview_material(stage, "/World/Looks/Concrete", (0.55, 0.55, 0.52), roughness=0.9),
-        "PaintedWall": sr.preview_material(stage, "/World/Looks/PaintedWall", (0.82, 0.82, 0.78), roughness=0.8),
-        "SteelBlue": sr.preview_material(stage, "/World/Looks/SteelBlue", (0.12, 0.25, 0.55), roughness=0.4,
-                                         metallic=0.8),
-        "SteelOrange": sr.preview_material(stage, "/World/Looks/SteelOrange", (0.9, 0.45, 0.08), roughness=0.45,
-                                           metallic=0.6),
-        "Pine": sr.preview_material(stage, "/World/Looks/Pine", (0.72, 0.56, 0.34), roughness=0.85),
-        "Cardboard": sr.preview_material(stage, "/World/Looks/Cardboard", (0.65, 0.48, 0.3), roughness=0.95),
-        "ForkliftYellow": sr.preview_material(stage, "/World/Looks/ForkliftYellow", (0.95, 0.75, 0.05),
-                                              roughness=0.5, metallic=0.3),
-        "Rubber": sr.preview_material(stage, "/World/Looks/Rubber", (0.05, 0.05, 0.05), roughness=0.9),
-        "HazardRed": sr.preview_material(stage, "/World/Looks/HazardRed", (0.75, 0.08, 0.06), roughness=0.5),
-    }
-    phys = {
-        "Concrete": sr.physics_material(stage, "/World/PhysicsMaterials/Concrete", static_friction=0.9,
-                                        dynamic_friction=0.75, restitution=0.05, density=2400.0),
-        "Steel": sr.physics_material(stage, "/World/PhysicsMaterials/Steel", static_friction=0.6,
-                                     dynamic_friction=0.45, restitution=0.2, density=7850.0),
-        "Wood": sr.physics_material(stage, "/World/PhysicsMaterials/Wood", static_friction=0.55,
-                                    dynamic_friction=0.4, restitution=0.3, density=500.0),
-        "Cardboard": sr.physics_material(stage, "/World/PhysicsMaterials/Cardboard", static_friction=0.5,
-                                         dynamic_friction=0.35, restitution=0.1, density=150.0),
-        "Rubber": sr.physics_material(stage, "/World/PhysicsMaterials/Rubber", static_friction=1.0,
-                                      dynamic_friction=0.85, restitution=0.6, density=1100.0),
-    }
-    return looks, phys
+    # look: (colour, roughness[, metallic]); physics: (static, dynamic friction, restitution, density)
+    return sr.library(stage, {
+        "Concrete": ((0.55, 0.55, 0.52), 0.9),
+        "PaintedWall": ((0.82, 0.82, 0.78), 0.8),
+        "SteelBlue": ((0.12, 0.25, 0.55), 0.4, 0.8),
+        "SteelOrange": ((0.9, 0.45, 0.08), 0.45, 0.6),
+        "Pine": ((0.72, 0.56, 0.34), 0.85),
+        "Cardboard": ((0.65, 0.48, 0.3), 0.95),
+        "ForkliftYellow": ((0.95, 0.75, 0.05), 0.5, 0.3),
+        "Rubber": ((0.05, 0.05, 0.05), 0.9),
+        "HazardRed": ((0.75, 0.08, 0.06), 0.5),
+    }, {
+        "Concrete": (0.9, 0.75, 0.05, 2400.0),
+        "Steel": (0.6, 0.45, 0.2, 7850.0),
+        "Wood": (0.55, 0.4, 0.3, 500.0),
+        "Cardboard": (0.5, 0.35, 0.1, 150.0),
+        "Rubber": (1.0, 0.85, 0.6, 1100.0),
+    })
 
 
 def _building(stage, looks, phys):
