@@ -56,6 +56,8 @@ def _flatten(groups: tuple[list[str], ...]) -> list[str]:
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="twinsplit config; enables the config-selectors rule.")
+@click.option("--taxonomy", "taxonomy_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML/JSON list of allowed semantic labels (docs/ci.md); enables the semantic-taxonomy rule.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "github"]), default="text",
               show_default=True, help="Report format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
@@ -66,8 +68,8 @@ def _flatten(groups: tuple[list[str], ...]) -> list[str]:
 @click.option("--skip", type=RuleIds(), multiple=True, help="Do not run these rules (comma-separated ids or globs).")
 @click.option("--list-rules", is_flag=True, is_eager=True, expose_value=False, callback=_list_rules,
               help="List every rule id with its category, default severity and description, then exit.")
-def command(paths: tuple[Path, ...], config_path: Path | None, fmt: str, output: Path | None, strict: bool,
-            only: tuple[list[str], ...], skip: tuple[list[str], ...]) -> None:
+def command(paths: tuple[Path, ...], config_path: Path | None, taxonomy_path: Path | None, fmt: str,
+            output: Path | None, strict: bool, only: tuple[list[str], ...], skip: tuple[list[str], ...]) -> None:
     """Validate USD stages, folders of stages, or twinsplit output dirs (source once, variants by delta).
 
     Exit status: 0 no errors; 1 errors (or warnings with --strict); 2 usage error or unreadable input.
@@ -85,9 +87,14 @@ def command(paths: tuple[Path, ...], config_path: Path | None, fmt: str, output:
         from ..config import load_config
 
         config = load_config(config_path)
+    taxonomy = None
+    if taxonomy_path is not None:
+        from ..validate.taxonomy import load
+
+        taxonomy = load(taxonomy_path)
     targets = engine.discover(paths)
 
-    report = engine.validate(targets, rules, config=config)
+    report = engine.validate(targets, rules, config=config, taxonomy=taxonomy)
     emit(FORMATS[fmt](report), output, summary(report))
     if report.unreadable:
         raise InputError("; ".join(f.error for f in report.unreadable))

@@ -44,6 +44,7 @@ class Context:
     kind: Kind = "stage"
     prim_paths: tuple[Any, ...] | None = None  # Sdf.Path
     config: Any = None
+    taxonomy: Any = None  # validate --taxonomy: a taxonomy.Taxonomy
     source: Any = None  # the source Usd.Stage when validating a variant's delta
     shared: dict[str, Any] = field(default_factory=dict)  # per output dir (e.g. source shapes)
     cache: dict[str, Any] = field(default_factory=dict)  # per file (e.g. one NVIDIA run for all its rules)
@@ -234,7 +235,7 @@ def run_rules(ctx: Context, rules: Sequence[RuleInfo]) -> tuple[list[Issue], lis
 
 
 def validate_stage(path: Path, rules: Sequence[RuleInfo], *, config: Any = None, kind: Kind = "stage",
-                   shared: dict | None = None) -> tuple[FileResult, Any]:
+                   shared: dict | None = None, taxonomy: Any = None) -> tuple[FileResult, Any]:
     """Every selected rule on the whole stage. Returns the result and the open stage (None if unreadable)."""
     name = label(path)
     t0 = time.perf_counter()
@@ -242,7 +243,7 @@ def validate_stage(path: Path, rules: Sequence[RuleInfo], *, config: Any = None,
         stage = open_stage(path)
     except InputError as exc:
         return FileResult(name, kind, error=str(exc)), None
-    ctx = Context(stage, name, kind, config=config, shared=shared if shared is not None else {},
+    ctx = Context(stage, name, kind, config=config, taxonomy=taxonomy, shared=shared if shared is not None else {},
                   selected=frozenset(r.id for r in rules))
     issues, statuses = run_rules(ctx, rules)
     return FileResult(name, kind, tuple(issues), tuple(statuses), time.perf_counter() - t0), stage
@@ -270,7 +271,7 @@ def delta_paths(layer) -> tuple[Any, ...]:
 
 
 def validate_variant(path: Path, rules: Sequence[RuleInfo], *, source: Any, shared: dict,
-                     config: Any = None) -> FileResult:
+                     config: Any = None, taxonomy: Any = None) -> FileResult:
     """Only `on_delta` rules, only on the prims the variant's own layer touches."""
     from pxr import Sdf, Tf, Usd
 
@@ -288,20 +289,20 @@ def validate_variant(path: Path, rules: Sequence[RuleInfo], *, source: Any, shar
     except InputError as exc:
         return FileResult(name, "variant", error=str(exc))
     delta_rules = [r for r in rules if r.cls.on_delta]
-    ctx = Context(stage, name, "variant", prim_paths=paths, config=config, source=source, shared=shared,
-                  selected=frozenset(r.id for r in delta_rules))
+    ctx = Context(stage, name, "variant", prim_paths=paths, config=config, taxonomy=taxonomy, source=source,
+                  shared=shared, selected=frozenset(r.id for r in delta_rules))
     issues, statuses = run_rules(ctx, delta_rules)
     statuses += [(r.id, "skipped") for r in rules if not r.cls.on_delta]
     return FileResult(name, "variant", tuple(issues), tuple(statuses), time.perf_counter() - t0)
 
 
 def validate(targets: Iterable[Target], rules: Sequence[RuleInfo], *, config: Any = None,
-             variants: Literal["delta", "full"] = "delta") -> Report:
+             variants: Literal["delta", "full"] = "delta", taxonomy: Any = None) -> Report:
     """Validate every target. `variants="full"` re-runs every rule on each composed variant (for comparison)."""
     results: list[FileResult] = []
     for target in targets:
         if not target.output:
-            results.append(validate_stage(target.path, rules, config=config)[0])
+            results.append(validate_stage(target.path, rules, config=config, taxonomy=taxonomy)[0])
             continue
         read = read_target(target)
         if isinstance(read, FileResult):
@@ -309,13 +310,13 @@ def validate(targets: Iterable[Target], rules: Sequence[RuleInfo], *, config: An
             continue
         root, variant_paths = read
         shared: dict[str, Any] = {}
-        result, source = validate_stage(root, rules, config=config, kind="source", shared=shared)
+        result, source = validate_stage(root, rules, config=config, kind="source", shared=shared, taxonomy=taxonomy)
         results.append(result)
         for vpath in variant_paths:
             if variants == "full" or source is None:
-                r, _ = validate_stage(vpath, rules, config=config, kind="variant")
+                r, _ = validate_stage(vpath, rules, config=config, kind="variant", taxonomy=taxonomy)
             else:
-                r = validate_variant(vpath, rules, source=source, shared=shared, config=config)
+                r = validate_variant(vpath, rules, source=source, shared=shared, config=config, taxonomy=taxonomy)
             results.append(r)
         del source  # keep the source layers open until every variant that sublayers them is done
     return Report(tuple(results))

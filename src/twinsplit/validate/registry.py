@@ -91,7 +91,7 @@ def unregister(id: str) -> None:
     RULES.pop(id, None)
 
 
-RULE_MODULES = ("rules_nvidia", "rules_twinsplit", "rules_import", "rules_sim")
+RULE_MODULES = ("rules_nvidia", "rules_twinsplit", "rules_import", "rules_sim", "rules_semantics")
 
 
 def load_builtin() -> dict[str, RuleInfo]:
