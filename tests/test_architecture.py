@@ -17,7 +17,7 @@ LAYERS = [
     {"scene"},
     {"blocks"},
     {"randomizers", "events"},
-    {"config"},
+    {"config", "lineage"},
     {"starter"},
     {"plan"},
     {"write"},

@@ -12,7 +12,7 @@ from twinsplit.errors import TwinsplitError
 from twinsplit.verify import core
 from twinsplit.verify.core import CheckInfo, check, ordered
 
-BUILTIN_ORDER = ["files", "hashes", "config", "generator", "seal", "rederive", "disjointness", "distance",
+BUILTIN_ORDER = ["files", "hashes", "config", "purpose", "generator", "seal", "rederive", "disjointness", "distance",
                  "attestation", "croissant",
                  "holdout-only events", "events parked", "people clear", "layout"]
 

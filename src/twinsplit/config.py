@@ -14,6 +14,7 @@ from pydantic import Field, ValidationError, create_model, field_validator, mode
 from .base import Strict
 from .blocks.registry import EVENTS, RANDOMIZERS
 from .errors import InputError, TwinsplitError
+from .lineage import Lineage
 
 
 class Seeds(Strict):
@@ -45,15 +46,6 @@ class Splits(Strict):
         if self.holdout_regions and self.mode != "ood":
             raise ValueError("holdout_regions are only used with mode: ood")
         return self
-
-
-class Lineage(Strict):
-    """Who made this set and on what terms; copied into the manifest."""
-
-    purpose: str = Field("", description="Why the set exists. Default: empty.")
-    owner: str = Field("", description="Who is responsible for it. Default: empty.")
-    consent: str = Field("", description="Consent basis for any real-site data in the source. Default: empty.")
-    retention: str = Field("", description="How long it may be kept. Default: empty.")
 
 
 def _registry_model(name: str, registry: dict, doc: str) -> type:
@@ -153,7 +145,7 @@ def load_config(path: str | Path) -> Config:
         raise InputError(f"cannot read config {p}: {exc.strerror}") from None
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: a date-like scalar that is no date (2027-02-30)
         raise InputError(f"cannot parse config {p}: {' '.join(str(exc).split())}") from None
     return parse_config(data, p.name)
 

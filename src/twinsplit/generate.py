@@ -19,6 +19,7 @@ from . import manifest as mf
 from .config import config_body, config_sha256
 from .errors import TwinsplitError
 from .hashing import sha256_bytes
+from .lineage import check_stages, lineage_entry
 from .plan.disjoint import disjointness_entry
 from .plan.draw import Plan, fresh_entropy, make_plan, variant_id
 from .plan.stats import distance_report
@@ -82,6 +83,10 @@ def _check_request(req: Request) -> None:
         check_target(req.holdout_out, req.force)
     if req.sign_key is not None and not req.sign_key.is_file():
         raise TwinsplitError(f"signing key {req.sign_key}: no such file")
+    try:
+        check_stages(req.config.lineage, [req.source.name])
+    except ValueError as exc:
+        raise TwinsplitError(f"config: {exc}") from None
     check_target(req.out, req.force)
 
 
@@ -202,5 +207,5 @@ def assemble(plan: Plan, entropy: dict[str, int], copy, source: Path, variants: 
         # A sealed manifest carries no holdout statistics: per-parameter figures would leak its marginals.
         "distance": ({"sealed": True} if sealed
                      else distance_report(rows["train"], rows["holdout"], names)),
-        "lineage": plan.config.lineage.model_dump(),
+        "lineage": lineage_entry(plan.config.lineage),
     }

@@ -115,7 +115,8 @@ class Manifest(BaseModel):
     variants: list[VariantEntry]
     disjointness: dict[str, Any]
     distance: dict[str, Any]
-    lineage: dict[str, str]
+    lineage: dict[str, Any] = Field(description="The config's lineage block (purpose, owner, consent, retention, "
+                                    "and sources when recorded): docs/manifest.md.")
     seal: dict[str, Any] | None = None
 
     @model_validator(mode="after")

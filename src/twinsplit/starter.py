@@ -86,10 +86,12 @@ def starter_config(scene: SceneInfo, source: Path) -> str:
         "  min_margin: 0.02  # no holdout vector within this normalized L-inf distance of a train vector",
         "",
         "lineage:",
-        "  purpose: \"evaluation twin for ...\"",
+        "  purpose: \"evaluation twin for ...\"  # or a list; verify --purpose P matches one exactly",
         "  owner: \"\"",
         "  consent: \"\"",
-        "  retention: \"\"",
+        "  retention: \"\"     # P90D, \"90 days\", or a date to delete by (YYYY-MM-DD)",
+        "  # sources:         # the real-world captures the source was built from (docs/config.md#lineage)",
+        "  #   - {capture_ids: [scan-001], site: \"...\", capture_date: 2026-01-31, jurisdiction: DE}",
         "",
     ]
     body = head + ["randomize:"] + randomize + ([] if kept_r else ["  {}"])

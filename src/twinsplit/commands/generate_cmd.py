@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..write.layer_format import DEFAULT_LAYER_FORMAT, LAYER_FORMATS
+from .lineage_opts import apply_lineage, lineage_options
 
 
 def progress_bar():
@@ -54,14 +55,15 @@ def progress_callback(bar):
 @click.option("--holdout-out", type=click.Path(path_type=Path), help="With --seal: where the holdout variants go.")
 @click.option("--sign", "sign_key", type=click.Path(path_type=Path),
               help="Ed25519 private key (twinsplit keygen): write OUT/attestation.json.")
+@lineage_options
 def command(source: Path, config_path: Path | None, out: Path, n_train: int, n_holdout: int,
             seed_train: int | None, seed_holdout: int | None, workers: int, layer_format: str, force: bool,
-            seal_key: Path | None, holdout_out: Path | None, sign_key: Path | None) -> None:
+            seal_key: Path | None, holdout_out: Path | None, sign_key: Path | None, **lineage_flags) -> None:
     """Generate train and holdout twin variants of SOURCE, and the manifest that proves independence."""
     from ..config import config_model, load_config
     from ..generate import Request, run
 
-    config = load_config(config_path) if config_path else config_model()()
+    config = apply_lineage(load_config(config_path) if config_path else config_model()(), lineage_flags)
     req = Request(source, config, out, n_train, n_holdout, seed_train, seed_holdout, workers, force,
                   seal_key, holdout_out, sign_key, layer_format)
     with progress_bar() as bar:

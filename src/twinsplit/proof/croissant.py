@@ -15,6 +15,7 @@ from typing import Any
 
 from ..hashing import sha256_bytes
 from ..manifest import MANIFEST
+from .croissant_lineage import captures, rai
 
 CROISSANT = "croissant.json"
 CONFORMS_TO = "http://mlcommons.org/croissant/1.1"
@@ -48,14 +49,6 @@ def _file(rel: str, sha256: str, description: str) -> dict[str, Any]:
 def _field(record: str, name: str, data_type: str, description: str, **more: Any) -> dict[str, Any]:
     return {"@type": "cr:Field", "@id": f"{record}/{name}", "name": f"{record}/{name}", "description": description,
             "dataType": data_type, **more}
-
-
-def _rai(lineage: dict[str, str]) -> dict[str, str]:
-    """The RAI fields the lineage block fills (empty ones are left out)."""
-    fields = {"rai:dataUseCases": lineage.get("purpose", ""),
-              "rai:personalSensitiveInformation": lineage.get("consent", ""),
-              "rai:dataReleaseMaintenancePlan": lineage.get("retention", "")}
-    return {k: v for k, v in fields.items() if v}
 
 
 def _seeds(seeds: dict[str, Any]) -> list[dict[str, Any]]:
@@ -103,6 +96,7 @@ def build(manifest: dict[str, Any], manifest_bytes: bytes) -> dict[str, Any]:
                   "variants/sha256": v["sha256"]} for v in manifest["variants"]],
     }
     counts = manifest["counts"]
+    derived_from, other_captures = captures(lineage, src["name"])
     doc = {
         "@context": CONTEXT,
         "@type": "sc:Dataset",
@@ -122,7 +116,9 @@ def build(manifest: dict[str, Any], manifest_bytes: bytes) -> dict[str, Any]:
         "recordSet": [splits, variants],
         "prov:wasDerivedFrom": [{"@type": "prov:Entity", "@id": f"lineage/source/{src['name']}", "name": src["name"],
                                  "description": f"source stage as given, sha256 {src['sha256']}",
-                                 "sha256": src["sha256"]}],
+                                 "sha256": src["sha256"],
+                                 **({"prov:wasDerivedFrom": derived_from} if derived_from else {})}]
+                               + other_captures,
         "prov:wasGeneratedBy": {
             "@type": "prov:Activity", "@id": "lineage/generate", "name": "twinsplit generate",
             "prov:wasAssociatedWith": {"@type": "prov:SoftwareAgent", "@id": "lineage/twinsplit", "name": tool["name"],
@@ -133,7 +129,7 @@ def build(manifest: dict[str, Any], manifest_bytes: bytes) -> dict[str, Any]:
                            "description": "the validated config, canonical JSON",
                            "sha256": manifest["config"]["sha256"]}] + _seeds(manifest["seeds"]),
         },
-        **_rai(lineage),
+        **rai(lineage),
     }
     if lineage.get("owner"):
         doc["creator"] = {"@type": "sc:Organization", "name": lineage["owner"]}

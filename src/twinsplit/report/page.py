@@ -12,6 +12,7 @@ PNGs without a Software/date chunk, fixed sizes and dpi).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -221,7 +222,8 @@ def header_html(out: Path, m: dict, ok: bool) -> str:
     counts = ", ".join(f"{_e(k)} {_e(v)}" for k, v in m["counts"].items())
     seeds = "".join(f"<tr><th>seed {_e(s)}</th><td>{_seed(v)}</td></tr>"
                     for s, v in sorted(m["seeds"].items(), key=lambda kv: kv[0] != "train"))
-    lineage = "".join(f"<tr><th>lineage {_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in sorted(m["lineage"].items()))
+    lineage = "".join(f"<tr><th>lineage {_e(k)}</th><td>{_e(v if isinstance(v, str) else json.dumps(v))}</td></tr>"
+                      for k, v in sorted(m["lineage"].items()))  # a purpose list, the sources: as JSON
     splits = m["config"]["body"].get("splits", {})
     dj = m["disjointness"]
     verdict = ('<div class="verdict ok">verify passed: the independence proof holds</div>' if ok else

@@ -105,6 +105,7 @@ class Context:
     holdout_dir: Path | None = None
     reveal: Path | None = None
     pubkey: Path | None = None
+    purpose: str | None = None  # verify --purpose: the use the set must have been generated for
     # provided by checks (each check's `provides`); None until its provider has run and produced it
     config: Config | None = field(default=None, metadata=_PROVIDED)  # the recorded config, parsed (`config`)
     generator: str | None = field(default=None, metadata=_PROVIDED)  # the set's generator revision = ours (`generator`)
@@ -186,7 +187,7 @@ class CheckInfo:
 
 CHECKS: dict[str, CheckInfo] = {}
 CHECK_MODULES = ("files", "config", "seal", "rederive", "disjointness", "attestation", "croissant", "events",
-                 "layout", "people")
+                 "layout", "people", "purpose")
 
 
 def check(id: str, *, needs: Iterable[str] = (), uses: Iterable[str] = (), provides: Iterable[str] = (),
@@ -261,12 +262,12 @@ def ordered(infos: Iterable[CheckInfo]) -> list[CheckInfo]:
 
 
 def verify(out: Path, holdout: Path | None = None, reveal: Path | None = None,
-           pubkey: Path | None = None) -> list[Check]:
-    return run_checks(out, holdout, reveal, pubkey)[0]
+           pubkey: Path | None = None, purpose: str | None = None) -> list[Check]:
+    return run_checks(out, holdout, reveal, pubkey, purpose)[0]
 
 
 def run_checks(out: Path, holdout: Path | None = None, reveal: Path | None = None,
-               pubkey: Path | None = None) -> tuple[list[Check], Context]:
+               pubkey: Path | None = None, purpose: str | None = None) -> tuple[list[Check], Context]:
     """verify's checks and the context they filled (its re-derived plan, for the report to reuse)."""
     infos = ordered(load_builtin().values())
     out = Path(out).resolve()
@@ -276,7 +277,7 @@ def run_checks(out: Path, holdout: Path | None = None, reveal: Path | None = Non
         raise TwinsplitError("--holdout and --reveal go together")
     if holdout is not None and not Path(holdout).is_dir():
         raise TwinsplitError(f"{holdout}: no such holdout directory")
-    ctx = Context(out, mf.load(out), Path(holdout).resolve() if holdout else None, reveal, pubkey)
+    ctx = Context(out, mf.load(out), Path(holdout).resolve() if holdout else None, reveal, pubkey, purpose)
     made_by = providers(infos)
     results: dict[str, Check] = {}
     for info in infos:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ... import GENERATOR_REVISION, __version__
 from ...config import config_body, config_sha256, parse_config
 from ...errors import TwinsplitError
+from ...lineage import lineage_entry
 from ..core import Check, Context, check, same
 
 
@@ -22,7 +23,7 @@ def config_matches(ctx: Context, c: Check) -> None:
         c.fail("config body is not in canonical form (edited by hand?)")
     if (sha := config_sha256(config)) != ctx.manifest["config"]["sha256"]:
         c.fail(f"config sha256 is {sha[:12]}…, manifest says {ctx.manifest['config']['sha256'][:12]}…")
-    if not same(ctx.manifest["lineage"], config.lineage.model_dump()):
+    if not same(ctx.manifest["lineage"], lineage_entry(config.lineage)):
         c.fail("lineage differs from the config's lineage block")
     ctx.config = config  # provided even when it fails a claim above: the body itself is a valid config
 
