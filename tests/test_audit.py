@@ -10,8 +10,8 @@ import junitparser
 import pytest
 from pxr import Sdf, Usd
 
-from twinsplit.audit.canonical import value_bytes
 from twinsplit.audit.extract import read_stage
+from twinsplit.proof.canonical import value_bytes
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ from twinsplit.errors import TwinsplitError
 from twinsplit.verify import core
 from twinsplit.verify.core import CheckInfo, check, ordered
 
-BUILTIN_ORDER = ["files", "hashes", "config", "purpose", "generator", "seal", "rederive", "disjointness", "distance",
-                 "attestation", "croissant",
-                 "holdout-only events", "events parked", "people clear", "layout"]
+BUILTIN_ORDER = ["files", "hashes", "config", "purpose", "generator", "seal", "rederive", "disjointness",
+                 "holdout-source", "distance", "attestation", "croissant",
+                 "holdout-only events", "events parked", "people clear", "stakes", "layout"]
 
 
 @contextmanager

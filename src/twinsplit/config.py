@@ -40,6 +40,14 @@ class Splits(Strict):
     holdout_regions: list[HoldoutRegion] = Field(default_factory=list,
                                                  description="ood: boxes of parameter space only the holdout may "
                                                              "enter; every holdout variant lies in one. Default: none.")
+    stakes: Literal["low", "medium", "high"] | None = Field(
+        None, description="The minimum independence the set must show (docs/proof.md#stakes-profiles): low = "
+                          "independent seeds + margin; medium = + ood regions or a holdout-only block, and --sign; "
+                          "high = + --holdout-source, --seal and min_margin >= 0.05. Default: none (no profile).")
+    max_shared_fraction: float | None = Field(
+        None, ge=0.0, le=1.0, description="With --holdout-source: verify fails when more than this fraction of the "
+                                          "holdout source's composed prims are identical to the source's. "
+                                          "Default: 0.9.")
 
     @model_validator(mode="after")
     def _ood_needs_regions(self) -> "Splits":

@@ -23,7 +23,7 @@ from .lineage import check_stages, lineage_entry
 from .plan.disjoint import disjointness_entry
 from .plan.draw import Plan, fresh_entropy, make_plan, variant_id
 from .plan.stats import distance_report
-from .proof import croissant
+from .proof import croissant, holdout_source
 from .proof.attest import ATTESTATION, sign_output
 from .proof.seal import seal_manifest
 from .scene.discover import load
@@ -52,6 +52,7 @@ class Request:
     holdout_out: Path | None = None   # where sealed holdout variants go
     sign_key: Path | None = None      # Ed25519 private key: write OUT/attestation.json
     layer_format: str = DEFAULT_LAYER_FORMAT  # the variant layers' file format: usdc or usda
+    holdout_source: Path | None = None  # a second stage of the site the holdout is drawn on (proof/holdout_source)
 
 
 def resolve_entropy(req: Request) -> dict[str, int]:
@@ -88,6 +89,7 @@ def _check_request(req: Request) -> None:
     except ValueError as exc:
         raise TwinsplitError(f"config: {exc}") from None
     check_target(req.out, req.force)
+    holdout_source.check_request(req)
 
 
 # Below this, a trainer could regenerate holdout candidates from guessed seeds and match the listed hashes.
@@ -100,6 +102,7 @@ Progress = Callable[[str, int, int], None]  # (phase "drawing" | "writing", done
 def build_plan(req: Request, progress: Progress | None = None) -> tuple[Any, Plan, dict[str, int]]:
     _check_request(req)
     stage, scene = load(req.source)
+    other = load(req.holdout_source)[1] if req.holdout_source is not None else None
     gc.freeze()  # the scene lives all run: keep the collector from rescanning its objects per variant
     entropy = resolve_entropy(req)
     config = req.config
@@ -110,7 +113,7 @@ def build_plan(req: Request, progress: Progress | None = None) -> tuple[Any, Pla
         # The manifest's config body must not carry the sealed seed.
         config = config.model_copy(update={"seeds": config.seeds.model_copy(update={"holdout": None})})
     tick = _ticker(progress, "drawing", req.n_train + req.n_holdout)
-    return stage, make_plan(scene, config, req.n_train, req.n_holdout, entropy, lambda: tick(1)), entropy
+    return stage, make_plan(scene, config, req.n_train, req.n_holdout, entropy, lambda: tick(1), other), entropy
 
 
 def run(req: Request, progress: Progress | None = None) -> dict[str, Any]:
@@ -128,9 +131,12 @@ def run(req: Request, progress: Progress | None = None) -> dict[str, Any]:
         if sealed:
             shutil.copytree(tmp / "source", htmp / "source")
         target = Target(f"../source/{copy.root}", metadata, req.layer_format)
+        # --holdout-source: copied beside the holdout; its manifest entry, and the Target holdout layers use
+        held, htarget = holdout_source.copy_beside(req, plan, tmp / "source" / copy.root, htmp) or (None, None)
         variants = _write_variants(plan, target, req.workers, {"train": tmp, "holdout": htmp},
-                                   _ticker(progress, "writing", total))
-        manifest = assemble(plan, entropy, copy, req.source, variants, req.layer_format, sealed=sealed)
+                                   _ticker(progress, "writing", total), htarget)
+        manifest = assemble(plan, entropy, copy, req.source, variants, req.layer_format, sealed=sealed,
+                            holdout_source=held)
         key = seal_manifest(manifest, entropy["holdout"]) if sealed else None
         manifest_bytes = mf.dumps(manifest)
         (tmp / mf.MANIFEST).write_bytes(manifest_bytes)
@@ -168,9 +174,10 @@ def _ticker(progress: Progress | None, phase: str, total: int):
     return tick
 
 
-def _write_variants(plan: Plan, target: Target, workers: int, roots: dict[str, Path], tick) -> list[dict]:
+def _write_variants(plan: Plan, target: Target, workers: int, roots: dict[str, Path], tick,
+                    holdout_target: Target | None = None) -> list[dict]:
     variants, seen = [], {}
-    for r in render_all(plan, target, workers, tick):
+    for r in render_all(plan, target, workers, tick, holdout_target):
         vid = variant_id(r.split, r.index)
         root = roots[r.split]
         (root / r.split).mkdir(exist_ok=True)
@@ -189,7 +196,7 @@ def _write_variants(plan: Plan, target: Target, workers: int, roots: dict[str, P
 
 
 def assemble(plan: Plan, entropy: dict[str, int], copy, source: Path, variants: list[dict], layer_format: str,
-             sealed: bool = False) -> dict[str, Any]:
+             sealed: bool = False, holdout_source: dict[str, Any] | None = None) -> dict[str, Any]:
     names = plan.shared_names()
     rows = {s: plan.normalized(s) for s in plan.splits}  # once: the disjointness and the distance figures read them
     return {
@@ -208,4 +215,4 @@ def assemble(plan: Plan, entropy: dict[str, int], copy, source: Path, variants: 
         "distance": ({"sealed": True} if sealed
                      else distance_report(rows["train"], rows["holdout"], names)),
         "lineage": lineage_entry(plan.config.lineage),
-    }
+    } | ({"holdout_source": holdout_source} if holdout_source is not None else {})

@@ -44,6 +44,15 @@ class SourceEntry(BaseModel):
     up_axis: str
 
 
+class HoldoutSourceEntry(SourceEntry):
+    """generate --holdout-source: the second stage the holdout is drawn on, copied as `source` is."""
+
+    match: dict[str, Any] = Field(description="How the config's targets on the two stages were matched: counts by "
+                                              "path, label and name, renamed targets, matched columns, unmatched.")
+    shared: dict[str, Any] = Field(description="Composed prims of the holdout source identical to the source's: "
+                                               "prims, identical, fraction, max (splits.max_shared_fraction).")
+
+
 class SeedEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
     entropy: str | None = Field(None, pattern=r"^[0-9]+$", max_length=200,
@@ -118,6 +127,7 @@ class Manifest(BaseModel):
     lineage: dict[str, Any] = Field(description="The config's lineage block (purpose, owner, consent, retention, "
                                     "and sources when recorded): docs/manifest.md.")
     seal: dict[str, Any] | None = None
+    holdout_source: HoldoutSourceEntry | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> "Manifest":

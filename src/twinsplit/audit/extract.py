@@ -11,10 +11,10 @@ import numpy as np
 from pxr import Usd, UsdLux
 
 from ..errors import InputError
+from ..proof.canonical import prim_bytes
 from ..scene.discover import applied_schemas, labels_of, open_stage
 from ..scene.time import pose_time
 from ..validate.engine import discover, label, read_output
-from .canonical import prim_bytes
 from .features import Features
 
 Layout = tuple[tuple[str, int], ...]  # (feature key, dimension) per key, in the order of the values

@@ -56,19 +56,27 @@ def progress_callback(bar):
 @click.option("--sign", "sign_key", type=click.Path(path_type=Path),
               help="Ed25519 private key (twinsplit keygen): write OUT/attestation.json.")
 @lineage_options
+@click.option("--holdout-source", type=click.Path(path_type=Path),
+              help="A second stage of the same site (another scan or model): the holdout is drawn and written on it.")
 def command(source: Path, config_path: Path | None, out: Path, n_train: int, n_holdout: int,
             seed_train: int | None, seed_holdout: int | None, workers: int, layer_format: str, force: bool,
-            seal_key: Path | None, holdout_out: Path | None, sign_key: Path | None, **lineage_flags) -> None:
+            seal_key: Path | None, holdout_out: Path | None, sign_key: Path | None, holdout_source: Path | None,
+            **lineage_flags) -> None:
     """Generate train and holdout twin variants of SOURCE, and the manifest that proves independence."""
     from ..config import config_model, load_config
     from ..generate import Request, run
 
     config = apply_lineage(load_config(config_path) if config_path else config_model()(), lineage_flags)
     req = Request(source, config, out, n_train, n_holdout, seed_train, seed_holdout, workers, force,
-                  seal_key, holdout_out, sign_key, layer_format)
+                  seal_key, holdout_out, sign_key, layer_format, holdout_source)
     with progress_bar() as bar:
         manifest = run(req, progress_callback(bar))
     summarize(manifest, out, holdout_out, seal_key, sign_key)
+    if "holdout_source" in manifest:
+        from ..proof.holdout_source import summary
+
+        for line in summary(manifest["holdout_source"]):
+            click.echo(line, err=line.startswith("warning"))
 
 
 def summarize(manifest: dict, out: Path, holdout_out: Path | None, seal_key: Path | None,

@@ -19,6 +19,7 @@ from ..scene.info import SceneInfo
 from . import ood
 from .bind import Block, bind
 from .disjoint import margin_rejector
+from .holdout_source import HoldoutSource, check_regions, match_source
 from .seen import variant_view
 
 if TYPE_CHECKING:
@@ -46,6 +47,9 @@ class Plan:
     config: Config
     blocks: list[Block]
     splits: dict[str, SplitPlan] = field(default_factory=dict)
+    # generate --holdout-source: the holdout drawn and written on OTHER; splits["holdout"] holds its rows carried
+    # into this plan's columns (NaN where OTHER has no match), for the margin, disjointness and distance figures
+    holdout_source: HoldoutSource | None = None
 
     @property
     def params(self) -> list[ParamSpec]:
@@ -53,8 +57,12 @@ class Plan:
 
     @property
     def shared(self) -> np.ndarray:
-        """Mask of the columns both splits draw (holdout-only blocks are NaN in train rows)."""
-        return np.array([len(b.splits) == 2 for b in self.blocks for _ in b.params], dtype=bool)
+        """Mask of the columns both splits draw (holdout-only blocks are NaN in train rows; with a holdout source,
+        columns OTHER has no match for are NaN in holdout rows)."""
+        mask = np.array([len(b.splits) == 2 for b in self.blocks for _ in b.params], dtype=bool)
+        if self.holdout_source is not None:
+            mask &= ~self.holdout_source.unmatched_source_columns(len(mask))
+        return mask
 
     def normalized(self, split: str, shared: bool = True) -> np.ndarray:
         """Draws scaled to [0, 1] per parameter; by default only the columns both splits share."""
@@ -66,6 +74,8 @@ class Plan:
 
     def notes(self, split: str, index: int) -> dict[str, Any]:
         """{block source: notes} of the blocks that keep notes (BlockKind.notes) for one variant."""
+        if (other := self._drawn_on(split)) is not self:
+            return other.notes(split, index)
         row, out, start = self.splits[split].draws[index], {}, 0
         for b in self.blocks:
             stop = start + len(b.params)
@@ -82,6 +92,8 @@ class Plan:
 
     def batch(self, split: str, index: int) -> list[Edit | Columns]:
         """What one variant's layer authors, as its blocks give it: Edits, and Columns for many prims at once."""
+        if (other := self._drawn_on(split)) is not self:
+            return other.batch(split, index)
         row, out, start = self.splits[split].draws[index], [], 0
         owner: dict[str, tuple[str, Edit | Columns]] = {}
         for b in self.blocks:
@@ -100,6 +112,14 @@ class Plan:
                     out += [e for e in edits if e.attr is None or _claim(owner, b.source, e.key, e)]
             start = stop
         return out
+
+    def scene_of(self, split: str) -> SceneInfo:
+        """The stage a split's variants are written on: the holdout source's for its holdout."""
+        return self._drawn_on(split).scene
+
+    def _drawn_on(self, split: str) -> Plan:
+        """The plan whose stage a split's variants are written on: the holdout source's for its holdout."""
+        return self.holdout_source.plan if split == "holdout" and self.holdout_source is not None else self
 
     def _seen(self, b: Block, split: str, index: int) -> dict[str, Any]:
         """`variant=` for a block that plans around the rest of its variant (BlockKind.sees_variant), else nothing."""
@@ -193,11 +213,19 @@ def holdout_regions(plan: "Plan") -> list[ood.BoundRegion]:
 
 
 def make_plan(scene: SceneInfo, config: Config, n_train: int, n_holdout: int | None, entropy: dict[str, int],
-              on_variant: Callable[[], None] | None = None) -> Plan:
-    """Train first, then holdout against it. n_holdout None: a sealed set verified without its key (train only)."""
+              on_variant: Callable[[], None] | None = None, holdout_scene: SceneInfo | None = None) -> Plan:
+    """Train first, then holdout against it. n_holdout None: a sealed set verified without its key (train only).
+    `holdout_scene`: the holdout is drawn on this second stage of the site (plan.holdout_source)."""
     blocks = bind(scene, config)
     plan = Plan(scene, config, blocks)
     regions = holdout_regions(plan)
+    if holdout_scene is not None:
+        try:
+            other = bind(holdout_scene, config)
+        except TwinsplitError as exc:
+            raise TwinsplitError(f"on the holdout source: {exc}") from None
+        plan.holdout_source = match_source(plan, Plan(holdout_scene, config, other))
+        check_regions(regions, plan.holdout_source.unmatched_source_columns(len(plan.params)))
     if config.splits.mode == "ood" and not regions and not any(len(b.splits) == 1 for b in blocks):
         raise TwinsplitError("splits.mode is ood but nothing is held out: add splits.holdout_regions or a "
                              "holdout_only event")
@@ -208,9 +236,28 @@ def make_plan(scene: SceneInfo, config: Config, n_train: int, n_holdout: int | N
         return plan
     reject = ood.combine(margin_rejector(plan.normalized("train"), config.splits.min_margin, config.splits.metric),
                          ood.holdout_rejector(regions) if regions else None)
+    if (hs := plan.holdout_source) is not None:
+        other = hs.plan
+        other.splits["holdout"] = sp = sample_split(other.scene, config, other.blocks, "holdout", entropy["holdout"],
+                                                    n_holdout, _carried(plan, reject), on_variant)
+        plan.splits["holdout"] = SplitPlan("holdout", sp.entropy, hs.project(plan.params, sp.draws), sp.redraws)
+        return plan
     plan.splits["holdout"] = sample_split(scene, config, blocks, "holdout", entropy["holdout"], n_holdout, reject,
                                           on_variant)
     return plan
+
+
+def _carried(plan: Plan, reject):
+    """`reject` (over plan's columns) asked of a row drawn on the holdout source, carried into those columns."""
+    if reject is None:
+        return None
+    params, shared, hs = plan.params, plan.shared, plan.holdout_source
+
+    def reject_other(_normalized: np.ndarray, raw: np.ndarray) -> str | None:
+        row = hs.project(params, raw)
+        return reject(normalize(params, row)[0][shared], row[0])
+
+    return reject_other
 
 
 def fresh_entropy() -> int:

@@ -68,6 +68,9 @@ def build(manifest: dict[str, Any], manifest_bytes: bytes) -> dict[str, Any]:
     src, tool, lineage = manifest["source"], manifest["tool"], manifest["lineage"]
     source_files = [_file(f["path"], f["sha256"], "copied source layer or asset (both splits sublayer it)")
                     for f in src["files"]]
+    held = manifest.get("holdout_source")  # generate --holdout-source: the second stage the holdout sublayers
+    source_files += [_file(f["path"], f["sha256"], "copied holdout source layer or asset (the holdout sublayers it)")
+                     for f in (held["files"] if held else [])]
     variant_files = []
     for v in manifest["variants"]:
         variant_files.append(_file(v["path"], v["sha256"], f"{v['split']} variant {v['id']} (delta layer)"))
@@ -118,7 +121,11 @@ def build(manifest: dict[str, Any], manifest_bytes: bytes) -> dict[str, Any]:
                                  "description": f"source stage as given, sha256 {src['sha256']}",
                                  "sha256": src["sha256"],
                                  **({"prov:wasDerivedFrom": derived_from} if derived_from else {})}]
-                               + other_captures,
+                               + other_captures
+                               + ([{"@type": "prov:Entity", "@id": f"lineage/holdout-source/{held['name']}",
+                                    "name": held["name"], "sha256": held["sha256"],
+                                    "description": f"holdout source stage as given, sha256 {held['sha256']}"}]
+                                  if held else []),
         "prov:wasGeneratedBy": {
             "@type": "prov:Activity", "@id": "lineage/generate", "name": "twinsplit generate",
             "prov:wasAssociatedWith": {"@type": "prov:SoftwareAgent", "@id": "lineage/twinsplit", "name": tool["name"],

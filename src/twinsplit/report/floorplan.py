@@ -107,6 +107,8 @@ def floor(plan, manifest: dict) -> Floor:
     events = {v["id"]: v.get("events", []) for v in manifest["variants"]}
     splits: dict[str, SplitOverlay | None] = {"train": None, "holdout": None}
     for split, sp in plan.splits.items():
+        if plan.scene_of(split) is not scene:
+            continue  # drawn on a holdout source: its poses are not the source's, so not drawn on its plan
         n = min(MAX_VARIANTS, len(sp.draws))
         pos, gone, paths, points = [], [], [], []
         for i in range(n):

@@ -143,6 +143,8 @@ class Context:
     def listed_files(self, root: Path) -> dict[str, str]:
         """{relative path: sha256} of every file the manifest places under `root`."""
         files = {f["path"]: f["sha256"] for f in self.manifest["source"]["files"]}
+        if (hs := self.manifest.get("holdout_source")) is not None and self.root_of("holdout") == root:
+            files |= {f["path"]: f["sha256"] for f in hs["files"]}  # generate --holdout-source: beside the holdout
         for v in self.variants:
             if self.root_of(v["split"]) != root:
                 continue
@@ -187,7 +189,7 @@ class CheckInfo:
 
 CHECKS: dict[str, CheckInfo] = {}
 CHECK_MODULES = ("files", "config", "seal", "rederive", "disjointness", "attestation", "croissant", "events",
-                 "layout", "people", "purpose")
+                 "layout", "people", "purpose", "holdout_source", "stakes")
 
 
 def check(id: str, *, needs: Iterable[str] = (), uses: Iterable[str] = (), provides: Iterable[str] = (),

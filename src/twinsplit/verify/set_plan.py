@@ -42,4 +42,11 @@ def derive_plan(out: Path, manifest: dict, reveal: Path | None):
         entropy["holdout"] = hold
     counts = manifest["counts"]
     _, scene = load(safe_join(out, manifest["source"]["root"]))
-    return make_plan(scene, config, counts["train"], counts["holdout"] if hold is not None else None, entropy)
+    other = None
+    if (hs := manifest.get("holdout_source")) is not None and hold is not None:
+        if (path := safe_join(out, hs["root"])).is_file():
+            other = load(path)[1]  # generate --holdout-source: the holdout is drawn on it
+        else:
+            hold = None  # it lives beside a sealed holdout, not in OUT: the plan is train only
+    return make_plan(scene, config, counts["train"], counts["holdout"] if hold is not None else None, entropy,
+                     holdout_scene=other)

@@ -75,9 +75,16 @@ def _render_chunk(jobs: list[tuple[str, int]]) -> list[Rendered]:
     return [render_one(_WORKER["plan"], s, i, _WORKER["target"]) for s, i in jobs]
 
 
-def render_all(plan: Plan, target: Target, workers: int = 1,
-               on_done: Callable[[int], None] | None = None) -> Iterator[Rendered]:
-    """Yield every variant in split/index order. Output is identical whatever the worker count."""
+def render_all(plan: Plan, target: Target, workers: int = 1, on_done: Callable[[int], None] | None = None,
+               holdout_target: Target | None = None) -> Iterator[Rendered]:
+    """Yield every variant in split/index order. Output is identical whatever the worker count. With a holdout
+    source the holdout is rendered from its own plan (its stage, its blocks) with `holdout_target`."""
+    if (hs := plan.holdout_source) is not None:
+        train = Plan(plan.scene, plan.config, plan.blocks, {s: sp for s, sp in plan.splits.items() if s != "holdout"})
+        yield from render_all(train, target, workers, on_done)
+        if "holdout" in hs.plan.splits:
+            yield from render_all(hs.plan, holdout_target, workers, on_done)
+        return
     jobs = [(s, i) for s in plan.splits for i in range(len(plan.splits[s].draws))]
     if workers <= 1 or len(jobs) < 2 * workers:
         for s, i in jobs:

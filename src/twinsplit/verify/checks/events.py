@@ -13,6 +13,7 @@ from ...blocks.registry import EVENTS, LeakSignature
 from ...events.common import EVENTS_SCOPE, KIND_ATTR, PARK_BELOW_M, SOURCE_ATTR, events_root, lowest_point
 from ...geometry.support import overlap_tolerance
 from ...geometry.xform_ops import quat_matrices
+from ...plan.stakes import holdout_only
 from ...write.layer import Authored
 from ...write.readback import layer_values
 from ..core import Check, Context, check
@@ -27,18 +28,6 @@ def leak_signatures(kinds: set[str]) -> dict[str, LeakSignature]:
     """{kind: its leak signature} for the registered kinds among `kinds` that declare one."""
     registry = _event_kinds()
     return {k: registry[k].leak for k in sorted(kinds) if k in registry and registry[k].leak is not None}
-
-
-def holdout_only(body: dict) -> tuple[set[str], set[str]]:
-    """(kinds whose every block is holdout_only, sources `events.<kind>[i]` of holdout-only blocks)."""
-    kinds, sources = set(), set()
-    for kind, blocks in (body.get("events") or {}).items():
-        blocks = [blocks] if isinstance(blocks, dict) else list(blocks or [])
-        flags = [bool(b.get("holdout_only")) for b in blocks]
-        sources |= {f"events.{kind}[{i}]" for i, f in enumerate(flags) if f}
-        if flags and all(flags):
-            kinds.add(kind)
-    return kinds, sources
 
 
 def layer_findings(values: dict, kinds: set[str], sources: set[str]) -> list[tuple[str, str, str | None]]:
@@ -172,14 +161,14 @@ def events_parked(ctx: Context, c: Check) -> None:
     if not (ctx.manifest.get("config", {}).get("body", {}).get("events")):
         c.skip("no event blocks")
         return
-    scene = ctx.plan.scene
-    up = scene.up_index
-    lowest = lowest_point(scene)
-    clearance = PARK_BELOW_M / scene.meters_per_unit - overlap_tolerance(scene.meters_per_unit)
     n = bodies = 0
     for v in ctx.variants:
         if ctx.root_of(v["split"]) is None:
             continue  # a sealed holdout without --holdout
+        scene = ctx.plan.scene_of(v["split"])  # a holdout drawn on a holdout source: that stage
+        up = scene.up_index
+        lowest = lowest_point(scene)
+        clearance = PARK_BELOW_M / scene.meters_per_unit - overlap_tolerance(scene.meters_per_unit)
         path = ctx.path(v["path"], v["split"])
         if not path.is_file():
             continue

@@ -42,10 +42,12 @@ def layout(ctx: Context, c: Check) -> None:
     if not blocks:
         c.skip("no layout block")
         return
-    scene = ctx.plan.scene
-    src = SourcePoses(scene_shapes(scene), lambda paths: scene_xforms(scene, paths), scene.up_index,
-                      overlap_tolerance(scene.meters_per_unit), centres_of_mass(scene))
-    regions = {s: _regions(scene, blocks, s) for s in ("train", "holdout")}
+    poses, regions = {}, {}
+    for s in ("train", "holdout"):  # a holdout drawn on a holdout source is checked on that stage
+        scene = ctx.plan.scene_of(s)
+        poses[s] = SourcePoses(scene_shapes(scene), lambda paths, scene=scene: scene_xforms(scene, paths),
+                               scene.up_index, overlap_tolerance(scene.meters_per_unit), centres_of_mass(scene))
+        regions[s] = _regions(scene, blocks, s)
     checked = 0
     for v in ctx.variants:
         try:
@@ -56,7 +58,7 @@ def layout(ctx: Context, c: Check) -> None:
         if authored is None:
             continue  # not on disk (reported by `files`) or not re-derived
         checked += 1
-        for f in check_variant_poses(src, authored, regions[v["split"]]):
+        for f in check_variant_poses(poses[v["split"]], authored, regions[v["split"]]):
             c.fail(f.message, file=v["path"], prim=f.prim)
     c.detail = f"{checked} variants: no overlap, bounds and keep-out hold, supports hold" if c.ok else \
         f"{checked} variants checked"

@@ -97,12 +97,12 @@ def people_clear(ctx: Context, c: Check) -> None:
     if PERSON not in (body.get("events") or {}):
         c.skip("no person events")
         return
-    scene = ctx.plan.scene
-    tol, root = overlap_tolerance(scene.meters_per_unit), events_root(scene)
     samples = layers = 0
     for v in ctx.variants:
         if ctx.root_of(v["split"]) is None or not any(e.get("kind") == PERSON for e in v.get("events", [])):
             continue
+        scene = ctx.plan.scene_of(v["split"])  # a holdout drawn on a holdout source: that stage
+        tol, root = overlap_tolerance(scene.meters_per_unit), events_root(scene)
         path = ctx.path(v["path"], v["split"])
         if not path.is_file():
             continue

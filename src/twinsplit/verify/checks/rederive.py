@@ -45,9 +45,12 @@ def rederive(ctx: Context, c: Check) -> None:
     if any(n > len(ctx.variants) for n in counts.values()):
         return  # a tampered count must not make verify draw 10**30 variants
     stage, scene = load(ctx.path(ctx.manifest["source"]["root"]))
+    hs = ctx.manifest.get("holdout_source")
+    other = load(ctx.path(hs["root"], "holdout")) if hs is not None and holdout_known else None
     gc.freeze()  # the scene lives all run: keep the collector from rescanning its objects per variant
     ctx.stage = stage
-    plan = make_plan(scene, ctx.config, counts["train"], counts["holdout"] if holdout_known else None, entropy)
+    plan = make_plan(scene, ctx.config, counts["train"], counts["holdout"] if holdout_known else None, entropy,
+                     holdout_scene=other and other[1])
     ctx.plan = plan
     for key, actual in (("up_axis", scene.up_axis), ("meters_per_unit", scene.meters_per_unit)):
         if not same(ctx.manifest["source"][key], actual):
@@ -58,18 +61,22 @@ def rederive(ctx: Context, c: Check) -> None:
     ctx.authored = {}
     target = Target(f"../{ctx.manifest['source']['root']}", plan.stage_metadata(stage_metadata(stage.GetRootLayer())),
                     mf.layer_format(ctx.manifest))
+    targets = {"train": target, "holdout": target}
+    if other is not None:  # generate --holdout-source: the holdout sublayers the copied second stage
+        targets["holdout"] = Target(f"../{hs['root']}", plan.holdout_source.plan.stage_metadata(
+            stage_metadata(other[0].GetRootLayer())), target.layer_format)
     produced = []
     for split, sp in plan.splits.items():
         for i in range(len(sp.draws)):
             items = plan.batch(split, i)
-            r = render_batch(plan, split, i, items, target)
+            r = render_batch(plan, split, i, items, targets[split])
             vid = f"{split}-{i:05d}"
             produced.append(vid)
             entry = by_id.get(vid)
             if entry is None:
                 c.fail(f"{vid}: the seeds give this variant but the manifest does not list it")
                 continue
-            _compare_variant(ctx, c, plan, entry, r, items, target.layer_format)
+            _compare_variant(ctx, c, plan, entry, r, items, targets[split])
             if entry.get("redraws") != int(sp.redraws[i]):
                 c.fail(f"{vid}: manifest says {entry.get('redraws')} redraws, re-derivation took {int(sp.redraws[i])}")
     listed = {vid for vid, v in by_id.items() if v["split"] in plan.splits}
@@ -85,7 +92,8 @@ def _fail_difference(c: Check, file: str, difference: tuple[str, str]) -> None:
     c.fail(message, file=file, prim=prim or None, attribute=attribute or None)
 
 
-def _compare_variant(ctx: Context, c: Check, plan: Plan, entry: dict, r, items: list, layer_format: str) -> None:
+def _compare_variant(ctx: Context, c: Check, plan: Plan, entry: dict, r, items: list, target: Target) -> None:
+    layer_format = target.layer_format
     path = ctx.path(entry["path"], entry["split"])
     if path.suffix != f".{layer_format}":
         c.fail(f"named {path.suffix or 'without a suffix'}, but the manifest records layer_format {layer_format}",
@@ -107,8 +115,9 @@ def _compare_variant(ctx: Context, c: Check, plan: Plan, entry: dict, r, items: 
             c.fail(str(exc), file=entry["path"])
             return
         ctx.authored[entry["id"]] = actual
-        if sublayers != [f"../{ctx.manifest['source']['root']}"]:
-            c.fail(f"sublayers {sublayers} are not exactly the copied source", file=entry["path"])
+        if sublayers != [target.sublayer]:
+            what = "source" if target.sublayer == f"../{ctx.manifest['source']['root']}" else "holdout source"
+            c.fail(f"sublayers {sublayers} are not exactly the copied {what}", file=entry["path"])
         if diff := first_difference(expected, actual):
             _fail_difference(c, entry["path"], diff)
         elif found == layer_format:  # what values cannot show: formatting, metadata, 1 vs 1.0
