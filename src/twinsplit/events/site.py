@@ -59,6 +59,7 @@ class Site:
             self.near.append(np.zeros(grid.shape, dtype=bool) if poly is None
                              else ~standable(grid, grid.mask([poly]), radius))
         self._free: dict[frozenset, np.ndarray] = {}
+        self._near: dict[frozenset, np.ndarray] = {}
         self._graph: dict[frozenset, object] = {}
         self._field: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -81,7 +82,12 @@ class Site:
     def snap(self, state: frozenset[int], point: np.ndarray, within: np.ndarray | None = None) -> int:
         """The flat cell nearest `point` a person may stand on in `state` (inside `within` when it has one)."""
         free = self.free(state)
-        near = nearest_free(free, within) if within is not None and (free & within).any() else nearest_free(free)
+        if within is not None and (free & within).any():
+            near = nearest_free(free, within)
+        else:  # one distance transform per state, not per call
+            if state not in self._near:
+                self._near[state] = nearest_free(free)
+            near = self._near[state]
         return int(near[self.grid.flat(point)[0]])
 
     def field(self, state: frozenset[int], sources: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
