@@ -100,10 +100,9 @@ class PersonCfg(EventCfg):
     roles: dict[str, RoleCfg] | None = Field(None, description="Roles drawn per person (e.g. staff, visitor, "
                                                                "patient) with their own speed and pause; each gets "
                                                                "the semantic label `role`. Default: none.")
-    keep_clear: bool | SplitFlags | None = Field(None, description="true: layout keeps its bodies off each person's way "
-                                                             "(entry to goal on the static site, one radius + 5 cm to "
-                                                             "each side); or {train: .., holdout: ..}. Default: "
-                                                             "false.")
+    keep_clear: bool | SplitFlags | None = Field(
+        None, description="true: layout keeps its bodies off each person's way (entry to goal on the static site, one "
+                          "radius + 5 cm to each side); or {train: .., holdout: ..}. Default: false.")
     height: float = Field(1.7, gt=0.3, le=2.5, description="Person height in metres, caps included. Default: 1.7.")
     radius: float = Field(0.25, gt=0.05, le=0.6, description="Capsule radius in metres. Default: 0.25.")
     sample_every: float = Field(0.5, gt=0.0, le=5.0,
