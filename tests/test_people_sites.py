@@ -5,6 +5,8 @@ keeps people's ways clear when `keep_clear` says so, and verify re-checks it fro
 
 from __future__ import annotations
 
+from html import escape
+
 import numpy as np
 import pytest
 import shapely
@@ -225,3 +227,35 @@ def test_fab_crowd_clear_of_colliders_and_the_restricted_zone_with_fixed_columns
     for v in m["variants"]:
         assert (out / v["path"]).read_bytes() == (again / v["path"]).read_bytes()
     assert (out / "manifest.json").read_bytes() == (again / "manifest.json").read_bytes()
+
+
+def test_report_timeline_shows_reactions_and_the_floor_plan_people_paths_by_split(tmp_path, run_cli):
+    from twinsplit.report import floorplan
+    from twinsplit.verify.set_plan import derive_plan
+
+    src = rooms(tmp_path / "rooms.usda")
+    events = {"person_enters_corridor": {"region": "corridor", "goal": ["/World/Regions/Room_A",
+                                                                        "/World/Regions/Room_B"],
+                                         "count": 4, "window": [0, 30], "start": {"low": 0, "high": 1},
+                                         "speed": {"low": 0.5, "high": 0.7}, "pause": {"low": 0, "high": 0.1}},
+              "alarm_reroute": {"close": "/World/Regions/Door_A", "window": [0, 30], "start": {"low": 3, "high": 4}}}
+    out, m = _generate(tmp_path, run_cli, src, events)
+    counts: dict[str, int] = {}
+    for v in m["variants"]:
+        for r in v.get("reactions", []):
+            counts[r["what"]] = counts.get(r["what"], 0) + 1
+    assert counts.get("reroute to another exit", 0) >= 1
+    report = tmp_path / "r.html"
+    run_cli("report", out, "-o", report)
+    html = report.read_text()
+    caption = "people's reactions (markers on their variant's row): " + ", ".join(
+        f"{n} {w}" for w, n in sorted(counts.items()))
+    assert escape(caption) in html
+    # the floor plan draws each person's planned corners (not a straight entry-exit line), per split
+    floor = floorplan.floor(derive_plan(out, m, None), m)
+    for split in ("train", "holdout"):
+        drawn = floor.splits[split].paths
+        want = [np.asarray(e["parameters"]["waypoints"])[:, :2] for v in m["variants"] if v["split"] == split
+                for e in v["events"] if e["kind"] == "person_enters_corridor"]
+        assert len(drawn) == len(want) and all(np.allclose(a, b) for a, b in zip(drawn, want, strict=True))
+        assert any(len(p) > 2 for p in drawn)
