@@ -111,9 +111,10 @@ class Walked:
 
 
 def check_people(out: Path, variant: dict, no_go=None, no_go_from: float = np.inf) -> Walked:
-    """Assert that no person sample of one written variant lies inside a collider (the source's, this variant's
-    layout and every event body switched on at that time) or nearer another person than their two radii, nor
-    inside `no_go` (a shapely polygon) from time code `no_go_from`."""
+    """Assert that no person sample of one written variant, nor the point halfway to its next sample (translate
+    interpolates linearly), lies inside a collider (the source's, this variant's layout and every event body
+    switched on at that time) or nearer another person than their two radii, nor inside `no_go` (a shapely
+    polygon) from time code `no_go_from`."""
     stage = Usd.Stage.Open(str(out / variant["path"]))
     a, b, _ = _plane(stage)
     people = [e for e in variant["events"] if e["kind"] == PERSON]
@@ -137,13 +138,17 @@ def check_people(out: Path, variant: dict, no_go=None, no_go_from: float = np.in
         return np.array([p[a], p[b]])
 
     for path, prim in prims.items():
-        for t in prim.GetAttribute("xformOp:translate").GetTimeSamples():
+        authored = prim.GetAttribute("xformOp:translate").GetTimeSamples()
+        mids = {(t0 + t1) / 2 for t0, t1 in zip(authored[:-1], authored[1:], strict=True)  # translate interpolates
+                if t1 - t0 > 0.01 and on(prim, t0) and on(prim, t1)}  # (not a parked <-> placed jump)
+        for t in sorted(set(authored) | mids):
             if not on(prim, t):
                 continue
             n += 1
             p = at(prim, t)
-            track.setdefault(path, []).append((t, p))
-            last[path] = p
+            if t in authored:
+                track.setdefault(path, []).append((t, p))
+                last[path] = p
             disc = shapely.Point(*p).buffer(radius[path] - tol)
             hits = [fixed[i][1] for i in tree.query(disc, predicate="intersects")]
             if t not in moving:  # event bodies (a bed, a blocker, barriers) where they are at t
