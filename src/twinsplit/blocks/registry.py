@@ -60,6 +60,11 @@ class BlockKind:
     obstacles: Callable[[SceneInfo, Any, list[ParamSpec], np.ndarray], list] | None = None
     # True: `edits` and `notes` also get `variant=` (blocks.variant.Variant), the variant's every block as drawn
     sees_variant: bool = False
+    # what this block asks layout to keep clear of in a variant of a split (people's ways: blocks.variant.Way),
+    # from its own draws alone (drawn before the blocks that keep clear: no cycle)
+    keep_out: Callable[[SceneInfo, Any, list[ParamSpec], np.ndarray, str], list] | None = None
+    # True: `sample` and `notes` also get `keep_out=`, the Ways the variant's other blocks ask to keep clear
+    keeps_clear: bool = False
 
 
 class Registry(dict[str, BlockKind]):

@@ -39,6 +39,44 @@ class Obstacle:
 
 
 @dataclass(frozen=True)
+class Way:
+    """A strip a block asks layout to keep clear in a variant: the polyline `points` (world, stage units) a person
+    is meant to walk, `half_width` to each side (and beyond each end). `who` names it in findings and notes."""
+
+    who: str
+    points: np.ndarray
+    half_width: float
+
+    def prisms(self, up: int) -> list:
+        """One oriented box per segment (unbounded along up: geometry.prism), each end grown by half_width."""
+        from ..geometry.prism import Prism
+
+        out, pts = [], np.asarray(self.points, dtype=float)
+        if len(pts) == 1:
+            pts = np.vstack([pts, pts])
+        for a, b in zip(pts[:-1], pts[1:], strict=True):
+            d = b - a
+            d[up] = 0.0
+            length = float(np.linalg.norm(d))
+            axis = d / length if length > 1e-12 else np.eye(3)[(up + 1) % 3]
+            upv = np.eye(3)[up]
+            side = np.cross(upv, axis)
+            rot = np.stack([axis, side, upv], axis=1)
+            half = np.array([length / 2 + self.half_width, self.half_width, self.half_width])
+            out.append(Prism(f"the way of {self.who}", (a + b) / 2, rot, half, up))
+        return out
+
+    def record(self) -> dict:
+        """As the manifest notes it (verify rebuilds the prisms from this)."""
+        return {"for": self.who, "way": [[float(c) for c in p] for p in self.points],
+                "half_width": float(self.half_width)}
+
+    @classmethod
+    def of(cls, record: dict) -> "Way":
+        return cls(record["for"], np.asarray(record["way"], dtype=float), float(record["half_width"]))
+
+
+@dataclass(frozen=True)
 class VariantBlock:
     """One block of a variant as the plan drew it."""
 

@@ -45,6 +45,7 @@ class Track:
     times: list[float] = field(default_factory=list)
     points: list[np.ndarray] = field(default_factory=list)
     corners: list[np.ndarray] = field(default_factory=list)
+    corner_times: list[float] = field(default_factory=list)
 
     def walk(self, poly: np.ndarray, t0: float, v0: float, v: float, a: float, every: float) -> None:
         """Append a leg along `poly` from time t0 (samples every `every` s and at every corner)."""
@@ -56,7 +57,9 @@ class Track:
         pts = along(poly, s_of, s(ts))
         pts[np.searchsorted(ts, t_of)] = poly  # corners exactly
         self._extend(t0 + ts, pts)
-        self.corners += [p for p in poly[1:]] if self.corners else list(poly)
+        first = 1 if self.corners else 0
+        self.corners += list(poly[first:])
+        self.corner_times += [float(t0 + t) for t in t_of[first:]]
 
     def wait(self, until: float) -> None:
         if until > self.times[-1] + 1e-9:
@@ -72,6 +75,9 @@ class Track:
         p = self.at(np.array([t]))[0]
         k = int(np.searchsorted(self.times, t, side="left"))
         self.times, self.points = self.times[:k] + [float(t)], self.points[:k] + [p]
+        # the corners passed before t, then where the reaction starts: the way not taken is no corner
+        c = int(np.searchsorted(self.corner_times, t, side="left"))
+        self.corners, self.corner_times = self.corners[:c] + [p], self.corner_times[:c] + [float(t)]
 
     def at(self, ts: np.ndarray) -> np.ndarray:
         tt, pp = np.asarray(self.times), np.asarray(self.points)

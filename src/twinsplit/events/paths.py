@@ -49,21 +49,41 @@ def cells_to(pred: np.ndarray, start: int) -> list[int]:
 
 def visible(grid: Grid, free: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
     """Is every point of the segment a-b within half a cell of a free cell centre?"""
-    n = int(np.ceil(np.linalg.norm(b - a) / (grid.cell / 3))) + 1
-    pts = a + np.linspace(0.0, 1.0, n)[:, None] * (b - a)
+    return bool(_visible_from(grid, free, a, b[None, :])[0])
+
+
+def _visible_from(grid: Grid, free: np.ndarray, a: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """`visible(a, e)` for every row e of `ends`, in one pass: the same points as linspace over each segment."""
+    d = ends - a
+    n = np.ceil(np.linalg.norm(d, axis=1) / (grid.cell / 3)).astype(int) + 1
+    seg = np.repeat(np.arange(len(ends)), n)
+    k = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    frac = k * (1.0 / np.maximum(n - 1, 1))[seg]
+    frac[np.cumsum(n) - 1] = 1.0  # linspace's last point is exactly its stop
+    pts = a + frac[:, None] * d[seg]
     ix, iy = grid.index(pts)
-    return bool(free[ix, iy].all())
+    ok = free[ix, iy]
+    return np.logical_and.reduceat(ok, np.cumsum(n) - n)
+
+
+CHUNK = 32  # segments from one anchor tested at once while string pulling
 
 
 def straighten(grid: Grid, free: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """The fewest of `points` (a cell path, world) whose segments all keep to free cells (greedy string pulling)."""
+    """The fewest of `points` (a cell path, world) whose segments all keep to free cells (greedy string pulling:
+    from each anchor, the last point before the first one out of sight becomes the next anchor)."""
     if len(points) <= 2:
         return points
     out, anchor, i = [points[0]], 0, 1
     while i < len(points):
-        if not visible(grid, free, points[anchor], points[i]):
-            anchor = i - 1
-            out.append(points[anchor])
+        j = min(i + CHUNK, len(points))
+        seen = _visible_from(grid, free, points[anchor], points[i:j])
+        if seen.all():
+            i = j
+            continue
+        i += int(np.argmin(seen))  # the first point out of sight from the anchor
+        anchor = i - 1
+        out.append(points[anchor])
         i += 1
     out.append(points[-1])
     return np.asarray(out)

@@ -15,7 +15,7 @@ from ..blocks.registry import BlockKind, LeakSignature
 from ..blocks.variant import Placed, Variant
 from ..errors import TwinsplitError
 from ..scene.info import SceneInfo
-from . import walkers
+from . import keep_clear, walkers
 from .common import (
     FRAME,
     EventCfg,
@@ -66,6 +66,13 @@ class RoleCfg(Strict):
                                                  "2-10 (the block's `pause` for other names).")
 
 
+class SplitFlags(Strict):
+    """A yes/no per split."""
+
+    train: bool = Field(False, description="In train variants. Default: false.")
+    holdout: bool = Field(False, description="In holdout variants. Default: false.")
+
+
 class PersonCfg(EventCfg):
     """People (kinematic capsules labelled `person`) enter a region at one end at a drawn time and walk to a goal
     (the region's other end, or a goal region) on a path planned around this variant's colliders, reacting to the
@@ -93,6 +100,9 @@ class PersonCfg(EventCfg):
     roles: dict[str, RoleCfg] | None = Field(None, description="Roles drawn per person (e.g. staff, visitor, "
                                                                "patient) with their own speed and pause; each gets "
                                                                "the semantic label `role`. Default: none.")
+    keep_clear: bool | SplitFlags | None = Field(
+        None, description="true: layout keeps its bodies off each person's way (entry to goal on the static site, one "
+                          "radius + 5 cm to each side); or {train: .., holdout: ..}. Default: false.")
     height: float = Field(1.7, gt=0.3, le=2.5, description="Person height in metres, caps included. Default: 1.7.")
     radius: float = Field(0.25, gt=0.05, le=0.6, description="Capsule radius in metres. Default: 0.25.")
     sample_every: float = Field(0.5, gt=0.0, le=5.0,
@@ -212,6 +222,17 @@ def plan_people(scene: SceneInfo, cfg: PersonCfg, params: list[ParamSpec], draws
     placed = variant.placed() if variant is not None else Placed()
     obstacles = variant.obstacles() if variant is not None else []
     site = _site(scene, cfg, lane(scene, regions[0]), placed, obstacles)
+    people, extra = slot_people(scene, cfg, params, draws, regions, goals)
+    walks = walkers.plan(site, people, w[1], cfg.sample_every, scene.time_codes_per_second)
+    if len(_PLANS) > 64:
+        _PLANS.clear()
+    _PLANS[key] = (scene, (w, walks, extra))
+    return w, walks, extra
+
+
+def slot_people(scene: SceneInfo, cfg: PersonCfg, params: list[ParamSpec], draws: np.ndarray, regions: list,
+                goals: list) -> tuple[list[Person], dict]:
+    """The people of the active slots (entry, goals, pace) from their draws, and what the manifest says of each."""
     people, extra = [], {}
     for prim, cols in by_prim(params, draws).items():
         if "active" in cols and cols["active"][1] < 0.5:
@@ -229,14 +250,26 @@ def plan_people(scene: SceneInfo, cfg: PersonCfg, params: list[ParamSpec], draws
         people.append(Person(prim, cols["start"][1], m(scene, cols["speed"][1]), m(scene, cfg.acceleration),
                              cols["pause"][1], cols["pause_at"][1], entry, ways, m(scene, cfg.radius)))
         extra[prim] = {"region": region, "role": choice_value(cols.get("role")), "cols": cols}
-    walks = walkers.plan(site, people, w[1], cfg.sample_every, scene.time_codes_per_second)
-    if len(_PLANS) > 64:
-        _PLANS.clear()
-    _PLANS[key] = (scene, (w, walks, extra))
-    return w, walks, extra
+    return people, extra
 
 
 _PLANS: dict[tuple, tuple] = {}
+_STATIC: dict[tuple, tuple] = {}
+
+
+def person_keep_out(scene: SceneInfo, cfg: PersonCfg, params: list[ParamSpec], draws: np.ndarray,
+                    split: str) -> list:
+    """With `keep_clear` for this split: every active person's way (events.keep_clear), for layout to avoid."""
+    on = bool(cfg.keep_clear) if not isinstance(cfg.keep_clear, SplitFlags) else getattr(cfg.keep_clear, split)
+    if not on:
+        return []
+    _, regions, goals = _setup(scene, cfg, params[0].source)
+    key = (id(scene), params[0].source)
+    hit = _STATIC.get(key)
+    if hit is None or hit[0] is not scene:  # the static site is the same in every variant: built once
+        hit = _STATIC[key] = (scene, _site(scene, cfg, lane(scene, regions[0]), keep_clear.static_placed(scene), []))
+    people, _ = slot_people(scene, cfg, params, draws, regions, goals)
+    return keep_clear.ways(hit[1], people)
 
 
 def _goal(scene: SceneInfo, region, entry: np.ndarray) -> tuple[str, np.ndarray, float]:
@@ -316,6 +349,7 @@ KIND = BlockKind(
     sample=person_sample,
     edits=within_window(person_edits),
     sees_variant=True,
+    keep_out=person_keep_out,
     starter=person_starter,
     metadata=time_metadata,
     doc=PersonCfg.__doc__ or "",

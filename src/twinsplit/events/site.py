@@ -12,6 +12,7 @@ from . import paths
 from .occupancy import CELL_M, Grid, box_footprint, footprint, nearest_free, site_grid, standable
 
 _FOOT: dict[tuple, tuple[SceneInfo, dict[str, np.ndarray]]] = {}
+FIELDS = 64  # distance fields kept per site (each a float and an int per cell)
 
 
 def _source_cells(scene: SceneInfo, grid: Grid) -> dict[str, np.ndarray]:
@@ -59,6 +60,8 @@ class Site:
             self.near.append(np.zeros(grid.shape, dtype=bool) if poly is None
                              else ~standable(grid, grid.mask([poly]), radius))
         self._free: dict[frozenset, np.ndarray] = {}
+        self._near: dict[frozenset, np.ndarray] = {}
+        self._routes: dict[tuple, np.ndarray | None] = {}
         self._graph: dict[frozenset, object] = {}
         self._field: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -81,11 +84,18 @@ class Site:
     def snap(self, state: frozenset[int], point: np.ndarray, within: np.ndarray | None = None) -> int:
         """The flat cell nearest `point` a person may stand on in `state` (inside `within` when it has one)."""
         free = self.free(state)
-        near = nearest_free(free, within) if within is not None and (free & within).any() else nearest_free(free)
+        if within is not None and (free & within).any():
+            near = nearest_free(free, within)
+        else:  # one distance transform per state, not per call
+            if state not in self._near:
+                self._near[state] = nearest_free(free)
+            near = self._near[state]
         return int(near[self.grid.flat(point)[0]])
 
     def field(self, state: frozenset[int], sources: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         key = (state, sources)
+        if len(self._field) > FIELDS:  # a site reused across variants (keep_clear's static one) stays bounded
+            self._field.clear()
         if key not in self._field:
             if state not in self._graph:
                 self._graph[state] = paths.graph(self.free(state))
@@ -105,6 +115,16 @@ class Site:
         return poly, np.inf if poly is None else float(np.linalg.norm(np.diff(poly, axis=0), axis=1).sum())
 
     def _route(self, state, start, sources, key=None) -> np.ndarray | None:
+        # a person tried at later starts asks for the same routes again: a pure function of these, so cached
+        memo = (state, key if key is not None else sources, np.asarray(start, dtype=float).tobytes())
+        if len(self._routes) > 64 * FIELDS:
+            self._routes.clear()
+        if memo not in self._routes:
+            self._routes[memo] = self._search(state, start, sources, key)
+        got = self._routes[memo]
+        return None if got is None else got.copy()
+
+    def _search(self, state, start, sources, key=None) -> np.ndarray | None:
         if key is not None:  # many sources: cache under a short key
             full = (state, key)
             if full not in self._field:

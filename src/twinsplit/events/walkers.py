@@ -130,9 +130,12 @@ def _react(site: Site, p: Person, track: Track, state, k: int, goal: str, every:
     """Change `track` so the person keeps out of obstacle k from its switch on; (goal, the reaction record)."""
     o = site.obstacles[k]
     t_r, exit_poly = None, None
+    after = site.free(state | {k})
     for t in np.arange(o.on_s, track.times[0] - 1e-9, -0.1):  # the latest moment that still clears it in time
         here = track.at(np.array([t]))
         if not site.inside(k, here)[0]:
+            if not after.flat[site.grid.flat(here)[0]]:
+                continue  # in the reach of what switches on with it (a doorway's barrier): no way on from there
             t_r = float(t)
             break
         poly, length = site.exit(state, k, here[0])

@@ -20,6 +20,7 @@ from . import ood
 from .bind import Block, bind
 from .disjoint import margin_rejector
 from .holdout_source import HoldoutSource, check_regions, match_source
+from .keep import draw_variant, row_ways
 from .seen import variant_view
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class Plan:
             stop = start + len(b.params)
             if split in b.splits and b.entry.notes is not None:
                 if note := b.entry.notes(self.scene, b.cfg, list(b.params), row[start:stop],
-                                         **self._seen(b, split, index)):
+                                         **self._seen(b, split, index), **self._kept(b, split, index)):
                     out[b.source] = note
             start = stop
         return out
@@ -125,6 +126,13 @@ class Plan:
         """`variant=` for a block that plans around the rest of its variant (BlockKind.sees_variant), else nothing."""
         return {"variant": variant_view(self, split, index)} if b.entry.sees_variant else {}
 
+    def _kept(self, b: Block, split: str, index: int) -> dict[str, Any]:
+        """`keep_out=` for a block that kept clear of the others' ways (BlockKind.keeps_clear) when some asked."""
+        if not b.entry.keeps_clear:
+            return {}
+        asked = row_ways(self.scene, self.blocks, split, self.splits[split].draws[index])
+        return {"keep_out": asked} if asked else {}
+
     def stage_metadata(self, base: dict[str, Any]) -> dict[str, Any]:
         """The source's root-layer metadata plus what blocks need (e.g. a time range for events)."""
         out = dict(base)
@@ -164,12 +172,6 @@ def normalize(params: list[ParamSpec], draws: np.ndarray) -> np.ndarray:
     return (np.asarray(draws, dtype=np.float64).reshape(-1, len(params)) - lo) / (hi - lo)
 
 
-def _draw_variant(scene: SceneInfo, blocks: list[Block], split: str, gens: list[np.random.Generator]) -> np.ndarray:
-    parts = [b.entry.sample(scene, b.cfg, list(b.params), split, g) if split in b.splits
-             else np.full(len(b.params), np.nan) for b, g in zip(blocks, gens, strict=True)]
-    return np.concatenate(parts) if parts else np.zeros(0)
-
-
 def _stuck(blocks: list[Block], row: np.ndarray) -> str:
     """Blocks whose every drawn value is 0 (a layout block that placed no unit): what keeps variants equal."""
     out, start = [], 0
@@ -194,7 +196,7 @@ def sample_split(scene: SceneInfo, config: Config, blocks: list[Block], split: s
     for i in range(n):
         gens = [stream(entropy, i, b) for b in blocks]
         for attempt in range(config.splits.max_redraws + 1):  # noqa: B007 (read after the loop: redraw count)
-            row = _draw_variant(scene, blocks, split, gens)
+            row = draw_variant(scene, blocks, split, gens)
             reason = reject(normalize(params, row)[0][shared], row) if reject is not None else None
             if reason is None:
                 break

@@ -26,7 +26,7 @@ class SplitOverlay:
     variants: int  # drawn
     positions: np.ndarray  # (m, 2) body centres, all drawn variants
     removed: np.ndarray  # (r, 2) source centres of removed bodies (once per removal)
-    paths: list[np.ndarray] = field(default_factory=list)  # (2, 2) start/end of walking events
+    paths: list[np.ndarray] = field(default_factory=list)  # (k, 2): a person's corners, else start/end
     points: list[np.ndarray] = field(default_factory=list)  # (2,) places of static events
 
 
@@ -134,7 +134,10 @@ def _event_marks(params: dict, duration: float, plane, paths: list, points: list
         return np.asarray(v, dtype=float) if isinstance(v, list) and len(v) == 3 else None
 
     entry, heading = vec(params.get("entry")), vec(params.get("heading"))
-    if entry is not None:
+    corners = [c for c in (vec(w) for w in params.get("waypoints") or []) if c is not None]
+    if len(corners) >= 2:  # a person's planned path, corner by corner (reactions included)
+        paths.append(np.array([c[list(plane)] for c in corners]))
+    elif entry is not None:
         end = vec(params.get("exit"))
         if end is None and heading is not None:
             end = entry + heading * float(params.get("speed_mps", 0.0)) * max(duration, 0.0)
@@ -179,8 +182,8 @@ def figure(f: Floor) -> bytes:
                     ax.scatter(o.removed[:, 0], o.removed[:, 1], s=18, marker="x", color="black", lw=0.8,
                                label=f"removed ({len(o.removed)})")
                 if o.paths:
-                    ax.add_collection(LineCollection(o.paths, colors="#ff7f0e", linewidths=1.0, alpha=0.7,
-                                                     label="event paths"))
+                    ax.add_collection(LineCollection(o.paths, colors=c, linewidths=1.0, alpha=0.6,
+                                                     label=f"people's paths ({split})"))
                 if o.points:
                     p = np.array(o.points)
                     ax.scatter(p[:, 0], p[:, 1], s=14, marker="s", color="#ff7f0e", alpha=0.7, label="event places")

@@ -47,6 +47,7 @@ class Derived:
     regions: list[tuple[str, np.ndarray, np.ndarray]]  # (name, low, high) over all columns, normalized
     events: dict[str, list[list[dict[str, Any]]]]  # split -> per variant -> event entries
     distance: dict[str, Any] | None = None  # stats.distance_report on the shared columns
+    reactions: dict[str, list[list[dict[str, Any]]]] = field(default_factory=dict)  # split -> per variant
 
 
 @dataclass
@@ -73,7 +74,7 @@ def derive(out: Path, manifest: dict, reveal: Path | None, plan=None) -> Derived
     """Figures' data from the re-derived plan: verify's own when it has one, else derived here."""
     from ..plan.draw import holdout_regions
     from ..verify.set_plan import derive_plan
-    from ..write.pool import event_entries
+    from ..write.pool import event_entries, reaction_entries
 
     if plan is None:
         plan = derive_plan(out, manifest, reveal)
@@ -87,9 +88,13 @@ def derive(out: Path, manifest: dict, reveal: Path | None, plan=None) -> Derived
             low[c] = max(low[c], (a - lo[c]) / span[c])
             high[c] = min(high[c], (b - lo[c]) / span[c])
         regions.append((r.name, np.clip(low, 0, 1), np.clip(high, 0, 1)))
-    events = {s: [event_entries(plan.edits(s, i)) for i in range(len(sp.draws))] for s, sp in plan.splits.items()}
+    events, reactions = {}, {}
+    for s, sp in plan.splits.items():
+        edits = [plan.edits(s, i) for i in range(len(sp.draws))]
+        events[s], reactions[s] = [event_entries(e) for e in edits], [reaction_entries(e) for e in edits]
     d = Derived([p.name for p in params], plan.shared, plan.normalized("train", shared=False),
-                plan.normalized("holdout", shared=False) if "holdout" in plan.splits else None, regions, events)
+                plan.normalized("holdout", shared=False) if "holdout" in plan.splits else None, regions, events,
+                reactions=reactions)
     if d.holdout is not None:
         from ..plan.stats import distance_report
 
@@ -189,8 +194,18 @@ def events_figure(d: Derived) -> tuple[bytes | None, str]:
                 start = float(e.get("start", 0.0))
                 end = float(e.get("end", start + float(e.get("duration", 0.0))))
                 bars.append(rp.EventBar(row, e.get("kind", "?"), start, end))
+        marks = [rp.EventMark(row, float(r["at"]), r.get("what", "?"))
+                 for row, rs in enumerate(d.reactions.get(split, [])[:len(shown)]) for r in rs]
         lanes.append(rp.EventLane(split, [f"{split}-{i:05d}" for i in range(len(shown))], bars,
-                                  "" if bars else "no events in this split"))
+                                  "" if bars else "no events in this split", marks))
+    what: dict[str, int] = {}
+    for per in d.reactions.values():
+        for rs in per:
+            for r in rs:
+                what[r.get("what", "?")] = what.get(r.get("what", "?"), 0) + 1
+    if what:
+        notes.append("people's reactions (markers on their variant's row): "
+                     + ", ".join(f"{n} {w}" for w, n in sorted(what.items())))
     return rp.timeline(lanes, kinds), "; ".join(notes)
 
 

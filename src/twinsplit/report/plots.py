@@ -196,15 +196,30 @@ class EventBar:
 
 
 @dataclass(frozen=True)
+class EventMark:
+    """A person's reaction (the manifest's `reactions`): when, and what it did."""
+
+    row: int
+    at: float
+    what: str
+
+
+@dataclass(frozen=True)
 class EventLane:
     split: str
     labels: list[str]  # one per row (variant id)
     bars: list[EventBar]
     note: str = ""  # e.g. "holdout sealed" (drawn instead of bars)
+    marks: Sequence[EventMark] = ()
+
+
+REACTION_MARKERS = {"reroute": ">", "reroute to another exit": "D", "leave": "^", "go around": "o", "wait": "s",
+                    "stop": "X", "stay away": "."}
 
 
 def timeline(lanes: Sequence[EventLane], kinds: Sequence[str]) -> bytes:
     import matplotlib
+    from matplotlib.lines import Line2D
 
     cmap = matplotlib.colormaps["tab10"]
     color = {k: cmap(i % 10) for i, k in enumerate(kinds)}
@@ -232,6 +247,10 @@ def timeline(lanes: Sequence[EventLane], kinds: Sequence[str]) -> bytes:
                 h = 0.8 / n
                 ax.barh(b.row - 0.4 + (k + 0.5) * h, max(b.end - b.start, 1e-3), left=b.start, height=h * 0.9,
                         color=color[b.kind])
+            for what in sorted({m.what for m in lane.marks}):  # reactions on their variant's row
+                ms = [m for m in lane.marks if m.what == what]
+                ax.scatter([m.at for m in ms], [m.row for m in ms], s=16, marker=REACTION_MARKERS.get(what, "*"),
+                           facecolors="black", edgecolors="white", linewidths=0.4, zorder=3)
             ax.set_yticks(range(len(lane.labels)), lane.labels, fontsize=6)
             ax.set_yticks(np.arange(len(lane.labels) + 1) - 0.5, minor=True)
             ax.tick_params(axis="y", which="minor", length=0)
@@ -240,6 +259,9 @@ def timeline(lanes: Sequence[EventLane], kinds: Sequence[str]) -> bytes:
             ax.set_ylim(len(lane.labels) - 0.5, -0.5)
         axes[-1].set_xlabel("time (s)")
         handles = [matplotlib.patches.Patch(color=color[k], label=k) for k in kinds]
+        seen = sorted({m.what for lane in lanes for m in lane.marks})
+        handles += [Line2D([], [], ls="none", marker=REACTION_MARKERS.get(w, "*"), color="black",
+                                            label=f"reaction: {w}") for w in seen]
         if handles:
             fig.legend(handles=handles, loc="outside upper right", ncols=min(6, len(handles)), frameon=False)
         return _png(fig)

@@ -16,7 +16,7 @@ import numpy as np
 from ...blocks.data import Columns, Edit, ParamSpec
 from ...blocks.distributions import Dist
 from ...blocks.registry import BlockKind
-from ...blocks.variant import Placed
+from ...blocks.variant import Placed, Way
 from ...scene.info import SceneInfo
 from ...scene.joints import joints
 from ...scene.shapes import scene_shapes
@@ -55,8 +55,11 @@ def layout_params(scene: SceneInfo, block: LayoutCfg, source: str) -> list[Param
 
 
 def layout_sample(scene: SceneInfo, block: LayoutCfg, params: list[ParamSpec], split: str,
-                  rng: np.random.Generator) -> np.ndarray:
-    return place.sample(bound(scene, block, params[0].source), block, params, split, rng)
+                  rng: np.random.Generator, keep_out: list[Way] = ()) -> np.ndarray:
+    """`keep_out`: the ways the variant's events ask to keep clear (people with `keep_clear`), besides the
+    split's keep-out regions."""
+    extra = [p for w in keep_out for p in w.prisms(scene.up_index)]
+    return place.sample(bound(scene, block, params[0].source), block, params, split, rng, extra)
 
 
 def unit_deltas(b: Bound, params: list[ParamSpec], draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -124,14 +127,17 @@ def layout_edits(scene: SceneInfo, block: LayoutCfg, params: list[ParamSpec], dr
     return out
 
 
-def layout_notes(scene: SceneInfo, block: LayoutCfg, params: list[ParamSpec], draws: np.ndarray) -> dict:
+def layout_notes(scene: SceneInfo, block: LayoutCfg, params: list[ParamSpec], draws: np.ndarray,
+                 keep_out: list[Way] = ()) -> dict:
     """The units this variant leaves exactly at their source pose (not removed): the ones no acceptable pose was
-    found for within max_tries (or, in a swap-only block, that drew their own slot)."""
+    found for within max_tries (or, in a swap-only block, that drew their own slot); and the ways it kept clear
+    (`kept_clear`, what verify's layout check re-checks the written poses against)."""
+    kept = {"kept_clear": [w.record() for w in keep_out]} if keep_out else {}
     b = bound(scene, block, params[0].source)
     deltas, removed = unit_deltas(b, params, draws)
     still = np.all(deltas == np.eye(4), axis=(1, 2)) & ~removed
     unmoved = [b.geo.units[k].leader for k in np.flatnonzero(still)]
-    return {"units": len(b.geo.units), "unmoved": unmoved} if unmoved else {}
+    return ({"units": len(b.geo.units), "unmoved": unmoved} if unmoved else {}) | kept
 
 
 def layout_placed(scene: SceneInfo, block: LayoutCfg, params: list[ParamSpec], draws: np.ndarray) -> Placed:
@@ -183,5 +189,6 @@ KIND = BlockKind(
     starter=layout_starter,
     notes=layout_notes,
     placed=layout_placed,
+    keeps_clear=True,
     doc=LayoutCfg.__doc__ or "",
 )

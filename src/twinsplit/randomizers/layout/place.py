@@ -142,8 +142,9 @@ def _winners(n: int, good: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.nda
 
 
 def place(b, block, split: str, rng: np.random.Generator, res: dict, removed: np.ndarray,
-          slot: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """(values (n_units, 3) of dx, dy, yaw, placed (n_units,) bool) for one variant; removed units are skipped."""
+          slot: list[int], extra: list = ()) -> tuple[np.ndarray, np.ndarray]:
+    """(values (n_units, 3) of dx, dy, yaw, placed (n_units,) bool) for one variant; removed units are skipped.
+    `extra`: this variant's own keep-out prisms (the ways its events ask to keep clear)."""
     arr = arrays_of(b)
     geo = b.geo
     n = len(geo.units)
@@ -159,7 +160,7 @@ def place(b, block, split: str, rng: np.random.Generator, res: dict, removed: np
         target = geo.units[slot[k]]
         base_shift[k] = target.centre - geo.units[k].centre
         base_shift[k, up] = target.bottom - geo.units[k].bottom
-    keep = _keep_out(b, split)
+    keep = _keep_out(b, split) if not extra else KeepOut(list(b.regions[split]) + list(extra), b.extent())
     cpos_of_unit = np.full(n, -1)
     pending = np.zeros(len(arr.units), dtype=bool)  # shapes of the units still unplaced (at their source poses)
     fins: list[ShapeSet] = []  # the shapes of the units placed so far, at their new poses (each set keeps its index)
@@ -278,7 +279,7 @@ def _spec_of(b, params) -> dict:
     return cached[1]
 
 
-def sample(b, block, params, split: str, rng: np.random.Generator) -> np.ndarray:
+def sample(b, block, params, split: str, rng: np.random.Generator, extra: list = ()) -> np.ndarray:
     """One variant's row for a layout block: removals, swap slots, then every unit placed in rounds."""
     cols = _column_index(b, params)
     spec = _spec_of(b, params)
@@ -292,7 +293,7 @@ def sample(b, block, params, split: str, rng: np.random.Generator) -> np.ndarray
         perm = rng.permutation(len(group))
         for pos, k in enumerate(group):
             slot[k] = group[int(perm[pos])]
-    values, placed = place(b, block, split, rng, res, removed, slot)
+    values, placed = place(b, block, split, rng, res, removed, slot, extra)
     row = np.zeros(len(params))
     if "removed" in cols:
         row[cols["removed"][removed]] = 1.0
