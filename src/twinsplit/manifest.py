@@ -167,14 +167,15 @@ def parameters_entry(plan: Plan) -> list[dict[str, Any]]:
     return out
 
 
-def source_entry(copy: SourceCopy, source: Path, scene) -> dict[str, Any]:
+def source_entry(copy: SourceCopy, source: Path, scene, under: str = "source") -> dict[str, Any]:
+    """A copied stage as the manifest records it: files and hashes relative to OUT (copied `under` that dir)."""
     from .hashing import sha256_file
 
     return {
         "name": source.name,
         "sha256": sha256_file(source),
-        "root": f"source/{copy.root}",
-        "files": [{"path": f"source/{rel}", "sha256": sha} for rel, sha in copy.files],
+        "root": f"{under}/{copy.root}",
+        "files": [{"path": f"{under}/{rel}", "sha256": sha} for rel, sha in copy.files],
         "unresolved": list(copy.unresolved),
         "localized": copy.localized,
         "meters_per_unit": scene.meters_per_unit,

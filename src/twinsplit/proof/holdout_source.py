@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..config import config_body
 from ..errors import InputError, TwinsplitError
 from ..hashing import sha256_file
+from ..manifest import source_entry
 from ..plan.stakes import evidence, max_shared_fraction, missing
 from ..write.pool import Target
 from ..write.sourcecopy import SourceCopy, copy_source
@@ -82,19 +83,7 @@ def manifest_entry(copy: SourceCopy, other: Path, plan: Plan, shared: dict[str, 
     """manifest.json's `holdout_source`: the copied stage (files and hashes, as `source` records them), the match of
     the config's targets between the two stages, and the shared fraction."""
     hs = plan.holdout_source
-    scene = hs.plan.scene
-    return {
-        "name": other.name,
-        "sha256": sha256_file(other),
-        "root": f"{DIR}/{copy.root}",
-        "files": [{"path": f"{DIR}/{rel}", "sha256": sha} for rel, sha in copy.files],
-        "unresolved": list(copy.unresolved),
-        "localized": copy.localized,
-        "meters_per_unit": scene.meters_per_unit,
-        "up_axis": scene.up_axis,
-        "match": hs.entry(),
-        "shared": shared,
-    }
+    return {**source_entry(copy, other, hs.plan.scene, under=DIR), "match": hs.entry(), "shared": shared}
 
 
 def summary(entry: dict[str, Any]) -> list[str]:
