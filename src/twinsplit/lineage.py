@@ -87,6 +87,12 @@ def _iso(v: Any) -> Any:
     return v.isoformat() if isinstance(v, dt.date) else v
 
 
+def _once(items: list[str], what: str) -> None:
+    repeated = next((i for i in items if items.count(i) > 1), None)
+    if repeated is not None:
+        raise ValueError(f"{what} {repeated!r} is listed twice")
+
+
 class CaptureRoot(Strict):
     """One real-world capture the source stage was built from (a scan, a survey, a photogrammetry session)."""
 
@@ -106,8 +112,7 @@ class CaptureRoot(Strict):
     def _ids(cls, v: list[str]) -> list[str]:
         if any(not i.strip() for i in v):
             raise ValueError("a capture id is empty")
-        if len(set(v)) != len(v):
-            raise ValueError(f"capture id {next(i for i in v if v.count(i) > 1)!r} is listed twice")
+        _once(v, "capture id")
         return v
 
     @field_validator("capture_date", mode="before")
@@ -151,8 +156,7 @@ class Lineage(Strict):
             raise ValueError("a listed purpose is empty (omit purpose to declare none)")
         if isinstance(v, str) and v and not v.strip():
             raise ValueError("purpose is blank")
-        if len(set(items)) != len(items):
-            raise ValueError(f"purpose {next(p for p in items if items.count(p) > 1)!r} is listed twice")
+        _once(items, "purpose")
         return v
 
     @field_validator("retention", mode="before")
