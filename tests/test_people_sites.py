@@ -116,14 +116,18 @@ def test_people_walk_through_a_doorway_into_the_room_behind_it(tmp_path, run_cli
     assert inside == 3 * len(m["variants"])
 
 
+# Four people bound for either room; the alarm closes Door_A a few seconds in.
+TWO_DOORS_ALARM = {
+    "person_enters_corridor": {"region": "corridor", "goal": ["/World/Regions/Room_A", "/World/Regions/Room_B"],
+                               "count": 4, "window": [0, 30], "start": {"low": 0, "high": 1},
+                               "speed": {"low": 0.5, "high": 0.7}, "pause": {"low": 0, "high": 0.1}},
+    "alarm_reroute": {"close": "/World/Regions/Door_A", "window": [0, 30], "start": {"low": 3, "high": 4}},
+}
+
+
 def test_the_alarm_closes_one_door_and_people_replan_to_the_other(tmp_path, run_cli):
     src = rooms(tmp_path / "rooms.usda")
-    events = {"person_enters_corridor": {"region": "corridor", "goal": ["/World/Regions/Room_A",
-                                                                        "/World/Regions/Room_B"],
-                                         "count": 4, "window": [0, 30], "start": {"low": 0, "high": 1},
-                                         "speed": {"low": 0.5, "high": 0.7}, "pause": {"low": 0, "high": 0.1}},
-              "alarm_reroute": {"close": "/World/Regions/Door_A", "window": [0, 30], "start": {"low": 3, "high": 4}}}
-    out, m = _generate(tmp_path, run_cli, src, events)
+    out, m = _generate(tmp_path, run_cli, src, TWO_DOORS_ALARM)
     room_b = region_box(src, "/World/Regions/Room_B")
     replanned = 0
     for v in m["variants"]:
@@ -234,12 +238,7 @@ def test_report_timeline_shows_reactions_and_the_floor_plan_people_paths_by_spli
     from twinsplit.verify.set_plan import derive_plan
 
     src = rooms(tmp_path / "rooms.usda")
-    events = {"person_enters_corridor": {"region": "corridor", "goal": ["/World/Regions/Room_A",
-                                                                        "/World/Regions/Room_B"],
-                                         "count": 4, "window": [0, 30], "start": {"low": 0, "high": 1},
-                                         "speed": {"low": 0.5, "high": 0.7}, "pause": {"low": 0, "high": 0.1}},
-              "alarm_reroute": {"close": "/World/Regions/Door_A", "window": [0, 30], "start": {"low": 3, "high": 4}}}
-    out, m = _generate(tmp_path, run_cli, src, events)
+    out, m = _generate(tmp_path, run_cli, src, TWO_DOORS_ALARM)
     counts: dict[str, int] = {}
     for v in m["variants"]:
         for r in v.get("reactions", []):
