@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, create_model, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, create_model, field_validator, model_validator
 
 from .base import Strict
 from .blocks.registry import EVENTS, RANDOMIZERS
@@ -80,6 +80,32 @@ class ConfigBase(Strict):
     splits: Splits = Field(default_factory=Splits, description="Split separation settings. Default: iid, margin 0.02.")
     lineage: Lineage = Field(default_factory=Lineage,
                              description="Lineage block copied into the manifest. Default: empty.")
+    incidents: list[Incident] = Field(default_factory=list,
+                                      description="Field incidents the holdout is anchored to: each adds holdout "
+                                                  "variants drawn around its observed values, and train is kept out "
+                                                  "of its neighbourhood (docs/config.md#incidents). Default: none.")
+    reference: str | None = Field(None, description="CSV `parameter,value` of real measurements (parameters by "
+                                                    "manifest name or config key), relative to the config file: "
+                                                    "copied into OUT/reference/, distances of both splits to it in "
+                                                    "the manifest, and the source of `distribution: empirical`. "
+                                                    "In a manifest: the copy's path inside OUT. Default: none.")
+    # Where `reference` resolves (the config file's directory; OUT for a recorded config) and the measurements once
+    # read (plan/reference.py): not part of the config body.
+    _base: Path | None = PrivateAttr(None)
+    _measurements: dict | None = PrivateAttr(None)
+    _reference_bytes: bytes | None = PrivateAttr(None)  # generate: the file as read, copied into OUT
+
+    @model_validator(mode="after")
+    def _incidents(self) -> "ConfigBase":
+        seen: set[str] = set()
+        for inc in self.incidents:
+            if inc.id in seen:
+                raise ValueError(f"incident id {inc.id!r} is listed twice")
+            seen.add(inc.id)
+            events = getattr(self, "events", None)
+            if not getattr(events, inc.event, None):
+                raise ValueError(f"incident {inc.id!r}: event {inc.event!r} is not a kind configured under events:")
+        return self
 
     if TYPE_CHECKING:  # added by config_model(); declared here for type checkers only
         randomize: Any
@@ -155,7 +181,9 @@ def load_config(path: str | Path) -> Config:
         data = yaml.safe_load(text)
     except (yaml.YAMLError, ValueError) as exc:  # ValueError: a date-like scalar that is no date (2027-02-30)
         raise InputError(f"cannot parse config {p}: {' '.join(str(exc).split())}") from None
-    return parse_config(data, p.name)
+    config = parse_config(data, p.name)
+    config._base = p.parent
+    return config
 
 
 def config_body(config: Config) -> dict:
@@ -201,4 +229,28 @@ class HoldoutRegion(Strict):
     def _check(self) -> "HoldoutRegion":
         if not self.params:
             raise ValueError(f"holdout region {self.name!r} names no parameter")
+        return self
+
+
+class Incident(Strict):
+    """A real field incident the holdout is anchored to: holdout variants drawn around its observed values."""
+
+    id: str = Field(min_length=1, description="Incident id, e.g. INC-2026-0142; tags its variants. Required.")
+    description: str = Field("", description="What happened. Default: empty.")
+    source: str = Field("", description="Where it is recorded: free text or a URL. Default: empty.")
+    event: str = Field(description="An event kind configured under events: (e.g. person_enters_corridor). "
+                                   "Required.")
+    observed: dict[str, float] = Field(description="That event's parameters as observed, by manifest name or key "
+                                                   "(e.g. speed: 1.6). Required.")
+    spread: float = Field(0.05, gt=0.0, le=1.0, description="Holdout draws lie within observed +- spread x the "
+                                                             "parameter's configured range. Default: 0.05.")
+    holdout_variants: int = Field(4, ge=1, le=10000, description="Holdout variants drawn around it. Default: 4.")
+
+    @model_validator(mode="after")
+    def _check(self) -> "Incident":
+        if not self.observed:
+            raise ValueError(f"incident {self.id!r} observes no parameter")
+        for k, v in self.observed.items():
+            if not math.isfinite(v):
+                raise ValueError(f"incident {self.id!r}: observed {k} must be finite, got {v}")
         return self

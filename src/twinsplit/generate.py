@@ -20,6 +20,7 @@ from .config import config_body, config_sha256
 from .errors import TwinsplitError
 from .hashing import sha256_bytes
 from .lineage import check_stages, lineage_entry
+from .plan import anchors, incidents, reference
 from .plan.disjoint import disjointness_entry
 from .plan.draw import Plan, fresh_entropy, make_plan, variant_id
 from .plan.stats import distance_report
@@ -106,6 +107,8 @@ def build_plan(req: Request, progress: Progress | None = None) -> tuple[Any, Pla
     gc.freeze()  # the scene lives all run: keep the collector from rescanning its objects per variant
     entropy = resolve_entropy(req)
     config = req.config
+    if (moved := reference.in_set(config)) is not None:  # OUT/reference/<name>, not the user's path
+        config = moved[0]
     if req.seal_key is not None:
         if entropy["holdout"] < MIN_SEALED_ENTROPY:
             raise TwinsplitError("a sealed holdout needs unguessable entropy: omit --seed-holdout and seeds.holdout "
@@ -113,7 +116,8 @@ def build_plan(req: Request, progress: Progress | None = None) -> tuple[Any, Pla
         # The manifest's config body must not carry the sealed seed.
         config = config.model_copy(update={"seeds": config.seeds.model_copy(update={"holdout": None})})
     tick = _ticker(progress, "drawing", req.n_train + req.n_holdout)
-    return stage, make_plan(scene, config, req.n_train, req.n_holdout, entropy, lambda: tick(1), other), entropy
+    n_holdout = req.n_holdout + incidents.total(config)  # the incidents' variants come after the regular ones
+    return stage, make_plan(scene, config, req.n_train, n_holdout, entropy, lambda: tick(1), other), entropy
 
 
 def run(req: Request, progress: Progress | None = None) -> dict[str, Any]:
@@ -128,6 +132,7 @@ def run(req: Request, progress: Progress | None = None) -> dict[str, Any]:
         tmp = stack.enter_context(staged(req.out, req.force))
         htmp = stack.enter_context(staged(req.holdout_out, req.force)) if sealed else tmp
         copy = copy_source(req.source, tmp / "source")
+        ref = _copy_reference(plan, tmp)
         if sealed:
             shutil.copytree(tmp / "source", htmp / "source")
         target = Target(f"../source/{copy.root}", metadata, req.layer_format)
@@ -136,7 +141,7 @@ def run(req: Request, progress: Progress | None = None) -> dict[str, Any]:
         variants = _write_variants(plan, target, req.workers, {"train": tmp, "holdout": htmp},
                                    _ticker(progress, "writing", total), htarget)
         manifest = assemble(plan, entropy, copy, req.source, variants, req.layer_format, sealed=sealed,
-                            holdout_source=held)
+                            holdout_source=held, reference_sha256=ref)
         key = seal_manifest(manifest, entropy["holdout"]) if sealed else None
         manifest_bytes = mf.dumps(manifest)
         (tmp / mf.MANIFEST).write_bytes(manifest_bytes)
@@ -149,6 +154,18 @@ def run(req: Request, progress: Progress | None = None) -> dict[str, Any]:
             write_key(req.seal_key, key)
             written.append(req.seal_key)
     return manifest
+
+
+def _copy_reference(plan: Plan, tmp: Path) -> str | None:
+    """The config's reference file copied into OUT at the path the recorded config names; its sha256."""
+    config = plan.config
+    if config.reference is None:
+        return None
+    data = config._reference_bytes
+    dest = tmp / config.reference
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(data)
+    return sha256_bytes(data)
 
 
 def _remove_on_error(paths: list[Path]):
@@ -176,7 +193,7 @@ def _ticker(progress: Progress | None, phase: str, total: int):
 
 def _write_variants(plan: Plan, target: Target, workers: int, roots: dict[str, Path], tick,
                     holdout_target: Target | None = None) -> list[dict]:
-    variants, seen = [], {}
+    variants, seen, tags = [], {}, incidents.tags(plan.incidents)
     for r in render_all(plan, target, workers, tick, holdout_target):
         vid = variant_id(r.split, r.index)
         root = roots[r.split]
@@ -191,12 +208,14 @@ def _write_variants(plan: Plan, target: Target, workers: int, roots: dict[str, P
         variants.append({"id": vid, "split": r.split, "path": rel, "sha256": digest, "values_path": vrel,
                          "values_sha256": sha256_bytes(r.values),
                          "redraws": int(plan.splits[r.split].redraws[r.index]), "events": r.events}
+                        | ({"incident": tag} if r.split == "holdout" and (tag := tags.get(r.index)) else {})
                         | ({"notes": r.notes} if r.notes else {}) | ({"reactions": r.reactions} if r.reactions else {}))
     return variants
 
 
 def assemble(plan: Plan, entropy: dict[str, int], copy, source: Path, variants: list[dict], layer_format: str,
-             sealed: bool = False, holdout_source: dict[str, Any] | None = None) -> dict[str, Any]:
+             sealed: bool = False, holdout_source: dict[str, Any] | None = None,
+             reference_sha256: str | None = None) -> dict[str, Any]:
     names = plan.shared_names()
     rows = {s: plan.normalized(s) for s in plan.splits}  # once: the disjointness and the distance figures read them
     return {
@@ -214,5 +233,6 @@ def assemble(plan: Plan, entropy: dict[str, int], copy, source: Path, variants: 
         # A sealed manifest carries no holdout statistics: per-parameter figures would leak its marginals.
         "distance": ({"sealed": True} if sealed
                      else distance_report(rows["train"], rows["holdout"], names)),
-        "lineage": lineage_entry(plan.config.lineage),
-    } | ({"holdout_source": holdout_source} if holdout_source is not None else {})
+        "lineage": lineage_entry(plan.config.lineage) | anchors.lineage_extra(plan, reference_sha256),
+    } | ({"holdout_source": holdout_source} if holdout_source is not None else {}) | anchors.manifest_extra(
+        plan, reference_sha256, sealed)

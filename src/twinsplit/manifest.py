@@ -98,6 +98,7 @@ class VariantEntry(BaseModel):
                                   "(layout: the units left at their source pose).")
     reactions: list[dict[str, Any]] = Field(default_factory=list, description="What people did about the other "
                                             "events: who, at (s), what, why, trigger, trigger_at (docs/events.md).")
+    incident: str | None = Field(None, description="The config incident this holdout variant was drawn around.")
 
     @model_validator(mode="after")
     def _values_pair(self) -> "VariantEntry":
@@ -128,6 +129,12 @@ class Manifest(BaseModel):
                                     "and sources when recorded): docs/manifest.md.")
     seal: dict[str, Any] | None = None
     holdout_source: HoldoutSourceEntry | None = None
+    incidents: list[dict[str, Any]] | None = Field(None, description="Per config incident: id, event, observed, "
+                                                   "spread, neighbourhood {parameter name: [low, high]}, variants.")
+    reference: dict[str, Any] | None = Field(None, description="The config's reference measurements: path (inside "
+                                             "OUT), sha256, parameters, empirical, bandwidth, and distances "
+                                             "{parameter name: {measurements, key, train|holdout: {ks, ks_pvalue, "
+                                             "wasserstein, n}}}.")
 
     @model_validator(mode="after")
     def _consistent(self) -> "Manifest":

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from . import empirical as emp
 from .distributions import Dist, envelope, inverse_cdf, resolve, union_choices
 from .quantize import quantize
 
@@ -46,6 +47,8 @@ class ParamSpec:
     base: Any = None        # authored value, for scale/add operations
     unit_scale: float = 1.0  # config units -> stage units (abs/add only)
     stays: float | None = None  # a value the column holds when nothing was drawn (layout: 0, a unit left in place)
+    # `distribution: empirical`: the measurements it draws from (plan/reference.py attaches them)
+    empirical: emp.Empirical | None = field(default=None, compare=False, hash=False)
 
     # Resolved once per parameter (pydantic models are slow to build): sampling asks for them per variant.
     @cached_property
@@ -73,6 +76,9 @@ class ParamSpec:
 
     def draw(self, split: str, u: np.ndarray) -> np.ndarray:
         """Draws in the parameter's own space (choice: index into the union of both splits' choices)."""
+        if self.empirical is not None:
+            r = self.resolved(split)
+            return emp.draw(self.empirical, r.low, r.high, u)
         x = inverse_cdf(self.resolved(split), u)
         if self.dist.distribution == "choice":
             return self._choice_luts[split][x.astype(int)]

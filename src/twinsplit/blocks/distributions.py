@@ -15,7 +15,7 @@ from scipy.special import ndtr, ndtri
 
 from ..base import Strict
 
-DistKind = Literal["uniform", "loguniform", "normal", "choice"]
+DistKind = Literal["uniform", "loguniform", "normal", "choice", "empirical"]
 
 
 Operation = Literal["abs", "scale", "add"]
@@ -37,8 +37,9 @@ class Dist(Range):
     """A parameter's distribution; `train`/`holdout` narrow or move it for one split (e.g. a holdout-only range)."""
 
     distribution: DistKind = Field("uniform",
-                                   description="uniform | loguniform | normal (truncated to low/high) | choice. "
-                                               "Default: uniform.")
+                                   description="uniform | loguniform | normal (truncated to low/high) | choice | "
+                                               "empirical (the config's reference: measurements, smoothed, clipped "
+                                               "to low/high; blocks/empirical.py). Default: uniform.")
     operation: Operation = Field("abs", description="abs: value = draw; scale: value = authored * draw; add: value = "
                                                     "authored + draw. Default: abs.")
     train: Range | None = Field(None, description="Override for the train split only. Default: none.")
@@ -117,6 +118,8 @@ def inverse_cdf(r: Resolved, u: np.ndarray) -> np.ndarray:
         a, b = ndtr((r.low - r.mean) / r.std), ndtr((r.high - r.mean) / r.std)
         x = r.mean + r.std * ndtri(a + u * (b - a))
         return np.clip(x, r.low, r.high)
+    if r.distribution == "empirical":
+        raise ValueError("`empirical` draws from the config's reference: measurements, which this parameter lacks")
     cumulative = np.cumsum(r.weights)
     return np.minimum(np.searchsorted(cumulative, u, side="right"), len(r.choices) - 1).astype(np.float64)
 

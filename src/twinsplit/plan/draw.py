@@ -16,7 +16,8 @@ import numpy as np
 from ..blocks.data import Columns, Edit, ParamSpec, expand
 from ..errors import TwinsplitError
 from ..scene.info import SceneInfo
-from . import ood
+from . import incidents as inc
+from . import ood, reference
 from .bind import Block, bind
 from .disjoint import margin_rejector
 from .holdout_source import HoldoutSource, check_regions, match_source
@@ -51,6 +52,7 @@ class Plan:
     # generate --holdout-source: the holdout drawn and written on OTHER; splits["holdout"] holds its rows carried
     # into this plan's columns (NaN where OTHER has no match), for the margin, disjointness and distance figures
     holdout_source: HoldoutSource | None = None
+    incidents: list[inc.BoundIncident] = field(default_factory=list)  # config incidents: holdout variants near them
 
     @property
     def params(self) -> list[ParamSpec]:
@@ -218,9 +220,16 @@ def make_plan(scene: SceneInfo, config: Config, n_train: int, n_holdout: int | N
               on_variant: Callable[[], None] | None = None, holdout_scene: SceneInfo | None = None) -> Plan:
     """Train first, then holdout against it. n_holdout None: a sealed set verified without its key (train only).
     `holdout_scene`: the holdout is drawn on this second stage of the site (plan.holdout_source)."""
-    blocks = bind(scene, config)
+    blocks = reference.attach(config, bind(scene, config)) if config.reference is not None else bind(scene, config)
     plan = Plan(scene, config, blocks)
     regions = holdout_regions(plan)
+    n_regular = None if n_holdout is None else n_holdout - inc.total(config)
+    if config.incidents:
+        if holdout_scene is not None:
+            raise TwinsplitError("incidents: are not supported with --holdout-source yet")
+        if n_regular is not None and n_regular < 1:
+            raise TwinsplitError(f"{n_holdout} holdout variants leave none besides the incidents' {inc.total(config)}")
+        plan.incidents = inc.bind_incidents(config, plan.params, n_regular or 0)
     if holdout_scene is not None:
         try:
             other = bind(holdout_scene, config)
@@ -231,7 +240,8 @@ def make_plan(scene: SceneInfo, config: Config, n_train: int, n_holdout: int | N
     if config.splits.mode == "ood" and not regions and not any(len(b.splits) == 1 for b in blocks):
         raise TwinsplitError("splits.mode is ood but nothing is held out: add splits.holdout_regions or a "
                              "holdout_only event")
-    train_reject = ood.train_rejector(regions) if regions else None
+    near = regions + inc.regions(plan.incidents)
+    train_reject = ood.train_rejector(near) if near else None
     plan.splits["train"] = sample_split(scene, config, blocks, "train", entropy["train"], n_train, train_reject,
                                         on_variant)
     if n_holdout is None:
@@ -244,8 +254,13 @@ def make_plan(scene: SceneInfo, config: Config, n_train: int, n_holdout: int | N
                                                     n_holdout, _carried(plan, reject), on_variant)
         plan.splits["holdout"] = SplitPlan("holdout", sp.entropy, hs.project(plan.params, sp.draws), sp.redraws)
         return plan
-    plan.splits["holdout"] = sample_split(scene, config, blocks, "holdout", entropy["holdout"], n_holdout, reject,
-                                          on_variant)
+    plan.splits["holdout"] = sp = sample_split(scene, config, blocks, "holdout", entropy["holdout"], n_regular,
+                                               reject, on_variant)
+    if plan.incidents:
+        shared = plan.shared
+        rows, redraws = inc.sample(scene, config, blocks, entropy["holdout"], plan.incidents,
+                                   lambda row: normalize(plan.params, row)[0][shared], reject)
+        sp.draws, sp.redraws = np.concatenate([sp.draws, rows]), np.concatenate([sp.redraws, redraws])
     return plan
 
 

@@ -24,6 +24,7 @@ from ..errors import TwinsplitError
 from ..verify.core import Check, Status, run_checks
 from ..write.outdir import beside, refuse_inside
 from . import plots as rp
+from .anchors_section import html as anchors_html
 from .html_parts import e as _e
 from .html_parts import img as _img
 from .html_parts import num as _num
@@ -351,6 +352,7 @@ def build(out: Path, holdout: Path | None = None, reveal: Path | None = None, pu
             images += 1
             parts += [f"<p class=cap>{_e(cap)}</p>" if cap else "", _img(png, "events timeline")]
     parts.append(distance_html(d, sealed))
+    parts.append(anchors_html(manifest))
     extra, n = _floor_and_score(out, manifest, ctx.plan, results)
     parts.append(extra)
     images += n

@@ -58,6 +58,7 @@ def html(score: dict, table_, means: np.ndarray, has: np.ndarray, results: dict)
                  td(""), td("")])
     rows += [_row(f"region {r['region']}", r, r["gap"]) for r in s["regions"]]
     rows += [_row(f"holdout-only {k['kind']}", k, k["gap"]) for k in s["holdout_only_events"]]
+    rows += [_row(f"incident {k['incident']}", k, k["gap"]) for k in s.get("incidents", [])]
     parts = [head, table(["group", "mean", "95 % interval", "variants / episodes", "gap to train"], rows)]
     missing = s["variants"]["without_results"]
     if missing["count"]:

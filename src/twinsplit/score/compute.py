@@ -1,7 +1,8 @@
 """A score: one metric of RESULTS against the set's variants (VariantTable) -> a plain dict (the JSON `score`).
 
 Per split the mean of the per-variant means with its bootstrap interval, the train -> holdout gap, the same per
-OOD region and per holdout-only event kind, the metric per event kind and split, and the attribution.
+OOD region, per holdout-only event kind and per config incident, the metric per event kind and split, and the
+attribution.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ def score(table: VariantTable, results: Results, metric: str | None = None) -> d
     for region, inside in table.regions:
         g = group(inside, f"region {region}")
         regions.append({"region": region, **g[0], "gap": bs.gap(train, g)})
+    incidents = []
+    for incident, tagged in table.incidents:  # the holdout variants drawn around a field incident
+        g = group(tagged, f"incident {incident}")
+        incidents.append({"incident": incident, **g[0], "gap": bs.gap(train, g)})
     kind_col = {k: j for j, k in enumerate(table.kinds)}
     holdout_only = []
     for kind in table.holdout_only_kinds():
@@ -68,6 +73,7 @@ def score(table: VariantTable, results: Results, metric: str | None = None) -> d
         "gap": bs.gap(train, splits["holdout"]),
         "regions": regions, "holdout_only_events": holdout_only, "event_kinds": by_kind,
         "attribution": ranked,
+        **({"incidents": incidents} if incidents else {}),
         "attribution_facts": {**facts, "variants_without_values": int((has & ~table.known).sum())},
     }
 

@@ -73,6 +73,7 @@ def text(rec: dict[str, Any], dest: Path | None) -> str:
     lines.append(f"  train -> holdout gap {_num(s['gap']['gap'])}  95% {_ci(s['gap']['ci95'])}")
     lines += [_group(f"region {r['region']}", r, r["gap"]) for r in s["regions"]]
     lines += [_group(f"holdout-only {e['kind']}", e, e["gap"]) for e in s["holdout_only_events"]]
+    lines += [_group(f"incident {e['incident']}", e, e["gap"]) for e in s.get("incidents", [])]
     facts = s["attribution_facts"]
     if s["attribution"]:
         m = facts["model"]

@@ -8,7 +8,7 @@ variant entries; a region's members from the draws, by the rule the sampler used
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -25,6 +25,7 @@ class VariantTable:
     kinds: list[str]  # event kinds met in the set, sorted
     has_kind: np.ndarray  # (n, k) bool: the variant has at least one event of that kind
     regions: list[tuple[str, np.ndarray]]  # (name, (n,) bool: a holdout variant inside the region)
+    incidents: list[tuple[str, np.ndarray]] = field(default_factory=list)  # (id, (n,) bool: tagged with it)
 
     def index(self) -> dict[str, int]:
         return {v: i for i, v in enumerate(self.ids)}
@@ -62,4 +63,7 @@ def from_plan(manifest: dict, plan) -> VariantTable:
         x = values[:, list(r.columns)]
         inside = np.all((x >= r.low) & (x <= r.high), axis=1) & (split == "holdout") & known
         regions.append((r.name, inside))
-    return VariantTable(ids, split, names, values, known, kinds, has_kind, regions)
+    tags = [v.get("incident") for v in variants]
+    incidents = [(inc["id"], np.array([t == inc["id"] for t in tags], dtype=bool))
+                 for inc in manifest.get("incidents") or []]
+    return VariantTable(ids, split, names, values, known, kinds, has_kind, regions, incidents)

@@ -145,6 +145,8 @@ class Context:
         files = {f["path"]: f["sha256"] for f in self.manifest["source"]["files"]}
         if (hs := self.manifest.get("holdout_source")) is not None and self.root_of("holdout") == root:
             files |= {f["path"]: f["sha256"] for f in hs["files"]}  # generate --holdout-source: beside the holdout
+        if (ref := self.manifest.get("reference")) is not None and root == self.out:
+            files[ref["path"]] = ref["sha256"]  # the config's reference measurements, copied into OUT
         for v in self.variants:
             if self.root_of(v["split"]) != root:
                 continue
@@ -189,7 +191,7 @@ class CheckInfo:
 
 CHECKS: dict[str, CheckInfo] = {}
 CHECK_MODULES = ("files", "config", "seal", "rederive", "disjointness", "attestation", "croissant", "events",
-                 "layout", "people", "purpose", "holdout_source", "stakes")
+                 "layout", "people", "purpose", "holdout_source", "stakes", "anchors")
 
 
 def check(id: str, *, needs: Iterable[str] = (), uses: Iterable[str] = (), provides: Iterable[str] = (),

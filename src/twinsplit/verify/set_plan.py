@@ -33,6 +33,7 @@ def derive_plan(out: Path, manifest: dict, reveal: Path | None):
     from ..write.outdir import safe_join
 
     config = parse_config(manifest["config"]["body"], "in manifest")
+    config._base = out  # a recorded `reference:` is the copy's path inside OUT
     train_seed = manifest["seeds"].get("train", {}).get("entropy")
     if train_seed is None:
         raise TwinsplitError("the manifest records no train entropy")

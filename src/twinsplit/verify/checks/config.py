@@ -6,13 +6,14 @@ from ... import GENERATOR_REVISION, __version__
 from ...config import config_body, config_sha256, parse_config
 from ...errors import TwinsplitError
 from ...lineage import lineage_entry
+from ...plan.anchors import LINEAGE_KEYS
 from ..core import Check, Context, check, same
 
 
 @check("config", provides=("config",), order=30)
 def config_matches(ctx: Context, c: Check) -> None:
     """The recorded config body validates, is in canonical form and hashes to the recorded sha256; `lineage`
-    equals the body's lineage block."""
+    equals the body's lineage block (besides what the incidents and the reference add: the anchors check)."""
     body = ctx.manifest["config"]["body"]
     try:
         config = parse_config(body, "in manifest")
@@ -23,7 +24,9 @@ def config_matches(ctx: Context, c: Check) -> None:
         c.fail("config body is not in canonical form (edited by hand?)")
     if (sha := config_sha256(config)) != ctx.manifest["config"]["sha256"]:
         c.fail(f"config sha256 is {sha[:12]}…, manifest says {ctx.manifest['config']['sha256'][:12]}…")
-    if not same(ctx.manifest["lineage"], lineage_entry(config.lineage)):
+    config._base = ctx.out  # a recorded `reference:` is the copy's path inside OUT
+    own = {k: v for k, v in ctx.manifest["lineage"].items() if k not in LINEAGE_KEYS}  # those: the anchors check
+    if not same(own, lineage_entry(config.lineage)):
         c.fail("lineage differs from the config's lineage block")
     ctx.config = config  # provided even when it fails a claim above: the body itself is a valid config
 
