@@ -80,10 +80,10 @@ class ConfigBase(Strict):
     splits: Splits = Field(default_factory=Splits, description="Split separation settings. Default: iid, margin 0.02.")
     lineage: Lineage = Field(default_factory=Lineage,
                              description="Lineage block copied into the manifest. Default: empty.")
-    incidents: list[Incident] = Field(default_factory=list,
-                                      description="Field incidents the holdout is anchored to: each adds holdout "
-                                                  "variants drawn around its observed values, and train is kept out "
-                                                  "of its neighbourhood (docs/config.md#incidents). Default: none.")
+    incidents: list[Incident] | None = Field(
+        None, description="Field incidents the holdout is anchored to: each adds holdout variants drawn around its "
+                          "observed values, and train is kept out of its neighbourhood (docs/config.md#incidents). "
+                          "Default: none.")
     reference: str | None = Field(None, description="CSV `parameter,value` of real measurements (parameters by "
                                                     "manifest name or config key), relative to the config file: "
                                                     "copied into OUT/reference/, distances of both splits to it in "
@@ -94,18 +94,6 @@ class ConfigBase(Strict):
     _base: Path | None = PrivateAttr(None)
     _measurements: dict | None = PrivateAttr(None)
     _reference_bytes: bytes | None = PrivateAttr(None)  # generate: the file as read, copied into OUT
-
-    @model_validator(mode="after")
-    def _incidents(self) -> "ConfigBase":
-        seen: set[str] = set()
-        for inc in self.incidents:
-            if inc.id in seen:
-                raise ValueError(f"incident id {inc.id!r} is listed twice")
-            seen.add(inc.id)
-            events = getattr(self, "events", None)
-            if not getattr(events, inc.event, None):
-                raise ValueError(f"incident {inc.id!r}: event {inc.event!r} is not a kind configured under events:")
-        return self
 
     if TYPE_CHECKING:  # added by config_model(); declared here for type checkers only
         randomize: Any

@@ -51,14 +51,20 @@ def _columns(inc: Incident, key: str, params: list[ParamSpec]) -> list[int]:
 
 
 def total(config: Config) -> int:
-    return sum(inc.holdout_variants for inc in config.incidents)
+    return sum(inc.holdout_variants for inc in config.incidents or [])
 
 
 def bind_incidents(config: Config, params: list[ParamSpec], n_regular: int) -> list[BoundIncident]:
-    """The incidents over the plan's columns; a parameter not of the event, a choice, or an observed value outside
-    the parameter's range is an error naming the incident."""
-    out, start = [], n_regular
-    for inc in config.incidents:
+    """The incidents over the plan's columns; a duplicate id, an event kind not configured, a parameter not of the
+    event, a choice, or an observed value outside the parameter's range is an InputError (exit 2) naming the
+    incident."""
+    out, start, seen = [], n_regular, set()
+    for inc in config.incidents or []:
+        if inc.id in seen:
+            raise InputError(f"incident {inc.id}: the id is listed twice under incidents:")
+        seen.add(inc.id)
+        if not getattr(config.events, inc.event, None):
+            raise InputError(f"incident {inc.id}: event {inc.event!r} is not a kind configured under events:")
         cols, lo, hi = [], [], []
         for key, value in inc.observed.items():
             hits = _columns(inc, key, params)
@@ -123,7 +129,7 @@ def tags(bound: list[BoundIncident]) -> dict[int, str]:
 
 def manifest_entry(bound: list[BoundIncident], params: list[ParamSpec], config: Config) -> list[dict[str, Any]]:
     """Per incident: its config block, the neighbourhood per parameter name and its variant ids."""
-    by_id = {inc.id: inc for inc in config.incidents}
+    by_id = {inc.id: inc for inc in config.incidents or []}
     out = []
     for b in bound:
         inc = by_id[b.id]
@@ -140,4 +146,4 @@ def lineage_entry(config: Config, bound: list[BoundIncident]) -> list[dict[str, 
     """What the lineage records of each incident: where the edge case comes from, and which variants anchor it."""
     ids = {b.id: [f"holdout-{i:05d}" for i in b.indices] for b in bound}
     return [{"id": inc.id, "description": inc.description, "source": inc.source, "event": inc.event,
-             "observed": dict(inc.observed), "variants": ids[inc.id]} for inc in config.incidents]
+             "observed": dict(inc.observed), "variants": ids[inc.id]} for inc in config.incidents or []]

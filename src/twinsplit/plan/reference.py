@@ -20,7 +20,7 @@ import numpy as np
 
 from ..blocks import empirical as emp
 from ..blocks.data import ParamSpec
-from ..errors import InputError, TwinsplitError
+from ..errors import InputError
 from .bind import Block
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ def attach(config: Config, blocks: list[Block]) -> list[Block]:
             if p.dist.distribution == "empirical":
                 x = _of(found, p)
                 if x is None:
-                    raise TwinsplitError(f"{p.source}: {p.name} has distribution empirical but the config's "
+                    raise InputError(f"{p.source}: {p.name} has distribution empirical but the config's "
                                          f"reference: gives no measurements of it (by name or as {p.key!r})")
                 lo, hi = p.normalize_range
                 p = replace(p, empirical=emp.fit(x, lo, hi))
