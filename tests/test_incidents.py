@@ -182,3 +182,11 @@ def test_incident_draws_come_from_the_holdout_stream_alone(incident_set):
     assert np.all((x >= LOW) & (x <= HIGH))
     if not (a.splits["holdout"].redraws.any() or b.splits["holdout"].redraws.any()):  # margin redraws aside
         assert np.array_equal(x, b.splits["holdout"].draws[3:, col])
+
+
+def test_the_report_lists_the_incident(incident_set, run_cli, tmp_path):
+    dest = tmp_path / "report.html"
+    run_cli("report", incident_set, "-o", dest)
+    html = dest.read_text()
+    assert '<h2 id="anchors">Anchors to reality</h2>' in html and "<h3>Field incidents</h3>" in html
+    assert INC["id"] in html and INC["description"] in html and "holdout-00003, holdout-00004" in html
