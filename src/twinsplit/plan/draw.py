@@ -259,7 +259,7 @@ def make_plan(scene: SceneInfo, config: Config, n_train: int, n_holdout: int | N
     if plan.incidents:
         shared = plan.shared
         rows, redraws = inc.sample(scene, config, blocks, entropy["holdout"], plan.incidents,
-                                   lambda row: normalize(plan.params, row)[0][shared], reject)
+                                   lambda row: normalize(plan.params, row)[0][shared], reject, stream)
         sp.draws, sp.redraws = np.concatenate([sp.draws, rows]), np.concatenate([sp.redraws, redraws])
     return plan
 

@@ -95,11 +95,10 @@ def regions(bound: list[BoundIncident]) -> list[ood.BoundRegion]:
 
 
 def sample(scene: SceneInfo, config: Config, blocks: list[Block], entropy: int, bound: list[BoundIncident],
-           normalize, reject=None) -> tuple[np.ndarray, np.ndarray]:
+           normalize, reject, stream) -> tuple[np.ndarray, np.ndarray]:
     """The incident variants' rows and redraw counts, in holdout index order after the regular variants.
-    `normalize(row) -> shared normalized row` for `reject(shared normalized, raw) -> reason|None`."""
-    from .draw import stream  # draw imports this module
-
+    `normalize(row) -> shared normalized row` for `reject(shared normalized, raw) -> reason|None`; `stream(entropy,
+    index, block)`: a variant's block stream (plan.draw.stream)."""
     rows, redraws = [], []
     for inc in bound:
         cols = list(inc.region.columns)
