@@ -190,3 +190,25 @@ def test_the_report_lists_the_incident(incident_set, run_cli, tmp_path):
     html = dest.read_text()
     assert '<h2 id="anchors">Anchors to reality</h2>' in html and "<h3>Field incidents</h3>" in html
     assert INC["id"] in html and INC["description"] in html and "holdout-00003, holdout-00004" in html
+
+
+def test_croissant_lists_the_incident_as_a_prov_entity(incident_set):
+    doc = json.loads((incident_set / "croissant.json").read_text())
+    (entity,) = [e for e in doc["prov:wasDerivedFrom"] if e["@id"] == f"lineage/incident/{INC['id']}"]
+    assert INC["description"] in entity["description"] and INC["source"] in entity["description"]
+    assert "holdout-00003" in entity["description"]
+
+
+def test_a_sealed_set_with_an_incident_verifies_with_and_without_its_key(tmp_path, run_cli):
+    cfg = config()
+    cfg["seeds"] = {"train": 7}
+    src = write(tmp_path, stage_text(), "site.usda")
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    out, held, key = tmp_path / "o", tmp_path / "h", tmp_path / "k"
+    run_cli("generate", src, "--config", path, "--out", out, "--train", 8, "--holdout", 2, "--seal", key,
+            "--holdout-out", held)
+    m = manifest(out)
+    assert [v["id"] for v in m["variants"] if "incident" in v] == [f"holdout-{i:05d}" for i in range(2, 7)]
+    assert "ok    anchors" in run_cli("verify", out).output
+    assert "ok    anchors" in run_cli("verify", out, "--holdout", held, "--reveal", key).output

@@ -124,7 +124,7 @@ def run(req: Request, progress: Progress | None = None) -> dict[str, Any]:
     """Generate the whole set atomically; returns the manifest written."""
     stage, plan, entropy = build_plan(req, progress)
     metadata = plan.stage_metadata(stage_metadata(stage.GetRootLayer()))
-    total = req.n_train + req.n_holdout
+    total = sum(len(sp.draws) for sp in plan.splits.values())  # with the incidents' holdout variants
     sealed = req.seal_key is not None
     written: list[Path] = []  # the seal key, once written: removed again if anything after it fails
     with ExitStack() as stack:

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..hashing import sha256_bytes
 from ..manifest import MANIFEST
-from .croissant_lineage import captures, rai
+from .croissant_lineage import anchors, captures, rai
 
 CROISSANT = "croissant.json"
 CONFORMS_TO = "http://mlcommons.org/croissant/1.1"
@@ -71,6 +71,8 @@ def build(manifest: dict[str, Any], manifest_bytes: bytes) -> dict[str, Any]:
     held = manifest.get("holdout_source")  # generate --holdout-source: the second stage the holdout sublayers
     source_files += [_file(f["path"], f["sha256"], "copied holdout source layer or asset (the holdout sublayers it)")
                      for f in (held["files"] if held else [])]
+    if (ref := manifest.get("reference")) is not None:  # config reference: the measurements, copied
+        source_files.append(_file(ref["path"], ref["sha256"], "reference measurements (config reference:)"))
     variant_files = []
     for v in manifest["variants"]:
         variant_files.append(_file(v["path"], v["sha256"], f"{v['split']} variant {v['id']} (delta layer)"))
@@ -125,7 +127,8 @@ def build(manifest: dict[str, Any], manifest_bytes: bytes) -> dict[str, Any]:
                                + ([{"@type": "prov:Entity", "@id": f"lineage/holdout-source/{held['name']}",
                                     "name": held["name"], "sha256": held["sha256"],
                                     "description": f"holdout source stage as given, sha256 {held['sha256']}"}]
-                                  if held else []),
+                                  if held else [])
+                               + anchors(lineage),
         "prov:wasGeneratedBy": {
             "@type": "prov:Activity", "@id": "lineage/generate", "name": "twinsplit generate",
             "prov:wasAssociatedWith": {"@type": "prov:SoftwareAgent", "@id": "lineage/twinsplit", "name": tool["name"],

@@ -73,3 +73,19 @@ def captures(lineage: dict[str, Any], source_name: str) -> tuple[list[dict[str, 
             entity["prov:generatedAtTime"] = root["capture_date"]
         (mine if root.get("stage", "") in ("", source_name) else other).append(entity)
     return mine, other
+
+
+def anchors(lineage: dict[str, Any]) -> list[dict[str, Any]]:
+    """PROV entities of what the set is anchored to: each field incident (config `incidents:`) and the reference
+    measurements (config `reference:`)."""
+    out: list[dict[str, Any]] = []
+    for inc in lineage.get("incidents") or []:
+        what = "; ".join(x for x in (inc.get("description"), inc.get("source")) if x)
+        out.append({"@type": "prov:Entity", "@id": f"lineage/incident/{inc['id']}", "name": inc["id"],
+                    "description": f"field incident{': ' + what if what else ''} (event {inc['event']}), anchoring "
+                                   f"holdout variants {', '.join(inc['variants'])}"})
+    if (ref := lineage.get("reference")) is not None:
+        out.append({"@type": "prov:Entity", "@id": f"lineage/{ref['path']}", "name": ref["path"],
+                    "sha256": ref["sha256"], "description": "real measurements the splits are compared with"
+                    + (f"; {len(ref['empirical'])} parameter(s) drawn from them" if ref.get("empirical") else "")})
+    return out
