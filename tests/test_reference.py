@@ -205,3 +205,11 @@ def test_chromium_renders_the_anchors_section(anchors_report, tmp_path):
     assert shot.is_file(), "chromium wrote no screenshot"
     rgb = (image.imread(shot)[..., :3] * 255).round().astype(np.uint8).reshape(-1, 3)
     assert len(np.unique(rgb, axis=0)) > 50
+
+
+def test_empirical_in_a_block_that_draws_its_own_values_exits_2(tmp_path, run_cli):
+    cfg = config() | {"randomize": {"layout": {"offset": {"low": -0.5, "high": 0.5, "distribution": "empirical"}}}}
+    out, r = generate(tmp_path, run_cli, cfg, expect=2, n_train=2, n_holdout=1,
+                      csv="parameter,value\ndx,0.1\ndx,0.2\ndy,0.0\n")
+    assert "randomize.layout[0]: distribution empirical is not supported by layout" in r.output
+    assert "Traceback" not in r.output and not out.exists()

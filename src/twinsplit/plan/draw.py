@@ -220,7 +220,9 @@ def make_plan(scene: SceneInfo, config: Config, n_train: int, n_holdout: int | N
               on_variant: Callable[[], None] | None = None, holdout_scene: SceneInfo | None = None) -> Plan:
     """Train first, then holdout against it. n_holdout None: a sealed set verified without its key (train only).
     `holdout_scene`: the holdout is drawn on this second stage of the site (plan.holdout_source)."""
-    blocks = reference.attach(config, bind(scene, config)) if config.reference is not None else bind(scene, config)
+    blocks = bind(scene, config)
+    if config.reference is not None:  # `distribution: empirical` parameters get their measurements
+        blocks = reference.attach(scene, config, blocks)
     plan = Plan(scene, config, blocks)
     regions = holdout_regions(plan)
     n_regular = None if n_holdout is None else n_holdout - inc.total(config)

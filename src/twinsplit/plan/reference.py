@@ -21,6 +21,7 @@ import numpy as np
 from ..blocks import empirical as emp
 from ..blocks.data import ParamSpec
 from ..errors import InputError
+from ..scene.info import SceneInfo
 from .bind import Block
 
 if TYPE_CHECKING:
@@ -87,9 +88,10 @@ def _of(found: dict[str, np.ndarray], p: ParamSpec) -> np.ndarray | None:
     return found.get(p.key) if x is None else x
 
 
-def attach(config: Config, blocks: list[Block]) -> list[Block]:
-    """Blocks whose `distribution: empirical` parameters carry their measurements; such a parameter without any is
-    an error naming it."""
+def attach(scene: SceneInfo, config: Config, blocks: list[Block]) -> list[Block]:
+    """Blocks whose `distribution: empirical` parameters carry their measurements; such a parameter without any,
+    or in a block kind that draws its values itself rather than through ParamSpec.draw (layout), is an error
+    naming it."""
     found = measurements(config) or {}
     if stray := unmeasured([p for b in blocks for p in b.params], found):
         raise InputError(f"reference {Path(config.reference).name}: {', '.join(repr(k) for k in stray[:5])} "
@@ -109,7 +111,16 @@ def attach(config: Config, blocks: list[Block]) -> list[Block]:
                 lo, hi = p.normalize_range
                 p = replace(p, empirical=emp.fit(x, lo, hi))
             params.append(p)
-        out.append(replace(b, params=tuple(params)))
+        b = replace(b, params=tuple(params))
+        try:  # one throwaway draw: a kind that inverts the distribution itself cannot take `empirical`
+            b.entry.sample(scene, b.cfg, list(b.params), "train", np.random.Generator(np.random.PCG64(0)))
+        except ValueError as exc:
+            if "empirical" not in str(exc):
+                raise
+            raise InputError(f"{b.source}: distribution empirical is not supported by {b.name} (it draws its "
+                             "values itself); use it in physics_materials, lighting or an event's own "
+                             "parameters") from None
+        out.append(b)
     return out
 
 
