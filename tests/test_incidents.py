@@ -212,3 +212,23 @@ def test_a_sealed_set_with_an_incident_verifies_with_and_without_its_key(tmp_pat
     assert [v["id"] for v in m["variants"] if "incident" in v] == [f"holdout-{i:05d}" for i in range(2, 7)]
     assert "ok    anchors" in run_cli("verify", out).output
     assert "ok    anchors" in run_cli("verify", out, "--holdout", held, "--reveal", key).output
+
+
+def test_verify_catches_an_edited_incident_in_the_config_and_in_the_lineage(incident_set, run_cli, tmp_path):
+    import shutil
+
+    for what in ("config", "lineage"):
+        copy = tmp_path / what
+        shutil.copytree(incident_set, copy)
+        m = manifest(copy)
+        if what == "config":
+            m["config"]["body"]["incidents"][0]["spread"] = 0.5
+        else:
+            m["lineage"]["incidents"][0]["source"] = "made up"
+        (copy / "manifest.json").write_text(json.dumps(m, indent=2, sort_keys=True) + "\n")
+        out = run_cli("verify", copy, expect=1).output
+        if what == "config":
+            assert "FAIL  config" in out and "config sha256 is" in out
+        else:
+            assert "FAIL  anchors" in out and "lineage.incidents differs from what the config gives" in out
+            assert "ok    config" in out
