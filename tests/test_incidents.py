@@ -14,7 +14,7 @@ from stages import write
 from test_events import stage_text
 
 INC = {"id": "INC-2026-0142", "description": "a visitor stepped out of room 3 at a run",
-       "source": "site log 2026-03-14", "event": "person_enters_corridor", "observed": {"speed": 1.6},
+       "source": "site log 2026-03-14", "event": "person_enters_corridor", "observed": {"speed_mps": 1.6},
        "spread": 0.05, "holdout_variants": 5}
 SPEED = (0.5, 1.8)  # the event's default speed range (m/s)
 LOW, HIGH = 1.6 - 0.05 * 1.3, 1.6 + 0.05 * 1.3
@@ -72,7 +72,7 @@ def test_an_incident_tags_only_holdout_variants_within_its_spread(incident_set):
     assert [v["id"] for v in tagged] == ids and {v["split"] for v in tagged} == {"holdout"}
     assert {v["incident"] for v in tagged} == {INC["id"]}
     (entry,) = m["incidents"]
-    assert entry["variants"] == ids and entry["observed"] == {"speed": 1.6} and entry["spread"] == 0.05
+    assert entry["variants"] == ids and entry["observed"] == {"speed_mps": 1.6} and entry["spread"] == 0.05
     ((name, (lo, hi)),) = entry["neighbourhood"].items()
     assert name.endswith("Person_0.event:speed") and (lo, hi) == pytest.approx((LOW, HIGH))
     speeds = [speed(v) for v in tagged]
@@ -81,7 +81,7 @@ def test_an_incident_tags_only_holdout_variants_within_its_spread(incident_set):
     # the lineage says where the edge case comes from
     (lin,) = m["lineage"]["incidents"]
     assert lin == {"id": INC["id"], "description": INC["description"], "source": INC["source"],
-                   "event": INC["event"], "observed": {"speed": 1.6}, "variants": ids}
+                   "event": INC["event"], "observed": {"speed_mps": 1.6}, "variants": ids}
     assert m["config"]["body"]["incidents"][0]["id"] == INC["id"]
 
 
@@ -148,8 +148,10 @@ def test_score_reports_each_incident_apart(incident_set, run_cli, tmp_path):
     ({"event": "alarm_reroute"}, "incident INC-2026-0142: event 'alarm_reroute' is not a kind configured under"),
     ({"observed": {"intensity": 1.0}}, "incident INC-2026-0142: 'intensity' is not a parameter of event "
                                        "person_enters_corridor"),
-    ({"observed": {"speed": 1.9}}, "incident INC-2026-0142: observed speed = 1.9 lies outside the parameter's "
-                                   "range [0.5, 1.8]"),
+    ({"observed": {"speed_mps": 1.9}}, "incident INC-2026-0142: observed speed_mps = 1.9 lies outside the "
+                                       "parameter's range [0.5, 1.8]"),
+    ({"observed": {"/World/TwinsplitEvents/Person_0.event:speed": 0.1}}, "observed "
+     "/World/TwinsplitEvents/Person_0.event:speed = 0.1 lies outside"),
     ({"observed": {"direction": 0}}, "incident INC-2026-0142: direction is a choice"),
     (None, "incident INC-2026-0142: the id is listed twice"),
 ])

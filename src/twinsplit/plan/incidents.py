@@ -1,7 +1,8 @@
 """`incidents:` field incidents the holdout is anchored to.
 
 An incident names an event kind configured under `events:` and that event's parameters as observed (by manifest
-name or config key; a key names every instance of the kind). Its neighbourhood is the box observed +- spread x
+name, config key, or the name a variant's event record uses, e.g. `speed_mps` for `speed`; a key names every
+instance of the kind). Its neighbourhood is the box observed +- spread x
 the parameter's configured range (the envelope of both splits, clipped to it). The holdout gains
 `holdout_variants` variants per incident, after the regular ones (indices in config order): each is drawn as
 usual from the holdout stream and then its incident columns are redrawn uniformly inside the neighbourhood from
@@ -45,9 +46,18 @@ class BoundIncident:
         return zlib.crc32(f"incident:{self.id}".encode())
 
 
+# the unit suffixes of a variant's event record (`speed_mps`, `pause_s`, `duration_s`) over the config keys
+RECORD_SUFFIXES = ("_mps", "_s")
+
+
 def _columns(inc: Incident, key: str, params: list[ParamSpec]) -> list[int]:
+    """The columns `key` names among the event's parameters: a config key, a manifest parameter name, or the name
+    a variant's event record gives it (a config key plus its unit)."""
     prefix = f"events.{inc.event}["
-    return [j for j, p in enumerate(params) if p.source.startswith(prefix) and key in (p.key, p.name)]
+    for k in [key] + [key.removesuffix(s) for s in RECORD_SUFFIXES if key.endswith(s)]:
+        if hits := [j for j, p in enumerate(params) if p.source.startswith(prefix) and k in (p.key, p.name)]:
+            return hits
+    return []
 
 
 def total(config: Config) -> int:
