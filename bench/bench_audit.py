@@ -60,7 +60,7 @@ def main(bodies: int, n: int) -> None:
             "--seed-train", "1", "--seed-holdout", "2").check_returncode()
         t_gen = time.perf_counter() - t0
         leak.mkdir()
-        leaked = out / "holdout" / f"holdout-{n // 2:05d}.usda"
+        leaked = next((out / "holdout").glob(f"holdout-{n // 2:05d}.usd?"))  # usdc or usda: --layer-format
         Usd.Stage.Open(str(leaked)).Export(str(leak / "scan_0042.usdc"))
         seconds, peak, code, text = timed("audit", str(out / "holdout"), "--against", str(out / "train"), str(leak),
                                           "--format", "json")
