@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import shapely
 import yaml
-from pxr import Gf, Sdf, Usd
+from pxr import Gf, Sdf, Usd, UsdGeom, UsdPhysics
 
 from conftest import REPO
 from people_sites import Item, check_people, manifest, region_box, site
@@ -258,3 +258,54 @@ def test_report_timeline_shows_reactions_and_the_floor_plan_people_paths_by_spli
                 for e in v["events"] if e["kind"] == "person_enters_corridor"]
         assert len(drawn) == len(want) and all(np.allclose(a, b) for a, b in zip(drawn, want, strict=True))
         assert any(len(p) > 2 for p in drawn)
+
+
+def _mesh_wall(path, pieces, name="/World/Walls/CorridorNorthMesh") -> None:
+    """Replace the corridor's north wall cubes by one static triangle-mesh collider (approximation "none") made of
+    `pieces` (x0, x1, y0, y1, height) cuboids: many triangles, one prim path."""
+    stage = Usd.Stage.Open(str(path))
+    for prim in list(stage.GetPrimAtPath("/World/Walls").GetChildren()):
+        if prim.GetName().startswith("Corridor_n"):
+            stage.RemovePrim(prim.GetPath())
+    points, counts, indices = [], [], []
+    quads = [(0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3)]
+    for x0, x1, y0, y1, h in pieces:
+        base = len(points)
+        points += [Gf.Vec3f(x, y, z) for x in (x0, x1) for y in (y0, y1) for z in (0.0, h)]
+        for q in quads:
+            counts.append(4)
+            indices += [base + i for i in q]
+    mesh = UsdGeom.Mesh.Define(stage, name)
+    mesh.CreatePointsAttr(points)
+    mesh.CreateFaceVertexCountsAttr(counts)
+    mesh.CreateFaceVertexIndicesAttr(indices)
+    UsdPhysics.CollisionAPI.Apply(mesh.GetPrim())
+    UsdPhysics.MeshCollisionAPI.Apply(mesh.GetPrim()).CreateApproximationAttr("none")
+    stage.Save()
+
+
+def test_a_triangle_mesh_wall_blocks_people_along_its_whole_length(tmp_path, run_cli):
+    # one mesh prim is many collider shapes with the same path: every one of them blocks the grid, not the last
+    src = rooms(tmp_path / "rooms.usda")
+    pieces = [(-8.2, -4.7, 1.5, 1.7, 2.5), (-3.3, 3.3, 1.5, 1.7, 2.5), (4.7, 8.2, 1.5, 1.7, 2.5)]
+    _mesh_wall(src, pieces)
+    person = {"region": "corridor", "goal": ["/World/Regions/Room_A", "/World/Regions/Room_B"], "count": 3,
+              "window": [0, 30], "start": {"low": 0, "high": 6}, "speed": {"low": 1.0, "high": 1.5}}
+    out, m = _generate(tmp_path, run_cli, src, {"person_enters_corridor": person})
+    wall = shapely.union_all([shapely.box(x0, y0, x1, y1) for x0, x1, y0, y1, _ in pieces])
+    doors = [region_box(src, f"/World/Regions/Door_{k}") for k in "AB"]
+    arrived = 0
+    for v in m["variants"]:
+        stage = Usd.Stage.Open(str(out / v["path"]))
+        for e in (e for e in v["events"] if e["kind"] == "person_enters_corridor"):
+            attr = stage.GetPrimAtPath(e["prim"]).GetAttribute("xformOp:translate")
+            on = stage.GetPrimAtPath(e["prim"]).GetAttribute("physics:collisionEnabled")
+            track = [np.asarray(attr.Get(t))[:2] for t in attr.GetTimeSamples() if on.Get(t)]
+            way = shapely.LineString(track)
+            radius = UsdGeom.Capsule(stage.GetPrimAtPath(e["prim"])).GetRadiusAttr().Get()
+            assert way.distance(wall) >= radius - 1e-3, (v["id"], e["prim"], way.distance(wall))
+            if e["parameters"]["exit"] is not None:
+                arrived += 1
+                assert any(way.intersects(d) for d in doors), (v["id"], e["prim"])  # in through a doorway
+    assert arrived >= len(m["variants"])
+    assert "ok    people clear" in run_cli("verify", out).output

@@ -16,16 +16,18 @@ FIELDS = 64  # distance fields kept per site (each a float and an int per cell)
 
 
 def _source_cells(scene: SceneInfo, grid: Grid) -> dict[str, np.ndarray]:
-    """{collider path: flat cells it blocks} of the source's colliders, once per scene and grid (per process)."""
+    """{collider path: flat cells it blocks} of the source's colliders, once per scene and grid (per process).
+    A path may have many shapes (a triangle-mesh collider is one per triangle): its cells are all of theirs."""
     key = (id(scene), grid.ground, grid.top, grid.shape)
     hit = _FOOT.get(key)
     if hit is not None and hit[0] is scene:
         return hit[1]
-    out = {}
+    parts: dict[str, list[np.ndarray]] = {}
     for s in scene_shapes(scene):
         poly = footprint(grid, s)
         if poly is not None:
-            out[s.path] = np.flatnonzero(grid.mask([poly]))
+            parts.setdefault(s.path, []).append(np.flatnonzero(grid.mask([poly])))
+    out = {path: np.unique(np.concatenate(cells)) for path, cells in parts.items()}
     if len(_FOOT) > 8:
         _FOOT.clear()
     _FOOT[key] = (scene, out)
