@@ -1,8 +1,9 @@
 """The site as people see it: an occupancy grid of the ground at person height, from a variant's own colliders.
 
 Footprints are shapely polygons (the convex hull of each collider projected on the ground); a cell is blocked when
-its centre lies within 0.71 cells of one (so a door thinner than a cell still blocks). A person of radius r may
-stand on a cell whose centre is at least r + MARGIN_M + GUARD_CELLS cells from every blocked centre
+its centre lies within 0.71 cells of one (so a door thinner than a cell still blocks). Many footprints are hulled,
+buffered and tested against their cells' centres in single shapely calls (`footprints`, `Grid.touched`). A person
+of radius r may stand on a cell whose centre is at least r + MARGIN_M + GUARD_CELLS cells from every blocked centre
 (scipy.ndimage's exact distance transform): any point within half a cell of such a centre then keeps r + MARGIN_M
 from every footprint, so straight segments checked on the grid are collision-free too.
 """
@@ -65,20 +66,37 @@ class Grid:
 
     def mask(self, polygons, grow: float = 0.0) -> np.ndarray:
         """Cells whose centre lies within TOUCH cells (+ `grow` stage units) of any polygon."""
+        out = np.zeros(self.shape, dtype=bool)
+        out.flat[self.touched(polygons, grow)[1]] = True
+        return out
+
+    def touched(self, polygons, grow: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """(polygon index, flat cell) of every cell whose centre lies within TOUCH cells (+ `grow`) of a polygon,
+        ordered by polygon then cell: all polygons buffered and tested in single shapely calls."""
         import shapely
 
-        out = np.zeros(self.shape, dtype=bool)
-        for poly in polygons:
-            g = poly.buffer(TOUCH * self.cell + grow)
-            x0, y0, x1, y1 = g.bounds
-            i0, j0 = self.index(self._at(x0, y0))
-            i1, j1 = self.index(self._at(x1, y1))
-            if i1 < i0 or j1 < j0:
-                continue
-            ii, jj = np.meshgrid(np.arange(i0[0], i1[0] + 1), np.arange(j0[0], j1[0] + 1), indexing="ij")
-            xs, ys = self.origin[0] + ii * self.cell, self.origin[1] + jj * self.cell
-            out[ii, jj] |= shapely.contains_xy(g, xs, ys)
-        return out
+        polys = np.empty(len(polygons), dtype=object)
+        polys[:] = list(polygons)
+        if not len(polys):
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+        g = shapely.buffer(polys, TOUCH * self.cell + grow, quad_segs=16)  # as Geometry.buffer (16)
+        shapely.prepare(g)
+        b = shapely.bounds(g)
+        n0, n1 = self.shape
+        i0, j0 = self._cell(b[:, 0], 0), self._cell(b[:, 1], 1)
+        i1, j1 = self._cell(b[:, 2], 0), self._cell(b[:, 3], 1)
+        ni, nj = np.maximum(i1 - i0 + 1, 0), np.maximum(j1 - j0 + 1, 0)
+        count = ni * nj
+        idx = np.repeat(np.arange(len(polys)), count)
+        r = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        ii, jj = i0[idx] + r // nj[idx], j0[idx] + r % nj[idx]
+        xs, ys = self.origin[0] + ii * self.cell, self.origin[1] + jj * self.cell
+        hit = shapely.contains_xy(g[idx], xs, ys)
+        return idx[hit], (ii * n1 + jj)[hit]
+
+    def _cell(self, v: np.ndarray, axis: int) -> np.ndarray:
+        """`index` along one plane axis of plane coordinates `v` (the same arithmetic)."""
+        return np.clip(np.rint((v - self.origin[axis]) / self.cell).astype(int), 0, self.shape[axis] - 1)
 
     def _at(self, x: float, y: float) -> np.ndarray:
         p = np.zeros(3)
@@ -118,6 +136,33 @@ def footprint(grid: Grid, shape: Shape):
     else:
         pts = shape.vertices
     return shapely.MultiPoint(pts[:, [i, j]]).convex_hull
+
+
+def footprints(grid: Grid, shapes) -> list:
+    """`footprint` of every shape (None outside the band); the hulls of boxes and vertex hulls in one shapely call
+    (the same points, so the same polygons)."""
+    import shapely
+
+    out: list = [None] * len(shapes)
+    pts, owner = [], []
+    i, j = grid.plane
+    for k, s in enumerate(shapes):
+        lo, hi = s.aabb()
+        if not grid.in_band(lo, hi):
+            continue
+        if s.kind in ("sphere", "capsule"):
+            out[k] = footprint(grid, s)
+            continue
+        p = s.center + (_SIGNS * s.half_extents) @ s.rotation.T if s.kind == "box" else s.vertices
+        pts.append(p[:, [i, j]])
+        owner.append(k)
+    if pts:
+        sizes = [len(p) for p in pts]
+        hulls = shapely.convex_hull(shapely.multipoints(np.concatenate(pts), indices=np.repeat(
+            np.arange(len(pts)), sizes)))
+        for k, h in zip(owner, hulls, strict=True):
+            out[k] = h
+    return out
 
 
 def box_footprint(grid: Grid, center: np.ndarray, rotation: np.ndarray, size: np.ndarray):

@@ -9,25 +9,42 @@ from ..blocks.variant import Obstacle, Placed
 from ..scene.info import SceneInfo
 from ..scene.shapes import scene_shapes
 from . import paths
-from .occupancy import CELL_M, Grid, box_footprint, footprint, nearest_free, site_grid, standable
+from .occupancy import CELL_M, Grid, box_footprint, footprints, nearest_free, site_grid, standable
 
-_FOOT: dict[tuple, tuple[SceneInfo, dict[str, np.ndarray]]] = {}
+_FOOT: dict[tuple, tuple[SceneInfo, _Cells]] = {}
 FIELDS = 64  # distance fields kept per site (each a float and an int per cell)
 
 
-def _source_cells(scene: SceneInfo, grid: Grid) -> dict[str, np.ndarray]:
-    """{collider path: flat cells it blocks} of the source's colliders, once per scene and grid (per process).
-    A path may have many shapes (a triangle-mesh collider is one per triangle): its cells are all of theirs."""
+class _Cells:
+    """The cells the source's colliders block: `cells` (flat, sorted per path), `owner` the index in `paths` of
+    the collider path blocking each. A path may have many shapes (a triangle-mesh collider is one per triangle):
+    its cells are all of theirs."""
+
+    def __init__(self, paths: list[str], owner: np.ndarray, cells: np.ndarray) -> None:
+        self.paths, self.owner, self.cells = paths, owner, cells
+        self.at = {p: k for k, p in enumerate(paths)}
+
+    def without(self, gone) -> np.ndarray:
+        """Cells blocked by every collider path not in `gone`."""
+        drop = [self.at[p] for p in gone if p in self.at]
+        return self.cells if not drop else self.cells[~np.isin(self.owner, drop)]
+
+
+def _source_cells(scene: SceneInfo, grid: Grid) -> _Cells:
+    """The source's colliders' blocked cells, once per scene and grid (per process)."""
     key = (id(scene), grid.ground, grid.top, grid.shape)
     hit = _FOOT.get(key)
     if hit is not None and hit[0] is scene:
         return hit[1]
-    parts: dict[str, list[np.ndarray]] = {}
-    for s in scene_shapes(scene):
-        poly = footprint(grid, s)
-        if poly is not None:
-            parts.setdefault(s.path, []).append(np.flatnonzero(grid.mask([poly])))
-    out = {path: np.unique(np.concatenate(cells)) for path, cells in parts.items()}
+    shapes = scene_shapes(scene)
+    polys = footprints(grid, shapes)
+    keep = [k for k, p in enumerate(polys) if p is not None]
+    paths = sorted({shapes[k].path for k in keep})
+    at = {p: n for n, p in enumerate(paths)}
+    idx, cells = grid.touched([polys[k] for k in keep])
+    owner = np.array([at[shapes[k].path] for k in keep], dtype=np.intp)[idx]
+    pairs = np.unique(np.stack([owner, cells]), axis=1)  # per path: its cells, sorted, each once
+    out = _Cells(paths, pairs[0], pairs[1])
     if len(_FOOT) > 8:
         _FOOT.clear()
     _FOOT[key] = (scene, out)
@@ -48,12 +65,10 @@ class Site:
         self.grid = grid = site_grid(scene, ground, height, extent(scene))
         self.radius, self.h = radius, centre_height
         blocked = np.zeros(grid.shape, dtype=bool)
-        for path, cells in _source_cells(scene, grid).items():
-            if path not in placed.gone:
-                blocked.flat[cells] = True
-        moved = [p for p in (footprint(grid, s) for s in placed.moved) if p is not None]
+        blocked.flat[_source_cells(scene, grid).without(placed.gone)] = True
+        moved = [p for p in footprints(grid, placed.moved) if p is not None]
         if moved:
-            blocked |= grid.mask(moved)
+            blocked.flat[grid.touched(moved)[1]] = True
         self.base = standable(grid, blocked, radius)
         self.obstacles = obstacles
         self.near: list[np.ndarray] = []
