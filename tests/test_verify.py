@@ -71,6 +71,31 @@ def test_usda_text_under_a_usdc_name_is_refused(generated, run_cli):
            "train/train-00001.usdc: not a readable USD layer")
 
 
+@pytest.mark.parametrize("layer_format", ["usdc", "usda"])
+def test_a_layer_edited_outside_its_values_is_refused(request, run_cli, layer_format):
+    """verify holds a usdc layer to its content (Sdf's text of it byte for byte), not to re-encoded crate bytes, and
+    its bytes to the manifest's sha256: a layer saved again by Sdf with one more piece of layer metadata and every
+    value the same, its new hash in the manifest, fails `rederive`; saved again unchanged (Sdf's in-place save
+    writes other crate bytes for the same content) it fails only `hashes` (and `croissant`, which lists the hash once
+    the manifest does), never `rederive`."""
+    out = request.getfixturevalue("generated" if layer_format == "usdc" else "generated_usda")
+    p = out / "train" / f"train-00001.{layer_format}"
+    layer = Sdf.Layer.FindOrOpen(str(p))
+    assert layer.Save(force=True)
+    result = run_cli("verify", out, expect=None)
+    if layer_format == "usdc":
+        assert "FAIL  hashes" in result.output and "ok    rederive" in result.output, result.output
+    _edit_manifest(out, lambda m: m["variants"][1].update(sha256=_sha256(p)))
+    result = run_cli("verify", out, expect=None)
+    assert "ok    hashes" in result.output and "ok    rederive" in result.output, result.output
+    layer.comment = "touched up by hand"
+    assert layer.Save()
+    _edit_manifest(out, lambda m: m["variants"][1].update(sha256=_sha256(p)))
+    _fails(run_cli, out, "ok    hashes", "FAIL  rederive",
+           f"train/train-00001.{layer_format}: authored values match but the file differs from the re-derived "
+           f"{layer_format} layer")
+
+
 def test_a_manifest_claiming_the_other_layer_format_fails(generated, run_cli):
     _edit_manifest(generated, lambda m: m.update(layer_format="usda"))
     _fails(run_cli, generated, "train/train-00000.usdc: named .usdc, but the manifest records layer_format usda",
