@@ -10,16 +10,18 @@ import sys
 import click
 from click.testing import CliRunner
 
-from stages import write
+from stages import CONFIG, write
 from twinsplit.cli import main
 from twinsplit.commands import COMMANDS, load
 
 # Runs the CLI in a fresh interpreter and prints, at exit, which heavy top-level packages it imported.
 DRIVER = """
 import atexit, json, sys
-HEAVY = ("pxr", "scipy", "matplotlib", "pydantic", "numpy", "trimesh", "cryptography")
+HEAVY = ("pxr", "scipy", "matplotlib", "pydantic", "numpy", "trimesh", "cryptography", "shapely", "securesystemslib",
+         "in_toto_attestation", "networkx")
 atexit.register(lambda: sys.stderr.write("\\nMODULES " + json.dumps(
-    sorted({m.split(".")[0] for m in sys.modules if m.split(".")[0] in HEAVY})) + "\\n"))
+    sorted({m.split(".")[0] for m in sys.modules if m.split(".")[0] in HEAVY}
+           | {m for m in ("scipy.stats",) if m in sys.modules})) + "\\n"))
 sys.argv = ["twinsplit", *sys.argv[1:]]
 from twinsplit.cli import main
 main()
@@ -65,3 +67,25 @@ def test_generate_and_verify_do_not_import_matplotlib(tmp_path):
     proc, heavy = run("verify", tmp_path / "out")
     assert proc.returncode == 0 and "verified" in proc.stdout, proc.stdout + proc.stderr
     assert "pxr" in heavy and "matplotlib" not in heavy, heavy
+
+
+def test_importing_the_cli_loads_no_scipy_stats_cryptography_or_shapely():
+    code = "import sys, twinsplit.cli; print(sorted(m for m in ('scipy.stats', 'scipy', 'cryptography', 'shapely', " \
+           "'securesystemslib', 'pxr', 'numpy') if m in sys.modules))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip() == "[]", proc.stdout + proc.stderr
+
+
+def test_a_materials_and_lights_run_loads_no_signing_or_layout_libraries(tmp_path):
+    """cryptography/securesystemslib/in-toto only to sign or check a signature, shapely only for layout's
+    supports and people's sites: an unsigned materials + lights generate and its verify load none of them."""
+    src, cfg = write(tmp_path), tmp_path / "twin.yaml"
+    cfg.write_text(CONFIG)
+    proc, heavy = run("generate", src, "--config", cfg, "--out", tmp_path / "out", "--train", 2, "--holdout", 1)
+    assert proc.returncode == 0, proc.stderr
+    assert "pxr" in heavy and not heavy & {"cryptography", "securesystemslib", "in_toto_attestation", "shapely",
+                                           "networkx", "matplotlib", "trimesh"}, heavy
+    proc, heavy = run("verify", tmp_path / "out")
+    assert proc.returncode == 0 and "verified" in proc.stdout, proc.stdout + proc.stderr
+    assert "pxr" in heavy and not heavy & {"cryptography", "securesystemslib", "in_toto_attestation", "shapely",
+                                           "networkx", "matplotlib", "trimesh"}, heavy

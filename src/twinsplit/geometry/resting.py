@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import shapely
 
 from .aabb_index import AabbIndex
 from .batch import ShapeSet
@@ -75,11 +74,15 @@ def footing(shapes: Sequence[Shape], up: int, plane: tuple[int, int], tol: float
     if len(shapes) == 1 and shapes[0].kind == "box" and np.abs(shapes[0].rotation[up]).max() > 1 - 1e-9:
         inside = True  # a box lying on a face: its centre is over that face (and shapely is slow)
     else:
+        import shapely  # here: most footings are boxes lying on a face, and shapely costs ~0.1 s to import
+
         inside = bool(_hull(face_pts).buffer(1e-12).covers(shapely.Point(*com[p])))
     return Footing(com[p], bottom, face_pts, inside)
 
 
 def _hull(points: np.ndarray):
+    import shapely
+
     return shapely.MultiPoint([tuple(q) for q in points]).convex_hull
 
 
@@ -222,6 +225,8 @@ def supported(feet: Footings, deltas: np.ndarray, tops: Tops, up: int, plane: tu
             if not region.is_empty:
                 regions.append(region)
         if regions:
+            import shapely
+
             hull = shapely.union_all(regions).convex_hull
             out[b] = bool(hull.covers(shapely.Point(*com[b])))  # no tolerance: past the edge, it tips
     return out

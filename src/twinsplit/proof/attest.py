@@ -14,27 +14,19 @@ import copy
 import json
 import re
 from pathlib import Path
-from typing import Any
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    NoEncryption,
-    PrivateFormat,
-    PublicFormat,
-    load_pem_private_key,
-    load_pem_public_key,
-)
-from in_toto_attestation.v1.resource_descriptor import ResourceDescriptor
-from in_toto_attestation.v1.statement import STATEMENT_TYPE_URI, Statement
-from securesystemslib import exceptions as sslib_exceptions
-from securesystemslib.dsse import Envelope
-from securesystemslib.signer import CryptoSigner, SSlibKey
+from typing import TYPE_CHECKING, Any
 
 from .. import manifest as mf
 from ..errors import TwinsplitError
 from ..hashing import sha256_bytes
 from ..write.outdir import create_exclusive
+
+# cryptography, securesystemslib and in-toto are imported where a key, a statement or an envelope is handled:
+# generate and verify without --sign / --public-key never load them (tests/test_startup.py)
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from securesystemslib.dsse import Envelope
+    from securesystemslib.signer import SSlibKey
 
 ATTESTATION = "attestation.json"
 
@@ -63,6 +55,9 @@ def generate_keypair(out_dir: Path) -> tuple[Path, Path]:
     for path in (priv_path, pub_path):  # refuse before writing anything: no half-new pair
         if path.exists():
             raise TwinsplitError(f"{path} already exists; refusing to overwrite a key file")
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
+
     key = Ed25519PrivateKey.generate()
     priv_pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
     pub_pem = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
@@ -83,6 +78,9 @@ def _read(path: Path, what: str) -> bytes:
 
 
 def _load_private_key(path: Path) -> Ed25519PrivateKey:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
     try:
         key = load_pem_private_key(_read(path, "private key"), password=None)
     except (ValueError, TypeError) as exc:
@@ -93,6 +91,10 @@ def _load_private_key(path: Path) -> Ed25519PrivateKey:
 
 
 def _load_public_key(path: Path) -> SSlibKey:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+    from securesystemslib.signer import SSlibKey
+
     try:
         key = load_pem_public_key(_read(path, "public key"))
     except (ValueError, TypeError) as exc:
@@ -116,6 +118,8 @@ def build_statement(subjects: dict[str, str], predicate: dict) -> dict:
     subjects: {relative path: sha256 hex}; emitted sorted by name so equal input gives equal bytes.
     predicate: any JSON-able, non-empty dict; predicateType is PREDICATE_TYPE.
     """
+    from in_toto_attestation.v1.statement import STATEMENT_TYPE_URI
+
     statement = {
         "_type": STATEMENT_TYPE_URI,
         "subject": [
@@ -130,6 +134,9 @@ def build_statement(subjects: dict[str, str], predicate: dict) -> dict:
 
 def _validate_statement(statement: Any) -> None:
     """Raise TwinsplitError unless `statement` is a valid Statement v1 with twinsplit's subjects."""
+    from in_toto_attestation.v1.resource_descriptor import ResourceDescriptor
+    from in_toto_attestation.v1.statement import Statement
+
     if not isinstance(statement, dict):
         raise TwinsplitError("statement is not a JSON object")
     if set(statement) != {"_type", "subject", "predicateType", "predicate"}:
@@ -173,6 +180,9 @@ def _payload_bytes(statement: dict) -> bytes:
 def sign_statement(statement: dict, private_key_path: Path) -> dict:
     """Sign `statement` with the Ed25519 key at `private_key_path`; return the DSSE envelope as a dict
     {"payload": base64, "payloadType": PAYLOAD_TYPE, "signatures": [{"keyid", "sig"}]}."""
+    from securesystemslib.dsse import Envelope
+    from securesystemslib.signer import CryptoSigner
+
     _validate_statement(statement)
     signer = CryptoSigner(_load_private_key(private_key_path))
     envelope = Envelope(_payload_bytes(statement), PAYLOAD_TYPE, {})
@@ -181,6 +191,9 @@ def sign_statement(statement: dict, private_key_path: Path) -> dict:
 
 
 def _parse_envelope(envelope: Any) -> Envelope:
+    from securesystemslib import exceptions as sslib_exceptions
+    from securesystemslib.dsse import Envelope
+
     if not isinstance(envelope, dict):
         raise TwinsplitError("malformed envelope: not a JSON object")
     if not isinstance(envelope.get("signatures"), list) or not envelope["signatures"]:
@@ -200,6 +213,8 @@ def verify_envelope(envelope: dict, public_key_path: Path) -> dict:
     Raises TwinsplitError for a malformed envelope, a signature that does not verify with the key
     (wrong key, altered payload or signature), or a payload that is not a valid Statement v1.
     """
+    from securesystemslib import exceptions as sslib_exceptions
+
     key = _load_public_key(public_key_path)
     env = _parse_envelope(envelope)
     if env.payload_type != PAYLOAD_TYPE:
