@@ -28,6 +28,7 @@ from .proof import croissant, holdout_source
 from .proof.attest import ATTESTATION, sign_output
 from .proof.seal import seal_manifest
 from .scene.discover import load
+from .write.chunks import ChunkDrawer
 from .write.layer import stage_metadata
 from .write.layer_format import DEFAULT_LAYER_FORMAT, LAYER_FORMATS
 from .write.outdir import check_target, staged
@@ -115,9 +116,15 @@ def build_plan(req: Request, progress: Progress | None = None) -> tuple[Any, Pla
                                  "so it comes from the OS")
         # The manifest's config body must not carry the sealed seed.
         config = config.model_copy(update={"seeds": config.seeds.model_copy(update={"holdout": None})})
-    tick = _ticker(progress, "drawing", req.n_train + req.n_holdout)
-    n_holdout = req.n_holdout + incidents.total(config)  # the incidents' variants come after the regular ones
-    return stage, make_plan(scene, config, req.n_train, n_holdout, entropy, lambda: tick(1), other), entropy
+    total = req.n_train + req.n_holdout
+    tick = _ticker(progress, "drawing", total)
+    with ExitStack() as stack:
+        drawer = None
+        if req.workers > 1 and total >= 2 * req.workers:  # the first draws in chunks on workers (write.chunks)
+            drawer = stack.enter_context(ChunkDrawer(scene, config, req.workers, tick))
+        n_holdout = req.n_holdout + incidents.total(config)  # the incidents' variants come after the regular ones
+        plan = make_plan(scene, config, req.n_train, n_holdout, entropy, lambda: tick(1), other, drawer)
+    return stage, plan, entropy
 
 
 def run(req: Request, progress: Progress | None = None) -> dict[str, Any]:

@@ -45,7 +45,7 @@ def progress_callback(bar):
 @click.option("--seed-train", type=click.IntRange(min=0), help="Train root entropy (default: config, else the OS).")
 @click.option("--seed-holdout", type=click.IntRange(min=0), help="Holdout root entropy (default: config, else the OS).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Worker processes for writing.")
+              help="Worker processes for drawing and writing (same bytes for any K).")
 @click.option("--layer-format", type=click.Choice(LAYER_FORMATS), default=DEFAULT_LAYER_FORMAT, show_default=True,
               help="Variant layer file format: usdc (crate: what NVIDIA's validator wants for time samples) or "
                    "usda (text, for reading diffs).")

@@ -188,17 +188,30 @@ def _stuck(blocks: list[Block], row: np.ndarray) -> str:
             "bounds, keep-out regions or neighbours leave no room)")
 
 
+# (split, entropy, n) -> (rows, states): every variant's first draw, and each block's stream state after it
+# (drawn elsewhere, e.g. on worker processes by write.chunks; None: drawn here)
+FirstDraws = Callable[[str, int, int], tuple[np.ndarray, list[list[dict]]]]
+
+
 def sample_split(scene: SceneInfo, config: Config, blocks: list[Block], split: str, entropy: int, n: int,
-                 reject=None, on_variant: Callable[[], None] | None = None) -> SplitPlan:
+                 reject=None, on_variant: Callable[[], None] | None = None,
+                 first: tuple[np.ndarray, list[list[dict]]] | None = None) -> SplitPlan:
     """Draw n variants of one split. `reject(shared normalized row, raw row) -> reason|None` asks for a redraw;
-    `on_variant()` is called after each variant (progress)."""
+    `on_variant()` is called after each variant (progress). `first`: every variant's first draw and its streams'
+    states after it (FirstDraws), already drawn: rejection and redraws continue from those states, so the
+    result is the same as drawing here."""
     params = [p for b in blocks for p in b.params]
     shared = np.array([len(b.splits) == 2 for b in blocks for _ in b.params], dtype=bool)
     rows, redraws = np.zeros((n, len(params))), np.zeros(n, dtype=np.int64)
     for i in range(n):
         gens = [stream(entropy, i, b) for b in blocks]
         for attempt in range(config.splits.max_redraws + 1):  # noqa: B007 (read after the loop: redraw count)
-            row = draw_variant(scene, blocks, split, gens)
+            if attempt == 0 and first is not None:
+                row = first[0][i]
+                for g, state in zip(gens, first[1][i], strict=True):
+                    g.bit_generator.state = state
+            else:
+                row = draw_variant(scene, blocks, split, gens)
             reason = reject(normalize(params, row)[0][shared], row) if reject is not None else None
             if reason is None:
                 break
@@ -207,7 +220,7 @@ def sample_split(scene: SceneInfo, config: Config, blocks: list[Block], split: s
                 f"{variant_id(split, i)}: no acceptable draw after {config.splits.max_redraws} redraws "
                 f"({reason}){_stuck(blocks, row)}; lower splits.min_margin, widen the ranges or add parameters")
         rows[i], redraws[i] = row, attempt
-        if on_variant is not None:
+        if on_variant is not None and first is None:
             on_variant()
     return SplitPlan(split, entropy, rows, redraws)
 
@@ -216,13 +229,22 @@ def holdout_regions(plan: "Plan") -> list[ood.BoundRegion]:
     return ood.bind_regions(plan.config.splits.holdout_regions, plan.params)
 
 
-def make_plan(scene: SceneInfo, config: Config, n_train: int, n_holdout: int | None, entropy: dict[str, int],
-              on_variant: Callable[[], None] | None = None, holdout_scene: SceneInfo | None = None) -> Plan:
-    """Train first, then holdout against it. n_holdout None: a sealed set verified without its key (train only).
-    `holdout_scene`: the holdout is drawn on this second stage of the site (plan.holdout_source)."""
+def plan_blocks(scene: SceneInfo, config: Config) -> list[Block]:
+    """The config bound to the scene, as the plan draws it (also on write.chunks' workers)."""
     blocks = bind(scene, config)
     if config.reference is not None:  # `distribution: empirical` parameters get their measurements
         blocks = reference.attach(scene, config, blocks)
+    return blocks
+
+
+def make_plan(scene: SceneInfo, config: Config, n_train: int, n_holdout: int | None, entropy: dict[str, int],
+              on_variant: Callable[[], None] | None = None, holdout_scene: SceneInfo | None = None,
+              drawer: FirstDraws | None = None) -> Plan:
+    """Train first, then holdout against it. n_holdout None: a sealed set verified without its key (train only).
+    `holdout_scene`: the holdout is drawn on this second stage of the site (plan.holdout_source).
+    `drawer`: draws each split's first attempts elsewhere (write.chunks: on workers), not with a holdout source's
+    holdout (drawn here, on its own stage)."""
+    blocks = plan_blocks(scene, config)
     plan = Plan(scene, config, blocks)
     regions = holdout_regions(plan)
     n_regular = None if n_holdout is None else n_holdout - inc.total(config)
@@ -244,8 +266,12 @@ def make_plan(scene: SceneInfo, config: Config, n_train: int, n_holdout: int | N
                              "holdout_only event")
     near = regions + inc.regions(plan.incidents)
     train_reject = ood.train_rejector(near) if near else None
+
+    def first(split: str, n: int):
+        return drawer(split, entropy[split], n) if drawer is not None else None
+
     plan.splits["train"] = sample_split(scene, config, blocks, "train", entropy["train"], n_train, train_reject,
-                                        on_variant)
+                                        on_variant, first("train", n_train))
     if n_holdout is None:
         return plan
     reject = ood.combine(margin_rejector(plan.normalized("train"), config.splits.min_margin, config.splits.metric),
@@ -257,7 +283,7 @@ def make_plan(scene: SceneInfo, config: Config, n_train: int, n_holdout: int | N
         plan.splits["holdout"] = SplitPlan("holdout", sp.entropy, hs.project(plan.params, sp.draws), sp.redraws)
         return plan
     plan.splits["holdout"] = sp = sample_split(scene, config, blocks, "holdout", entropy["holdout"], n_regular,
-                                               reject, on_variant)
+                                               reject, on_variant, first("holdout", n_regular))
     if plan.incidents:
         shared = plan.shared
         rows, redraws = inc.sample(scene, config, blocks, entropy["holdout"], plan.incidents,
