@@ -10,7 +10,7 @@ DEMO_OUT ?= demo-out
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,sim]'
+	$(BIN)/python -m pip install -q -e '.[dev,sim,ray]'
 	touch $(STAMP)
 
 DEMO_SCENE ?= sample_scenes/hospital_corridor/hospital_corridor.usda

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import GENERATOR_REVISION
 from . import manifest as mf
 from .config import config_body, config_sha256
-from .errors import TwinsplitError
-from .hashing import sha256_bytes
+from .errors import InputError, TwinsplitError
+from .hashing import sha256_bytes, sha256_file
 from .lineage import check_stages, lineage_entry
 from .plan import anchors, incidents, reference
 from .plan.disjoint import disjointness_entry
@@ -28,11 +29,13 @@ from .proof import croissant, holdout_source
 from .proof.attest import ATTESTATION, sign_output
 from .proof.seal import seal_manifest
 from .scene.discover import load
-from .write.chunks import ChunkDrawer
+from .write import resume
+from .write.chunks import ChunkDrawer, LocalPool
 from .write.layer import stage_metadata
 from .write.layer_format import DEFAULT_LAYER_FORMAT, LAYER_FORMATS
 from .write.outdir import check_target, staged
 from .write.pool import Target, render_all
+from .write.ray_executor import EXECUTORS
 from .write.sourcecopy import copy_source
 
 if TYPE_CHECKING:
@@ -55,14 +58,18 @@ class Request:
     sign_key: Path | None = None      # Ed25519 private key: write OUT/attestation.json
     layer_format: str = DEFAULT_LAYER_FORMAT  # the variant layers' file format: usdc or usda
     holdout_source: Path | None = None  # a second stage of the site the holdout is drawn on (proof/holdout_source)
+    resume: bool = False  # continue a killed run staged in .<OUT>.partial (write/resume)
+    executor: str = "local"  # where chunk tasks run: local processes, or "ray" (write/ray_executor)
+    ray_address: str | None = None
 
 
-def resolve_entropy(req: Request) -> dict[str, int]:
-    seeds = req.config.seeds
+def resolve_entropy(req: Request, recorded: dict[str, str] | None = None) -> dict[str, int]:
+    """The seeds asked for, else (resuming) the ones the staged run drew from the OS, else fresh ones."""
+    seeds, recorded = req.config.seeds, recorded or {}
     train = req.seed_train if req.seed_train is not None else seeds.train
     holdout = req.seed_holdout if req.seed_holdout is not None else seeds.holdout
-    entropy = {"train": fresh_entropy() if train is None else train,
-               "holdout": fresh_entropy() if holdout is None else holdout}
+    entropy = {s: int(recorded[s]) if v is None and s in recorded else fresh_entropy() if v is None else v
+               for s, v in (("train", train), ("holdout", holdout))}
     if entropy["train"] == entropy["holdout"]:
         raise TwinsplitError("train and holdout seeds are equal: the splits would share their streams")
     return entropy
@@ -84,13 +91,21 @@ def _check_request(req: Request) -> None:
         if req.seal_key.resolve().is_relative_to(out):
             raise TwinsplitError("--seal key must be outside --out: OUT is what gets shared")
         check_target(req.holdout_out, req.force)
+    if req.executor not in EXECUTORS:
+        raise TwinsplitError(f"executor {req.executor!r} is not one of {', '.join(EXECUTORS)}")
+    if req.ray_address is not None and req.executor != "ray":
+        raise TwinsplitError("--ray-address goes with --executor ray")
+    if req.resume and req.seal_key is not None:
+        raise TwinsplitError("--resume does not continue a sealed run (--seal): its holdout entropy is never "
+                             "written down before the end; generate it again")
     if req.sign_key is not None and not req.sign_key.is_file():
         raise TwinsplitError(f"signing key {req.sign_key}: no such file")
     try:
         check_stages(req.config.lineage, [req.source.name])
     except ValueError as exc:
         raise TwinsplitError(f"config: {exc}") from None
-    check_target(req.out, req.force)
+    if not (req.resume and resume.recorded_inputs(req.out) is not None):
+        check_target(req.out, req.force)
     holdout_source.check_request(req)
 
 
@@ -106,7 +121,8 @@ def build_plan(req: Request, progress: Progress | None = None) -> tuple[Any, Pla
     stage, scene = load(req.source)
     other = load(req.holdout_source)[1] if req.holdout_source is not None else None
     gc.freeze()  # the scene lives all run: keep the collector from rescanning its objects per variant
-    entropy = resolve_entropy(req)
+    recorded = resume.recorded_inputs(req.out) if req.resume else None
+    entropy = resolve_entropy(req, (recorded or {}).get("seeds"))
     config = req.config
     if (moved := reference.in_set(config)) is not None:  # OUT/reference/<name>, not the user's path
         config = moved[0]
@@ -120,11 +136,21 @@ def build_plan(req: Request, progress: Progress | None = None) -> tuple[Any, Pla
     tick = _ticker(progress, "drawing", total)
     with ExitStack() as stack:
         drawer = None
-        if req.workers > 1 and total >= 2 * req.workers:  # the first draws in chunks on workers (write.chunks)
-            drawer = stack.enter_context(ChunkDrawer(scene, config, req.workers, tick))
+        if (pool := worker_pool(req)) is not None or (req.workers > 1 and total >= 2 * req.workers):
+            # the first draws in chunks on workers (write.chunks)
+            drawer = stack.enter_context(ChunkDrawer(scene, config, req.workers, tick, pool or LocalPool))
         n_holdout = req.n_holdout + incidents.total(config)  # the incidents' variants come after the regular ones
         plan = make_plan(scene, config, req.n_train, n_holdout, entropy, lambda: tick(1), other, drawer)
     return stage, plan, entropy
+
+
+def worker_pool(req: Request):
+    """The PoolFactory chunk tasks run on with --executor ray; None: local processes."""
+    if req.executor != "ray":
+        return None
+    from .write.ray_executor import ray_pool
+
+    return ray_pool(req.ray_address)
 
 
 def run(req: Request, progress: Progress | None = None) -> dict[str, Any]:
@@ -136,7 +162,12 @@ def run(req: Request, progress: Progress | None = None) -> dict[str, Any]:
     written: list[Path] = []  # the seal key, once written: removed again if anything after it fails
     with ExitStack() as stack:
         stack.push(_remove_on_error(written))
-        tmp = stack.enter_context(staged(req.out, req.force))
+        if sealed:
+            box, tmp = None, stack.enter_context(staged(req.out, req.force))
+        else:  # resumable: .<OUT>.partial records the inputs and every chunk written (write/resume)
+            box = stack.enter_context(resume.staged_resumable(req.out, req.force, req.resume,
+                                                              run_inputs(req, plan, entropy)))
+            tmp = box.dir
         htmp = stack.enter_context(staged(req.holdout_out, req.force)) if sealed else tmp
         copy = copy_source(req.source, tmp / "source")
         ref = _copy_reference(plan, tmp)
@@ -146,7 +177,9 @@ def run(req: Request, progress: Progress | None = None) -> dict[str, Any]:
         # --holdout-source: copied beside the holdout; its manifest entry, and the Target holdout layers use
         held, htarget = holdout_source.copy_beside(req, plan, tmp / "source" / copy.root, htmp) or (None, None)
         variants = _write_variants(plan, target, req.workers, {"train": tmp, "holdout": htmp},
-                                   _ticker(progress, "writing", total), htarget)
+                                   _ticker(progress, "writing", total), htarget, box, worker_pool(req))
+        if box is not None:
+            box.finish()
         manifest = assemble(plan, entropy, copy, req.source, variants, req.layer_format, sealed=sealed,
                             holdout_source=held, reference_sha256=ref)
         key = seal_manifest(manifest, entropy["holdout"]) if sealed else None
@@ -198,10 +231,52 @@ def _ticker(progress: Progress | None, phase: str, total: int):
     return tick
 
 
+def run_inputs(req: Request, plan: Plan, entropy: dict[str, int]) -> dict[str, Any]:
+    """What a staged run records, and --resume must find the same (write/resume)."""
+    return {"source_sha256": sha256_file(req.source), "config_sha256": config_sha256(plan.config),
+            "seeds": {s: str(e) for s, e in entropy.items()},
+            "counts": {"train": req.n_train, "holdout": req.n_holdout},
+            "generator": GENERATOR_REVISION, "layer_format": req.layer_format,
+            "holdout_source_sha256": sha256_file(req.holdout_source) if req.holdout_source is not None else None,
+            "signed": req.sign_key is not None}
+
+
+def complete_set(req: Request) -> bool:
+    """--resume on OUT already generated (a manifest and no staged run): True when its inputs are the request's,
+    refused naming the difference otherwise."""
+    path = req.out / mf.MANIFEST
+    if not req.resume or resume.recorded_inputs(req.out) is not None or not path.is_file():
+        return False
+    import json
+
+    m = json.loads(path.read_text())
+    asked = resolve_entropy(req, {s: e["entropy"] for s, e in m.get("seeds", {}).items() if "entropy" in e})
+    have = {"source_sha256": m["source"]["sha256"], "config_sha256": m["config"]["sha256"], "counts": m["counts"],
+            "generator": m["tool"]["generator"], "layer_format": m["layer_format"],
+            "seeds": {s: e.get("entropy") for s, e in m["seeds"].items()}}
+    config = moved[0] if (moved := reference.in_set(req.config)) is not None else req.config
+    now = {"source_sha256": sha256_file(req.source), "config_sha256": config_sha256(config),
+           "counts": {"train": req.n_train, "holdout": req.n_holdout}, "generator": GENERATOR_REVISION,
+           "layer_format": req.layer_format, "seeds": {s: str(e) for s, e in asked.items()}}
+    if diff := resume.differences(have, now):
+        raise InputError(f"--resume: {req.out} is a complete set made with other inputs ({'; '.join(diff)})")
+    return True
+
+
+RECORD_EVERY = 8  # variants per resume record (write/resume): a killed run loses at most this many per split
+
+
 def _write_variants(plan: Plan, target: Target, workers: int, roots: dict[str, Path], tick,
-                    holdout_target: Target | None = None) -> list[dict]:
-    variants, seen, tags = [], {}, incidents.tags(plan.incidents)
-    for r in render_all(plan, target, workers, tick, holdout_target):
+                    holdout_target: Target | None = None, box: resume.Staged | None = None,
+                    pool=None) -> list[dict]:
+    done = box.done if box is not None else {}
+    order = [variant_id(s, i) for s in plan.splits for i in range(len(plan.splits[s].draws))]
+    skip = frozenset((e["split"], int(vid.rsplit("-", 1)[1])) for vid, e in done.items())
+    entries, seen, chunk = dict(done), {e["sha256"]: vid for vid, e in done.items()}, []
+    tags = incidents.tags(plan.incidents)
+    if done:
+        tick(len(done))
+    for r in render_all(plan, target, workers, tick, holdout_target, skip, pool):
         vid = variant_id(r.split, r.index)
         root = roots[r.split]
         (root / r.split).mkdir(exist_ok=True)
@@ -212,12 +287,17 @@ def _write_variants(plan: Plan, target: Target, workers: int, roots: dict[str, P
         if digest in seen:
             raise TwinsplitError(f"{vid} is byte-identical to {seen[digest]}: the config draws too few distinct values")
         seen[digest] = vid
-        variants.append({"id": vid, "split": r.split, "path": rel, "sha256": digest, "values_path": vrel,
-                         "values_sha256": sha256_bytes(r.values),
-                         "redraws": int(plan.splits[r.split].redraws[r.index]), "events": r.events}
-                        | ({"incident": tag} if r.split == "holdout" and (tag := tags.get(r.index)) else {})
-                        | ({"notes": r.notes} if r.notes else {}) | ({"reactions": r.reactions} if r.reactions else {}))
-    return variants
+        entries[vid] = entry = (
+            {"id": vid, "split": r.split, "path": rel, "sha256": digest, "values_path": vrel,
+             "values_sha256": sha256_bytes(r.values), "redraws": int(plan.splits[r.split].redraws[r.index]),
+             "events": r.events}
+            | ({"incident": tag} if r.split == "holdout" and (tag := tags.get(r.index)) else {})
+            | ({"notes": r.notes} if r.notes else {}) | ({"reactions": r.reactions} if r.reactions else {}))
+        chunk.append(entry)
+        if box is not None and ((r.index + 1) % RECORD_EVERY == 0 or r.index + 1 == len(plan.splits[r.split].draws)):
+            box.record(f"{r.split}-{r.index + 1 - len(chunk):05d}", chunk)
+            chunk = []
+    return [entries[vid] for vid in order]
 
 
 def assemble(plan: Plan, entropy: dict[str, int], copy, source: Path, variants: list[dict], layer_format: str,

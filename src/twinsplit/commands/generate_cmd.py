@@ -55,20 +55,31 @@ def progress_callback(bar):
 @click.option("--holdout-out", type=click.Path(path_type=Path), help="With --seal: where the holdout variants go.")
 @click.option("--sign", "sign_key", type=click.Path(path_type=Path),
               help="Ed25519 private key (twinsplit keygen): write OUT/attestation.json.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Where the chunk tasks run: local processes, or a Ray cluster (needs twinsplit[ray]).")
+@click.option("--ray-address", help="With --executor ray: the cluster to join (default: RAY_ADDRESS, else a new "
+                                    "local one).")
+@click.option("--resume", is_flag=True,
+              help="Continue a killed run of OUT from its completed chunks (same bytes as an uninterrupted run); "
+                   "on a complete OUT, do nothing.")
 @lineage_options
 @click.option("--holdout-source", type=click.Path(path_type=Path),
               help="A second stage of the same site (another scan or model): the holdout is drawn and written on it.")
 def command(source: Path, config_path: Path | None, out: Path, n_train: int, n_holdout: int,
             seed_train: int | None, seed_holdout: int | None, workers: int, layer_format: str, force: bool,
             seal_key: Path | None, holdout_out: Path | None, sign_key: Path | None, holdout_source: Path | None,
-            **lineage_flags) -> None:
+            executor: str, ray_address: str | None, resume: bool, **lineage_flags) -> None:
     """Generate train and holdout twin variants of SOURCE, and the manifest that proves independence."""
     from ..config import config_model, load_config
-    from ..generate import Request, run
+    from ..generate import Request, complete_set, run
 
     config = apply_lineage(load_config(config_path) if config_path else config_model()(), lineage_flags)
     req = Request(source, config, out, n_train, n_holdout, seed_train, seed_holdout, workers, force,
-                  seal_key, holdout_out, sign_key, layer_format, holdout_source)
+                  seal_key, holdout_out, sign_key, layer_format, holdout_source, resume,
+                  executor, ray_address)
+    if complete_set(req):
+        click.echo(f"{out} is complete: nothing to resume")
+        return
     with progress_bar() as bar:
         manifest = run(req, progress_callback(bar))
     summarize(manifest, out, holdout_out, seal_key, sign_key)

@@ -9,9 +9,9 @@ variant's redraws continue from its own streams' saved states, so the plan is th
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -44,6 +44,41 @@ def chunk_ranges(n: int, workers: int) -> list[tuple[int, int]]:
     return [(k, min(n, k + size)) for k in range(0, n, size)]
 
 
+class WorkerPool(Protocol):
+    """Where chunk tasks run: K local processes (LocalPool) or a Ray cluster (write.ray_executor.RayPool)."""
+
+    def imap(self, fn: Callable[..., Any], jobs: Iterable[tuple]) -> Iterator[Any]:
+        """fn(*job) for every job, results in the jobs' order."""
+        ...
+
+    def close(self) -> None: ...
+
+
+# (workers, initializer, initargs) -> a WorkerPool whose every process ran initializer(*initargs) first
+PoolFactory = Callable[[int, Callable[..., None], tuple], WorkerPool]
+
+
+def star(fn: Callable[..., Any], job: tuple) -> Any:
+    return fn(*job)
+
+
+class LocalPool:
+    """K spawned processes on this machine (fork after USD has started threads is not safe)."""
+
+    def __init__(self, workers: int, initializer: Callable[..., None], initargs: tuple) -> None:
+        import multiprocessing
+
+        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=initializer, initargs=initargs)
+
+    def imap(self, fn: Callable[..., Any], jobs: Iterable[tuple]) -> Iterator[Any]:
+        jobs = list(jobs)
+        return self._pool.map(star, [fn] * len(jobs), jobs)
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+
 # Worker state: each worker binds the config to the scene once, then draws many chunks.
 _WORKER: dict[str, Any] = {}
 
@@ -57,31 +92,24 @@ def _draw_task(split: str, entropy: int, start: int, stop: int):
 
 
 class ChunkDrawer:
-    """plan.draw.FirstDraws on a pool of `workers` spawned processes (started on first use; close() ends it).
-    `on_done(k)` is told of each chunk of k variants as it comes back."""
+    """plan.draw.FirstDraws on a WorkerPool of `workers` (LocalPool unless `pool` says otherwise; started on first
+    use, close() ends it). `on_done(k)` is told of each chunk of k variants as it comes back."""
 
     def __init__(self, scene: SceneInfo, config: Config, workers: int,
-                 on_done: Callable[[int], None] | None = None) -> None:
+                 on_done: Callable[[int], None] | None = None, pool: PoolFactory = LocalPool) -> None:
         self.scene, self.config, self.workers, self.on_done = scene, config, workers, on_done
-        self._pool: Executor | None = None
+        self._factory, self._pool = pool, None
 
-    def _executor(self) -> Executor:
+    def _executor(self) -> WorkerPool:
         if self._pool is None:
-            import multiprocessing
-
-            ctx = multiprocessing.get_context("spawn")  # fork after USD has started threads is not safe
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init_worker,
-                                             initargs=(self.scene, self.config))
+            self._pool = self._factory(self.workers, _init_worker, (self.scene, self.config))
         return self._pool
 
     def __call__(self, split: str, entropy: int, n: int) -> tuple[np.ndarray, list[list[dict[str, Any]]]]:
-        ranges = chunk_ranges(n, self.workers)
-        pool = self._executor()
-        futures = [pool.submit(_draw_task, split, entropy, a, b) for a, b in ranges]
+        jobs = [(split, entropy, a, b) for a, b in chunk_ranges(n, self.workers)]
         rows: np.ndarray | None = None
         states: list[list[dict[str, Any]]] = [[] for _ in range(n)]
-        for fut in futures:  # in index order: the result does not depend on which chunk finished first
-            start, chunk, chunk_states = fut.result()
+        for start, chunk, chunk_states in self._executor().imap(_draw_task, jobs):  # in index order
             if rows is None:
                 rows = np.zeros((n, chunk.shape[1]))
             rows[start:start + len(chunk)] = chunk
@@ -92,7 +120,7 @@ class ChunkDrawer:
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
+            self._pool.close()
             self._pool = None
 
     def __enter__(self) -> ChunkDrawer:

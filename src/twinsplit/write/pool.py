@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +12,7 @@ from ..blocks.data import Columns
 from ..plan.bind import bind
 from ..plan.draw import Plan
 from ..scene.info import SceneInfo
+from .chunks import LocalPool, PoolFactory
 from .layer import render, values_bytes
 from .layer_format import encode
 
@@ -76,32 +76,34 @@ def _render_chunk(jobs: list[tuple[str, int]]) -> list[Rendered]:
 
 
 def render_all(plan: Plan, target: Target, workers: int = 1, on_done: Callable[[int], None] | None = None,
-               holdout_target: Target | None = None) -> Iterator[Rendered]:
-    """Yield every variant in split/index order. Output is identical whatever the worker count. With a holdout
-    source the holdout is rendered from its own plan (its stage, its blocks) with `holdout_target`."""
+               holdout_target: Target | None = None, skip: frozenset[tuple[str, int]] = frozenset(),
+               pool: PoolFactory | None = None) -> Iterator[Rendered]:
+    """Yield every variant in split/index order, but those in `skip` (split, index): written by a run resumed.
+    Output is identical whatever the worker count. With a holdout source the holdout is rendered from its own
+    plan (its stage, its blocks) with `holdout_target`. `pool`: where the chunks render (write.chunks.LocalPool
+    processes by default; write.ray_executor.RayPool), used whatever the count of variants."""
     if (hs := plan.holdout_source) is not None:
         train = Plan(plan.scene, plan.config, plan.blocks, {s: sp for s, sp in plan.splits.items() if s != "holdout"})
-        yield from render_all(train, target, workers, on_done)
+        yield from render_all(train, target, workers, on_done, skip=skip, pool=pool)
         if "holdout" in hs.plan.splits:
-            yield from render_all(hs.plan, holdout_target, workers, on_done)
+            yield from render_all(hs.plan, holdout_target, workers, on_done, skip=skip, pool=pool)
         return
-    jobs = [(s, i) for s in plan.splits for i in range(len(plan.splits[s].draws))]
-    if workers <= 1 or len(jobs) < 2 * workers:
+    jobs = [(s, i) for s in plan.splits for i in range(len(plan.splits[s].draws)) if (s, i) not in skip]
+    if pool is None and (workers <= 1 or len(jobs) < 2 * workers):
         for s, i in jobs:
             yield render_one(plan, s, i, target)
             if on_done:
                 on_done(1)
         return
-    import multiprocessing
-
     chunk = max(1, min(64, len(jobs) // (workers * 4)))
-    chunks = [jobs[k : k + chunk] for k in range(0, len(jobs), chunk)]
+    chunks = [(jobs[k : k + chunk],) for k in range(0, len(jobs), chunk)]
     draws = {s: sp.draws for s, sp in plan.splits.items()}
-    ctx = multiprocessing.get_context("spawn")  # fork after USD has started threads is not safe
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(plan.scene, plan.config, draws, target)) as pool:
-        for results in pool.map(_render_chunk, chunks):
+    running = (pool or LocalPool)(workers, _init_worker, (plan.scene, plan.config, draws, target))
+    try:
+        for results in running.imap(_render_chunk, chunks):
             for r in results:
                 yield r
             if on_done:
                 on_done(len(results))
+    finally:
+        running.close()
