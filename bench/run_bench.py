@@ -13,6 +13,7 @@ HERE = Path(__file__).resolve().parent
 BENCHES = [
     ["bench_generate.py", "--bodies", "5000", "--variants", "20"],
     ["bench_generate.py", "--bodies", "5000", "--variants", "200"],
+    ["bench_scale.py", "--bodies", "5000", "--variants", "100", "--ray"],  # 1,000: by hand (docs/performance.md)
     ["bench_geometry.py"],
     ["bench_layout.py"],
     ["bench_place.py"],

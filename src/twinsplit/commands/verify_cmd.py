@@ -49,14 +49,16 @@ def _list_checks(ctx: click.Context, _param, value: bool) -> None:
               help="Public key: check OUT/attestation.json's signature and subjects.")
 @click.option("--purpose", help="Fail unless the set was generated for this purpose (one of lineage.purpose, "
                                 "exactly, case-sensitive).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes re-deriving the variants (the same result for any count).")
 @click.option("--list-checks", is_flag=True, is_eager=True, expose_value=False, callback=_list_checks,
               help="List every check in the order verify runs them, with its description, then exit.")
 def command(out: Path, as_json_flag: bool, holdout: Path | None, reveal: Path | None, pubkey: Path | None,
-            purpose: str | None) -> None:
+            purpose: str | None, workers: int) -> None:
     """Re-derive and re-check a generated set; exit 1 naming every check that fails (or crashes)."""
     from ..verify.core import as_json, verify
 
-    results = verify(out, holdout=holdout, reveal=reveal, pubkey=pubkey, purpose=purpose)
+    results = verify(out, holdout=holdout, reveal=reveal, pubkey=pubkey, purpose=purpose, workers=workers)
     if as_json_flag:
         click.echo(json.dumps(as_json(results), indent=2))
     else:

@@ -106,6 +106,7 @@ class Context:
     reveal: Path | None = None
     pubkey: Path | None = None
     purpose: str | None = None  # verify --purpose: the use the set must have been generated for
+    workers: int = 1  # verify --workers K: processes re-deriving the variants (the same result for any K)
     # provided by checks (each check's `provides`); None until its provider has run and produced it
     config: Config | None = field(default=None, metadata=_PROVIDED)  # the recorded config, parsed (`config`)
     generator: str | None = field(default=None, metadata=_PROVIDED)  # the set's generator revision = ours (`generator`)
@@ -266,12 +267,13 @@ def ordered(infos: Iterable[CheckInfo]) -> list[CheckInfo]:
 
 
 def verify(out: Path, holdout: Path | None = None, reveal: Path | None = None,
-           pubkey: Path | None = None, purpose: str | None = None) -> list[Check]:
-    return run_checks(out, holdout, reveal, pubkey, purpose)[0]
+           pubkey: Path | None = None, purpose: str | None = None, workers: int = 1) -> list[Check]:
+    return run_checks(out, holdout, reveal, pubkey, purpose, workers)[0]
 
 
 def run_checks(out: Path, holdout: Path | None = None, reveal: Path | None = None,
-               pubkey: Path | None = None, purpose: str | None = None) -> tuple[list[Check], Context]:
+               pubkey: Path | None = None, purpose: str | None = None,
+               workers: int = 1) -> tuple[list[Check], Context]:
     """verify's checks and the context they filled (its re-derived plan, for the report to reuse)."""
     infos = ordered(load_builtin().values())
     out = Path(out).resolve()
@@ -281,7 +283,8 @@ def run_checks(out: Path, holdout: Path | None = None, reveal: Path | None = Non
         raise TwinsplitError("--holdout and --reveal go together")
     if holdout is not None and not Path(holdout).is_dir():
         raise TwinsplitError(f"{holdout}: no such holdout directory")
-    ctx = Context(out, mf.load(out), Path(holdout).resolve() if holdout else None, reveal, pubkey, purpose)
+    ctx = Context(out, mf.load(out), Path(holdout).resolve() if holdout else None, reveal, pubkey, purpose,
+                  workers=workers)
     made_by = providers(infos)
     results: dict[str, Check] = {}
     for info in infos:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gc
 import json
+from contextlib import ExitStack
 
 from ... import manifest as mf
 from ...errors import TwinsplitError
 from ...plan.draw import Plan, make_plan
 from ...scene.discover import load
+from ...write.chunks import ChunkDrawer
 from ...write.layer import Authored, render, stage_metadata, values_bytes, values_record
 from ...write.layer_format import detect
 from ...write.pool import Rendered, Target, event_entries, reaction_entries
@@ -49,8 +51,10 @@ def rederive(ctx: Context, c: Check) -> None:
     other = load(ctx.path(hs["root"], "holdout")) if hs is not None and holdout_known else None
     gc.freeze()  # the scene lives all run: keep the collector from rescanning its objects per variant
     ctx.stage = stage
-    plan = make_plan(scene, ctx.config, counts["train"], counts["holdout"] if holdout_known else None, entropy,
-                     holdout_scene=other and other[1])
+    with ExitStack() as stack:  # verify --workers K: the first draws in chunks on K processes (write.chunks)
+        drawer = stack.enter_context(ChunkDrawer(scene, ctx.config, ctx.workers)) if ctx.workers > 1 else None
+        plan = make_plan(scene, ctx.config, counts["train"], counts["holdout"] if holdout_known else None, entropy,
+                         holdout_scene=other and other[1], drawer=drawer)
     ctx.plan = plan
     for key, actual in (("up_axis", scene.up_axis), ("meters_per_unit", scene.meters_per_unit)):
         if not same(ctx.manifest["source"][key], actual):
