@@ -45,3 +45,31 @@ def test_no_progress_bar_in_a_pipe(tmp_path):
     assert result.returncode == 0
     assert b"writing variants" not in result.stderr and b"writing variants" not in result.stdout
     assert b"wrote 30 train + 5 holdout variants" in result.stdout
+
+
+def test_one_bar_across_drawing_and_writing_fed_by_two_workers(tmp_path):
+    """generate --workers 2: one rich task, ticked chunk by chunk from the workers, ends complete."""
+    import io
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from twinsplit.commands.generate_cmd import progress_callback
+    from twinsplit.config import load_config
+    from twinsplit.generate import Request, run
+
+    src = write(tmp_path)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(CONFIG)
+    seen = []
+    with Progress(console=Console(file=io.StringIO())) as bar:
+        update = progress_callback(bar)
+
+        def spy(phase, done, total):
+            seen.append((phase, done))
+            update(phase, done, total)
+
+        run(Request(src, load_config(cfg), tmp_path / "o", 30, 5, workers=2), spy)
+        assert len(bar.tasks) == 1 and bar.tasks[0].completed == bar.tasks[0].total == 70
+    drawn = [d for p, d in seen if p == "drawing"]
+    assert drawn[-1] == 35 and len(drawn) < 35  # whole chunks from the workers, not one tick per variant

@@ -21,16 +21,21 @@ def progress_bar():
                     TimeRemainingColumn(), transient=True, console=Console(stderr=True))
 
 
+PHASES = ("drawing", "writing")  # generate's phases, in order: one bar runs across all of them
+
+
 def progress_callback(bar):
-    """Report generate's phases ("drawing", "writing") as one bar task each."""
+    """Report generate's phases on one bar task (its ETA across all of them), described by the phase running;
+    drawing and writing are ticked as each chunk comes back from the workers."""
     if bar is None:
         return None
-    tasks: dict[str, int] = {}
+    task: list[int] = []
 
     def update(phase: str, done: int, total: int) -> None:
-        if phase not in tasks:
-            tasks[phase] = bar.add_task(f"{phase} variants", total=total)
-        bar.update(tasks[phase], completed=done)
+        if not task:
+            task.append(bar.add_task(f"{phase} variants", total=total * len(PHASES)))
+        k = PHASES.index(phase) if phase in PHASES else len(PHASES) - 1
+        bar.update(task[0], description=f"{phase} variants", completed=k * total + done)
 
     return update
 
