@@ -132,6 +132,8 @@ def build_plan(req: Request, progress: Progress | None = None) -> tuple[Any, Pla
                                  "so it comes from the OS")
         # The manifest's config body must not carry the sealed seed.
         config = config.model_copy(update={"seeds": config.seeds.model_copy(update={"holdout": None})})
+    if recorded is not None:  # refused before drawing anything (staged_resumable checks again, and keeps it)
+        resume.check_same(req.out, recorded, run_inputs(req, config, entropy))
     total = req.n_train + req.n_holdout
     tick = _ticker(progress, "drawing", total)
     with ExitStack() as stack:
@@ -166,7 +168,7 @@ def run(req: Request, progress: Progress | None = None) -> dict[str, Any]:
             box, tmp = None, stack.enter_context(staged(req.out, req.force))
         else:  # resumable: .<OUT>.partial records the inputs and every chunk written (write/resume)
             box = stack.enter_context(resume.staged_resumable(req.out, req.force, req.resume,
-                                                              run_inputs(req, plan, entropy)))
+                                                              run_inputs(req, plan.config, entropy)))
             tmp = box.dir
         htmp = stack.enter_context(staged(req.holdout_out, req.force)) if sealed else tmp
         copy = copy_source(req.source, tmp / "source")
@@ -231,9 +233,9 @@ def _ticker(progress: Progress | None, phase: str, total: int):
     return tick
 
 
-def run_inputs(req: Request, plan: Plan, entropy: dict[str, int]) -> dict[str, Any]:
+def run_inputs(req: Request, config: Config, entropy: dict[str, int]) -> dict[str, Any]:
     """What a staged run records, and --resume must find the same (write/resume)."""
-    return {"source_sha256": sha256_file(req.source), "config_sha256": config_sha256(plan.config),
+    return {"source_sha256": sha256_file(req.source), "config_sha256": config_sha256(config),
             "seeds": {s: str(e) for s, e in entropy.items()},
             "counts": {"train": req.n_train, "holdout": req.n_holdout},
             "generator": GENERATOR_REVISION, "layer_format": req.layer_format,

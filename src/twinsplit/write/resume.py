@@ -60,6 +60,14 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def check_same(out: Path, recorded: dict[str, Any], inputs: dict[str, Any]) -> None:
+    """Refuse (exit 2) to resume the staged run of OUT with other inputs than it recorded, naming each difference."""
+    if diff := differences(recorded, inputs):
+        raise InputError(f"--resume: the staged run in {partial_dir(out)} was started with other inputs "
+                         f"({'; '.join(diff)}); generate with the same ones, or without --resume and with --force "
+                         "to start over")
+
+
 @dataclass
 class Staged:
     """A resumable staged run: `dir` to write into, `done` {variant id: its manifest entry} already written."""
@@ -87,9 +95,7 @@ def staged_resumable(out: Path, force: bool, resume: bool, inputs: dict[str, Any
     state = tmp / STATE
     stage = Staged(tmp)
     if resume and (recorded := recorded_inputs(out)) is not None:
-        if diff := differences(recorded, inputs):
-            raise InputError(f"--resume: the staged run in {tmp} was started with other inputs ({'; '.join(diff)}); "
-                             "generate with the same ones, or without --resume and with --force to start over")
+        check_same(out, recorded, inputs)
         for path in sorted(state.glob("chunk-*.json")):
             stage.done.update((e["id"], e) for e in json.loads(path.read_text()))
         for child in tmp.iterdir():
