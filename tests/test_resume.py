@@ -93,3 +93,47 @@ def test_resume_with_another_config_is_refused_naming_it(tmp_path, run_cli):
                       expect=2).output
     assert "config_sha256" in refused and "other inputs" in refused
     assert (tmp_path / ".o.partial").is_dir() and not out.exists()  # nothing lost, nothing half-written
+
+
+def test_resume_of_a_complete_set_refuses_a_changed_sublayer_of_the_source(tmp_path, run_cli):
+    write(tmp_path, name="site.usda")  # the bodies, in a sublayer of the stage named on the command line
+    root = tmp_path / "root.usda"
+    root.write_text('#usda 1.0\n(\n    subLayers = [@./site.usda@]\n)\n')
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(CONFIG)
+    args = ("--config", cfg, "--train", 4, "--holdout", 2, "--out", tmp_path / "o")
+    run_cli("generate", root, *args)
+    assert "nothing to resume" in run_cli("generate", root, *args, "--resume").output
+    site = tmp_path / "site.usda"
+    site.write_text(site.read_text().replace("0.5", "0.25", 1))  # the root layer's bytes stay the same
+    refused = run_cli("generate", root, *args, "--resume", expect=2).output
+    assert "source_layers_sha256" in refused and "source_sha256" not in refused.replace("source_layers", "")
+
+
+def test_resume_with_seal_is_refused_even_on_a_complete_set(tmp_path, small, run_cli):
+    src, cfg = small
+    out = tmp_path / "o"
+    run_cli("generate", src, "--config", cfg, "--train", 4, "--holdout", 2, "--out", out)
+    refused = run_cli("generate", src, "--config", cfg, "--train", 4, "--holdout", 2, "--out", out, "--resume",
+                      "--seal", tmp_path / "k.seal", "--holdout-out", tmp_path / "h", expect=1).output
+    assert "--resume does not continue a sealed run" in refused
+    assert not (tmp_path / "k.seal").exists() and not (tmp_path / "h").exists()
+
+
+def test_a_run_still_writing_out_is_not_taken_for_a_killed_one(tmp_path, small, run_cli):
+    import fcntl
+
+    src, cfg = small
+    staged = tmp_path / ".o.partial"
+    staged.mkdir()  # as a run still going holds it: the kernel's lock on the directory
+    fd = os.open(staged, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        for extra in ((), ("--resume",), ("--force",)):
+            said = run_cli("generate", src, "--config", cfg, "--train", 4, "--holdout", 2, "--out", tmp_path / "o",
+                           *extra, expect=1).output
+            assert "another generate is writing" in said and "--resume" not in said, extra
+        assert staged.is_dir() and not (tmp_path / "o").exists()
+    finally:
+        os.close(fd)
+    run_cli("generate", src, "--config", cfg, "--train", 4, "--holdout", 2, "--out", tmp_path / "o", "--force")

@@ -8,6 +8,7 @@ holdout entropy to a key file; OUT keeps only a commitment to that entropy and t
 from __future__ import annotations
 
 import gc
+import os
 import shutil
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -36,7 +37,7 @@ from .write.layer_format import DEFAULT_LAYER_FORMAT, LAYER_FORMATS
 from .write.outdir import check_target, staged
 from .write.pool import Target, render_all
 from .write.ray_executor import EXECUTORS
-from .write.sourcecopy import copy_source
+from .write.sourcecopy import copy_source, dependencies
 
 if TYPE_CHECKING:
     from .config import Config
@@ -95,9 +96,7 @@ def _check_request(req: Request) -> None:
         raise TwinsplitError(f"executor {req.executor!r} is not one of {', '.join(EXECUTORS)}")
     if req.ray_address is not None and req.executor != "ray":
         raise TwinsplitError("--ray-address goes with --executor ray")
-    if req.resume and req.seal_key is not None:
-        raise TwinsplitError("--resume does not continue a sealed run (--seal): its holdout entropy is never "
-                             "written down before the end; generate it again")
+    _check_resume(req)
     if req.sign_key is not None and not req.sign_key.is_file():
         raise TwinsplitError(f"signing key {req.sign_key}: no such file")
     try:
@@ -233,9 +232,27 @@ def _ticker(progress: Progress | None, phase: str, total: int):
     return tick
 
 
+def _check_resume(req: Request) -> None:
+    if req.resume and req.seal_key is not None:
+        raise TwinsplitError("--resume does not continue a sealed run (--seal): its holdout entropy is never "
+                             "written down before the end; generate it again")
+
+
+def source_layers(files: list[tuple[str, str]]) -> str:
+    """One sha256 over the source's (relative path, sha256) of every layer and asset: a changed sublayer,
+    reference or texture changes it, not only the root layer."""
+    return sha256_bytes("".join(f"{rel}\0{sha}\n" for rel, sha in sorted(files)).encode())
+
+
+def _source_files(root: Path) -> list[tuple[str, str]]:
+    base = root.resolve().parent
+    return [(os.path.relpath(f, base), sha256_file(f)) for f in dependencies(root)[0]]
+
+
 def run_inputs(req: Request, config: Config, entropy: dict[str, int]) -> dict[str, Any]:
     """What a staged run records, and --resume must find the same (write/resume)."""
-    return {"source_sha256": sha256_file(req.source), "config_sha256": config_sha256(config),
+    return {"source_sha256": sha256_file(req.source), "source_layers_sha256": source_layers(_source_files(req.source)),
+            "config_sha256": config_sha256(config),
             "seeds": {s: str(e) for s, e in entropy.items()},
             "counts": {"train": req.n_train, "holdout": req.n_holdout},
             "generator": GENERATOR_REVISION, "layer_format": req.layer_format,
@@ -249,6 +266,7 @@ def complete_set(req: Request) -> bool:
     path = req.out / mf.MANIFEST
     if not req.resume or resume.recorded_inputs(req.out) is not None or not path.is_file():
         return False
+    _check_resume(req)
     import json
 
     m = json.loads(path.read_text())
@@ -256,8 +274,13 @@ def complete_set(req: Request) -> bool:
     have = {"source_sha256": m["source"]["sha256"], "config_sha256": m["config"]["sha256"], "counts": m["counts"],
             "generator": m["tool"]["generator"], "layer_format": m["layer_format"],
             "seeds": {s: e.get("entropy") for s, e in m["seeds"].items()}}
+    now_files = _source_files(req.source)
+    if not m["source"].get("localized"):  # the copies are the source's bytes: their hashes are the source's
+        have["source_layers_sha256"] = source_layers([(f["path"].removeprefix("source/"), f["sha256"])
+                                                      for f in m["source"]["files"]])
     config = moved[0] if (moved := reference.in_set(req.config)) is not None else req.config
     now = {"source_sha256": sha256_file(req.source), "config_sha256": config_sha256(config),
+           **({"source_layers_sha256": source_layers(now_files)} if "source_layers_sha256" in have else {}),
            "counts": {"train": req.n_train, "holdout": req.n_holdout}, "generator": GENERATOR_REVISION,
            "layer_format": req.layer_format, "seeds": {s: str(e) for s, e in asked.items()}}
     if diff := resume.differences(have, now):

@@ -8,6 +8,7 @@ would: the same bytes. The records are removed before the final rename, so OUT h
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -68,6 +69,29 @@ def check_same(out: Path, recorded: dict[str, Any], inputs: dict[str, Any]) -> N
                          "to start over")
 
 
+_HELD: dict[Path, int] = {}  # staged dirs this process holds locked, by path: the fd keeps the lock
+
+
+def _lock(tmp: Path, out: Path) -> None:
+    """Hold an exclusive lock on the staged dir for the rest of the run (the kernel drops it when the process
+    dies, kill -9 included), or refuse: another generate is writing OUT right now."""
+    if tmp in _HELD:
+        return
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise TwinsplitError(f"another generate is writing {out} right now (it holds {tmp}); wait for it, or "
+                             "write elsewhere") from None
+    _HELD[tmp] = fd
+
+
+def _unlock(tmp: Path) -> None:
+    if (fd := _HELD.pop(tmp, None)) is not None:
+        os.close(fd)
+
+
 @dataclass
 class Staged:
     """A resumable staged run: `dir` to write into, `done` {variant id: its manifest entry} already written."""
@@ -94,6 +118,8 @@ def staged_resumable(out: Path, force: bool, resume: bool, inputs: dict[str, Any
     tmp = partial_dir(out)
     state = tmp / STATE
     stage = Staged(tmp)
+    if tmp.exists():
+        _lock(tmp, out)  # a run still going holds it: not a killed one
     if resume and (recorded := recorded_inputs(out)) is not None:
         check_same(out, recorded, inputs)
         for path in sorted(state.glob("chunk-*.json")):
@@ -108,6 +134,7 @@ def staged_resumable(out: Path, force: bool, resume: bool, inputs: dict[str, Any
                                      "start over with --force")
             shutil.rmtree(tmp)
         state.mkdir(parents=True)
+        _lock(tmp, out)
         _atomic_json(state / INPUTS, inputs)
     try:
         yield stage
@@ -117,8 +144,13 @@ def staged_resumable(out: Path, force: bool, resume: bool, inputs: dict[str, Any
             old = out.parent / f".{out.name}.old-{os.getpid()}"
             out.rename(old)
         tmp.rename(out)
+        _unlock(tmp)
         if old is not None:
             shutil.rmtree(old)
     except Exception:
         shutil.rmtree(tmp, ignore_errors=True)
+        _unlock(tmp)
+        raise
+    except BaseException:  # Ctrl-C: kept to resume, and no longer held
+        _unlock(tmp)
         raise
