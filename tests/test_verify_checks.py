@@ -14,7 +14,7 @@ from twinsplit.verify.core import CheckInfo, check, ordered
 
 BUILTIN_ORDER = ["files", "hashes", "config", "purpose", "generator", "seal", "rederive", "disjointness",
                  "holdout-source", "distance", "attestation", "croissant",
-                 "holdout-only events", "events parked", "people clear", "stakes", "anchors", "layout"]
+                 "holdout-only events", "events parked", "people clear", "stakes", "anchors", "layout", "simcheck"]
 
 
 @contextmanager

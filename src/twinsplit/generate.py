@@ -37,6 +37,7 @@ from .write.layer_format import DEFAULT_LAYER_FORMAT, LAYER_FORMATS
 from .write.outdir import check_target, staged
 from .write.pool import Target, render_all
 from .write.ray_executor import EXECUTORS
+from .write.recheck import VariantCheck, redraw_until_stable
 from .write.sourcecopy import copy_source, dependencies
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ class Request:
     resume: bool = False  # continue a killed run staged in .<OUT>.partial (write/resume)
     executor: str = "local"  # where chunk tasks run: local processes, or "ray" (write/ray_executor)
     ray_address: str | None = None
+    simcheck: VariantCheck | None = None  # generate --simcheck: simulate every variant, redraw the unstable ones
 
 
 def resolve_entropy(req: Request, recorded: dict[str, str] | None = None) -> dict[str, int]:
@@ -79,6 +81,8 @@ def resolve_entropy(req: Request, recorded: dict[str, str] | None = None) -> dic
 def _check_request(req: Request) -> None:
     if req.n_train < 1 or req.n_holdout < 1:
         raise TwinsplitError("--train and --holdout must each be at least 1")
+    if req.simcheck is not None and req.resume:
+        raise TwinsplitError("--simcheck with --resume is not supported yet: rerun without --resume")
     if req.layer_format not in LAYER_FORMATS:
         raise TwinsplitError(f"layer format {req.layer_format!r} is not one of {', '.join(LAYER_FORMATS)}")
     if (req.seal_key is None) != (req.holdout_out is None):
@@ -116,6 +120,12 @@ Progress = Callable[[str, int, int], None]  # (phase "drawing" | "writing", done
 
 
 def build_plan(req: Request, progress: Progress | None = None) -> tuple[Any, Plan, dict[str, int]]:
+    return build_planner(req, progress)[:3]
+
+
+def build_planner(req: Request, progress: Progress | None = None):
+    """(source stage, plan, entropy, replan): `replan(skips)` plans the set again, in this process, with
+    write.recheck's skips (generate --simcheck)."""
     _check_request(req)
     stage, scene = load(req.source)
     other = load(req.holdout_source)[1] if req.holdout_source is not None else None
@@ -142,7 +152,11 @@ def build_plan(req: Request, progress: Progress | None = None) -> tuple[Any, Pla
             drawer = stack.enter_context(ChunkDrawer(scene, config, req.workers, tick, pool or LocalPool))
         n_holdout = req.n_holdout + incidents.total(config)  # the incidents' variants come after the regular ones
         plan = make_plan(scene, config, req.n_train, n_holdout, entropy, lambda: tick(1), other, drawer)
-    return stage, plan, entropy
+
+    def replan(skips) -> Plan:
+        return make_plan(scene, config, req.n_train, n_holdout, entropy, None, other, skips=skips)
+
+    return stage, plan, entropy, replan
 
 
 def worker_pool(req: Request):
@@ -156,7 +170,7 @@ def worker_pool(req: Request):
 
 def run(req: Request, progress: Progress | None = None) -> dict[str, Any]:
     """Generate the whole set atomically; returns the manifest written."""
-    stage, plan, entropy = build_plan(req, progress)
+    stage, plan, entropy, replan = build_planner(req, progress)
     metadata = plan.stage_metadata(stage_metadata(stage.GetRootLayer()))
     total = sum(len(sp.draws) for sp in plan.splits.values())  # with the incidents' holdout variants
     sealed = req.seal_key is not None
@@ -177,12 +191,26 @@ def run(req: Request, progress: Progress | None = None) -> dict[str, Any]:
         target = Target(f"../source/{copy.root}", metadata, req.layer_format)
         # --holdout-source: copied beside the holdout; its manifest entry, and the Target holdout layers use
         held, htarget = holdout_source.copy_beside(req, plan, tmp / "source" / copy.root, htmp) or (None, None)
-        variants = _write_variants(plan, target, req.workers, {"train": tmp, "holdout": htmp},
-                                   _ticker(progress, "writing", total), htarget, box, worker_pool(req))
+        roots = {"train": tmp, "holdout": htmp}
+        variants = _write_variants(plan, target, req.workers, roots, _ticker(progress, "writing", total), htarget,
+                                   box, worker_pool(req))
+        if req.simcheck is not None:
+            def rewrite(skips):
+                nonlocal plan
+                if skips:
+                    plan = replan(skips)
+                    vs = _write_variants(plan, target, req.workers, roots, _ticker(None, "", 0), htarget)
+                else:
+                    vs = variants
+                return vs, {v["id"]: roots[v["split"]] / v["path"] for v in vs}
+
+            variants = redraw_until_stable(rewrite, req.simcheck)[0]
         if box is not None:
             box.finish()
         manifest = assemble(plan, entropy, copy, req.source, variants, req.layer_format, sealed=sealed,
                             holdout_source=held, reference_sha256=ref)
+        if req.simcheck is not None:
+            manifest["simcheck"] = req.simcheck.record() | {"tries": req.simcheck.tries}
         key = seal_manifest(manifest, entropy["holdout"]) if sealed else None
         manifest_bytes = mf.dumps(manifest)
         (tmp / mf.MANIFEST).write_bytes(manifest_bytes)

@@ -84,6 +84,26 @@ class ConfigEntry(BaseModel):
     body: dict[str, Any] = Field(description="The validated config in canonical form.")
 
 
+class SimcheckSet(BaseModel):
+    """generate --simcheck: what every variant was simulated with (docs/simcheck.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    engine: dict[str, str] = Field(description="Installed versions: newton, warp-lang, newton-usd-schemas.")
+    settings: dict[str, Any] = Field(description="seconds, hz, solver, iterations.")
+    thresholds: dict[str, float] = Field(description="The verdict's thresholds (sim/verdict.py).")
+
+
+class SimcheckEntry(SimcheckSet):
+    """Per variant: it passed, after `tries` draws (the first included), with the set's engine and settings."""
+
+    passed: bool
+    tries: int = Field(ge=1)
+
+
+class SimcheckManifestEntry(SimcheckSet):
+    tries: int = Field(ge=1, description="--simcheck-tries: the most draws a variant could use.")
+
+
 class VariantEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
@@ -99,6 +119,7 @@ class VariantEntry(BaseModel):
     reactions: list[dict[str, Any]] = Field(default_factory=list, description="What people did about the other "
                                             "events: who, at (s), what, why, trigger, trigger_at (docs/events.md).")
     incident: str | None = Field(None, description="The config incident this holdout variant was drawn around.")
+    simcheck: SimcheckEntry | None = Field(None, description="generate --simcheck: this variant's result.")
 
     @model_validator(mode="after")
     def _values_pair(self) -> "VariantEntry":
@@ -129,6 +150,8 @@ class Manifest(BaseModel):
                                     "and sources when recorded): docs/manifest.md.")
     seal: dict[str, Any] | None = None
     holdout_source: HoldoutSourceEntry | None = None
+    simcheck: SimcheckManifestEntry | None = Field(None, description="generate --simcheck: engine, settings, "
+                                                   "thresholds and tries every variant was simulated with.")
     incidents: list[dict[str, Any]] | None = Field(None, description="Per config incident: id, event, observed, "
                                                    "spread, neighbourhood {parameter name: [low, high]}, variants.")
     reference: dict[str, Any] | None = Field(None, description="The config's reference measurements: path (inside "

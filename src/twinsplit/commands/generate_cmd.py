@@ -70,18 +70,33 @@ def progress_callback(bar):
 @lineage_options
 @click.option("--holdout-source", type=click.Path(path_type=Path),
               help="A second stage of the same site (another scan or model): the holdout is drawn and written on it.")
+@click.option("--simcheck", is_flag=True, help="Simulate every variant in Newton (the sim extra) and redraw the "
+              "unstable ones from their own streams; the manifest records each variant's result.")
+@click.option("--simcheck-tries", type=click.IntRange(min=1), default=3, show_default=True,
+              help="With --simcheck: draws a variant may use (the first included) before generate fails.")
+@click.option("--sim-seconds", type=click.FloatRange(min=0, min_open=True), default=0.5, show_default=True,
+              help="With --simcheck: simulated seconds per variant.")
+@click.option("--sim-hz", type=click.FloatRange(min=1), default=240.0, show_default=True,
+              help="With --simcheck: simulation steps per second.")
 def command(source: Path, config_path: Path | None, out: Path, n_train: int, n_holdout: int,
             seed_train: int | None, seed_holdout: int | None, workers: int, layer_format: str, force: bool,
             seal_key: Path | None, holdout_out: Path | None, sign_key: Path | None, holdout_source: Path | None,
-            executor: str, ray_address: str | None, resume: bool, **lineage_flags) -> None:
+            executor: str, ray_address: str | None, resume: bool, simcheck: bool, simcheck_tries: int,
+            sim_seconds: float, sim_hz: float, **lineage_flags) -> None:
     """Generate train and holdout twin variants of SOURCE, and the manifest that proves independence."""
     from ..config import config_model, load_config
     from ..generate import Request, complete_set, run
 
     config = apply_lineage(load_config(config_path) if config_path else config_model()(), lineage_flags)
+    check = None
+    if simcheck:
+        from ..sim.runner import Settings
+        from ..sim.variant_check import NewtonCheck
+
+        check = NewtonCheck(Settings(sim_seconds, sim_hz), simcheck_tries)
     req = Request(source, config, out, n_train, n_holdout, seed_train, seed_holdout, workers, force,
                   seal_key, holdout_out, sign_key, layer_format, holdout_source, resume,
-                  executor, ray_address)
+                  executor, ray_address, check)
     if complete_set(req):
         click.echo(f"{out} is complete: nothing to resume")
         return
@@ -112,3 +127,7 @@ def summarize(manifest: dict, out: Path, holdout_out: Path | None, seal_key: Pat
             events.setdefault(e.get("kind", "?"), {"train": 0, "holdout": 0})[v["split"]] += 1
     for kind, n in sorted(events.items()):
         click.echo(f"event {kind}: {n['train']} in train, {n['holdout']} in holdout")
+    if "simcheck" in manifest:
+        tries = [v["simcheck"]["tries"] for v in manifest["variants"]]
+        click.echo(f"simcheck: every variant stable in Newton; {sum(t > 1 for t in tries)} redrawn "
+                   f"({sum(tries)} simulated draws for {len(tries)} variants)")

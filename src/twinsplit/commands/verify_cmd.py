@@ -51,17 +51,36 @@ def _list_checks(ctx: click.Context, _param, value: bool) -> None:
                                 "exactly, case-sensitive).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes re-deriving the variants (the same result for any count).")
+@click.option("--simulate", is_flag=True, help="Simulate every variant again in Newton (the sim extra) with the "
+              "settings its simcheck records give (else simcheck's defaults); fail naming a variant that is unstable.")
 @click.option("--list-checks", is_flag=True, is_eager=True, expose_value=False, callback=_list_checks,
               help="List every check in the order verify runs them, with its description, then exit.")
 def command(out: Path, as_json_flag: bool, holdout: Path | None, reveal: Path | None, pubkey: Path | None,
-            purpose: str | None, workers: int) -> None:
-    """Re-derive and re-check a generated set; exit 1 naming every check that fails (or crashes)."""
+            purpose: str | None, workers: int, simulate: bool) -> None:
+    """Re-derive and re-check a generated set; exit 1 naming every check that fails (or crashes). With --simulate
+    and no simulator installed: exit 2."""
     from ..verify.core import as_json, verify
 
-    results = verify(out, holdout=holdout, reveal=reveal, pubkey=pubkey, purpose=purpose, workers=workers)
+    results = verify(out, holdout=holdout, reveal=reveal, pubkey=pubkey, purpose=purpose, workers=workers,
+                     simulate=_simulator(out) if simulate else None)
     if as_json_flag:
         click.echo(json.dumps(as_json(results), indent=2))
     else:
         click.echo("\n".join(text_lines(results)))
     if not all(r.ok for r in results):
         raise Failed(1)
+
+
+def _simulator(out: Path):
+    """The Newton check, with the settings the set's simcheck record gives (simcheck's defaults without one)."""
+    from .. import manifest as mf
+    from ..sim.runner import Settings
+    from ..sim.variant_check import NewtonCheck
+
+    try:
+        settings = (mf.load(out).get("simcheck") or {}).get("settings") or {}
+    except Exception:  # noqa: BLE001 - an unreadable manifest is verify's own finding, reported by its checks
+        settings = {}
+    seconds, hz = settings.get("seconds"), settings.get("hz")
+    ok = all(isinstance(x, int | float) and not isinstance(x, bool) and x > 0 for x in (seconds, hz))
+    return NewtonCheck(Settings(float(seconds), float(hz)) if ok else Settings())

@@ -195,31 +195,35 @@ FirstDraws = Callable[[str, int, int], tuple[np.ndarray, list[list[dict]]]]
 
 def sample_split(scene: SceneInfo, config: Config, blocks: list[Block], split: str, entropy: int, n: int,
                  reject=None, on_variant: Callable[[], None] | None = None,
-                 first: tuple[np.ndarray, list[list[dict]]] | None = None) -> SplitPlan:
+                 first: tuple[np.ndarray, list[list[dict]]] | None = None, skips: dict | None = None) -> SplitPlan:
     """Draw n variants of one split. `reject(shared normalized row, raw row) -> reason|None` asks for a redraw;
     `on_variant()` is called after each variant (progress). `first`: every variant's first draw and its streams'
     states after it (FirstDraws), already drawn: rejection and redraws continue from those states, so the
-    result is the same as drawing here."""
+    result is the same as drawing here. `skips` {(split, index): k}: that variant keeps its (k+1)-th acceptable
+    draw from its own streams (generate --simcheck redraws a variant a simulator rejected)."""
     params = [p for b in blocks for p in b.params]
     shared = np.array([len(b.splits) == 2 for b in blocks for _ in b.params], dtype=bool)
     rows, redraws = np.zeros((n, len(params))), np.zeros(n, dtype=np.int64)
     for i in range(n):
         gens = [stream(entropy, i, b) for b in blocks]
-        for attempt in range(config.splits.max_redraws + 1):  # noqa: B007 (read after the loop: redraw count)
-            if attempt == 0 and first is not None:
-                row = first[0][i]
-                for g, state in zip(gens, first[1][i], strict=True):
-                    g.bit_generator.state = state
+        spent = -1
+        for k in range((skips or {}).get((split, i), 0) + 1):
+            for attempt in range(config.splits.max_redraws + 1):  # noqa: B007 (read after the loop: redraw count)
+                if k == 0 and attempt == 0 and first is not None:
+                    row = first[0][i]
+                    for g, state in zip(gens, first[1][i], strict=True):
+                        g.bit_generator.state = state
+                else:
+                    row = draw_variant(scene, blocks, split, gens)
+                reason = reject(normalize(params, row)[0][shared], row) if reject is not None else None
+                if reason is None:
+                    break
             else:
-                row = draw_variant(scene, blocks, split, gens)
-            reason = reject(normalize(params, row)[0][shared], row) if reject is not None else None
-            if reason is None:
-                break
-        else:
-            raise TwinsplitError(
-                f"{variant_id(split, i)}: no acceptable draw after {config.splits.max_redraws} redraws "
-                f"({reason}){_stuck(blocks, row)}; lower splits.min_margin, widen the ranges or add parameters")
-        rows[i], redraws[i] = row, attempt
+                raise TwinsplitError(
+                    f"{variant_id(split, i)}: no acceptable draw after {config.splits.max_redraws} redraws "
+                    f"({reason}){_stuck(blocks, row)}; lower splits.min_margin, widen the ranges or add parameters")
+            spent += attempt + 1
+        rows[i], redraws[i] = row, spent
         if on_variant is not None and first is None:
             on_variant()
     return SplitPlan(split, entropy, rows, redraws)
@@ -239,11 +243,11 @@ def plan_blocks(scene: SceneInfo, config: Config) -> list[Block]:
 
 def make_plan(scene: SceneInfo, config: Config, n_train: int, n_holdout: int | None, entropy: dict[str, int],
               on_variant: Callable[[], None] | None = None, holdout_scene: SceneInfo | None = None,
-              drawer: FirstDraws | None = None) -> Plan:
+              drawer: FirstDraws | None = None, skips: dict[tuple[str, int], int] | None = None) -> Plan:
     """Train first, then holdout against it. n_holdout None: a sealed set verified without its key (train only).
     `holdout_scene`: the holdout is drawn on this second stage of the site (plan.holdout_source).
     `drawer`: draws each split's first attempts elsewhere (write.chunks: on workers), not with a holdout source's
-    holdout (drawn here, on its own stage)."""
+    holdout (drawn here, on its own stage). `skips`: see sample_split (not for the incidents' variants)."""
     blocks = plan_blocks(scene, config)
     plan = Plan(scene, config, blocks)
     regions = holdout_regions(plan)
@@ -271,7 +275,7 @@ def make_plan(scene: SceneInfo, config: Config, n_train: int, n_holdout: int | N
         return drawer(split, entropy[split], n) if drawer is not None else None
 
     plan.splits["train"] = sample_split(scene, config, blocks, "train", entropy["train"], n_train, train_reject,
-                                        on_variant, first("train", n_train))
+                                        on_variant, first("train", n_train), skips)
     if n_holdout is None:
         return plan
     reject = ood.combine(margin_rejector(plan.normalized("train"), config.splits.min_margin, config.splits.metric),
@@ -279,11 +283,11 @@ def make_plan(scene: SceneInfo, config: Config, n_train: int, n_holdout: int | N
     if (hs := plan.holdout_source) is not None:
         other = hs.plan
         other.splits["holdout"] = sp = sample_split(other.scene, config, other.blocks, "holdout", entropy["holdout"],
-                                                    n_holdout, _carried(plan, reject), on_variant)
+                                                    n_holdout, _carried(plan, reject), on_variant, skips=skips)
         plan.splits["holdout"] = SplitPlan("holdout", sp.entropy, hs.project(plan.params, sp.draws), sp.redraws)
         return plan
     plan.splits["holdout"] = sp = sample_split(scene, config, blocks, "holdout", entropy["holdout"], n_regular,
-                                               reject, on_variant, first("holdout", n_regular))
+                                               reject, on_variant, first("holdout", n_regular), skips)
     if plan.incidents:
         shared = plan.shared
         rows, redraws = inc.sample(scene, config, blocks, entropy["holdout"], plan.incidents,

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from ..config import Config
     from ..plan.draw import Plan
+    from ..write.recheck import VariantCheck
 
 # Files a set may carry besides the ones the manifest lists (each checked by its own check).
 EXTRA_FILES = {mf.MANIFEST, ATTESTATION, CROISSANT}
@@ -107,6 +108,7 @@ class Context:
     pubkey: Path | None = None
     purpose: str | None = None  # verify --purpose: the use the set must have been generated for
     workers: int = 1  # verify --workers K: processes re-deriving the variants (the same result for any K)
+    simulate: VariantCheck | None = None  # verify --simulate: a simulator (injected by commands/, see write.recheck)
     # provided by checks (each check's `provides`); None until its provider has run and produced it
     config: Config | None = field(default=None, metadata=_PROVIDED)  # the recorded config, parsed (`config`)
     generator: str | None = field(default=None, metadata=_PROVIDED)  # the set's generator revision = ours (`generator`)
@@ -192,7 +194,7 @@ class CheckInfo:
 
 CHECKS: dict[str, CheckInfo] = {}
 CHECK_MODULES = ("files", "config", "seal", "rederive", "disjointness", "attestation", "croissant", "events",
-                 "layout", "people", "purpose", "holdout_source", "stakes", "anchors")
+                 "layout", "people", "purpose", "holdout_source", "stakes", "anchors", "simcheck")
 
 
 def check(id: str, *, needs: Iterable[str] = (), uses: Iterable[str] = (), provides: Iterable[str] = (),
@@ -267,13 +269,14 @@ def ordered(infos: Iterable[CheckInfo]) -> list[CheckInfo]:
 
 
 def verify(out: Path, holdout: Path | None = None, reveal: Path | None = None,
-           pubkey: Path | None = None, purpose: str | None = None, workers: int = 1) -> list[Check]:
-    return run_checks(out, holdout, reveal, pubkey, purpose, workers)[0]
+           pubkey: Path | None = None, purpose: str | None = None, workers: int = 1,
+           simulate: VariantCheck | None = None) -> list[Check]:
+    return run_checks(out, holdout, reveal, pubkey, purpose, workers, simulate)[0]
 
 
 def run_checks(out: Path, holdout: Path | None = None, reveal: Path | None = None,
                pubkey: Path | None = None, purpose: str | None = None,
-               workers: int = 1) -> tuple[list[Check], Context]:
+               workers: int = 1, simulate: VariantCheck | None = None) -> tuple[list[Check], Context]:
     """verify's checks and the context they filled (its re-derived plan, for the report to reuse)."""
     infos = ordered(load_builtin().values())
     out = Path(out).resolve()
@@ -284,7 +287,7 @@ def run_checks(out: Path, holdout: Path | None = None, reveal: Path | None = Non
     if holdout is not None and not Path(holdout).is_dir():
         raise TwinsplitError(f"{holdout}: no such holdout directory")
     ctx = Context(out, mf.load(out), Path(holdout).resolve() if holdout else None, reveal, pubkey, purpose,
-                  workers=workers)
+                  workers=workers, simulate=simulate)
     made_by = providers(infos)
     results: dict[str, Check] = {}
     for info in infos:

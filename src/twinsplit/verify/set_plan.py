@@ -31,6 +31,7 @@ def derive_plan(out: Path, manifest: dict, reveal: Path | None):
     from ..plan.draw import make_plan
     from ..scene.discover import load
     from ..write.outdir import safe_join
+    from ..write.recheck import skips_of
 
     config = parse_config(manifest["config"]["body"], "in manifest")
     config._base = out  # a recorded `reference:` is the copy's path inside OUT
@@ -50,4 +51,4 @@ def derive_plan(out: Path, manifest: dict, reveal: Path | None):
         else:
             hold = None  # it lives beside a sealed holdout, not in OUT: the plan is train only
     return make_plan(scene, config, counts["train"], counts["holdout"] if hold is not None else None, entropy,
-                     holdout_scene=other)
+                     holdout_scene=other, skips=skips_of(manifest["variants"]))

@@ -15,6 +15,7 @@ from ...write.layer import Authored, render, stage_metadata, values_bytes, value
 from ...write.layer_format import detect
 from ...write.pool import Rendered, Target, event_entries, reaction_entries
 from ...write.readback import first_difference, layer_values
+from ...write.recheck import skips_of
 from ..core import Check, Context, check, same
 
 
@@ -54,7 +55,7 @@ def rederive(ctx: Context, c: Check) -> None:
     with ExitStack() as stack:  # verify --workers K: the first draws in chunks on K processes (write.chunks)
         drawer = stack.enter_context(ChunkDrawer(scene, ctx.config, ctx.workers)) if ctx.workers > 1 else None
         plan = make_plan(scene, ctx.config, counts["train"], counts["holdout"] if holdout_known else None, entropy,
-                         holdout_scene=other and other[1], drawer=drawer)
+                         holdout_scene=other and other[1], drawer=drawer, skips=skips_of(ctx.variants))
     ctx.plan = plan
     for key, actual in (("up_axis", scene.up_axis), ("meters_per_unit", scene.meters_per_unit)):
         if not same(ctx.manifest["source"][key], actual):
