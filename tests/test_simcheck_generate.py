@@ -169,3 +169,15 @@ def test_a_tampered_simcheck_record_is_caught(checked, tmp_path, edit, message):
     (out / "manifest.json").write_text(json.dumps(m, indent=2, sort_keys=True) + "\n")
     r = cli("verify", out, expect=1)
     assert "FAIL  simcheck" in r.output and message in r.output, r.output
+
+
+def test_a_sealed_set_is_simchecked_and_verifies_on_reveal(stack, tmp_path):
+    src, cfg = stack
+    out, hold, key = tmp_path / "out", tmp_path / "hold", tmp_path / "seal.key"
+    cli("generate", src, "--config", cfg, "--out", out, "--train", 3, "--holdout", 3, "--seed-train", 1,
+        "--seal", key, "--holdout-out", hold, "--simcheck", *SIM)
+    m = manifest(out)
+    assert all(v["simcheck"]["passed"] for v in m["variants"])
+    assert any(v["simcheck"]["tries"] > 1 for v in m["variants"] if v["split"] == "train")  # seed 1 redraws one
+    r = cli("verify", out, "--holdout", hold, "--reveal", key, "--simulate")
+    assert "ok    simcheck: 6 variants passed" in r.output and "6 variants simulated again" in r.output, r.output
