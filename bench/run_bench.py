@@ -23,6 +23,10 @@ BENCHES = [
     ["bench_stats.py"],
     ["bench_score.py"],
     ["bench_audit.py"],
+    ["bench_site.py"],
+    ["bench_simcheck_generate.py"],
+    ["bench_holdout_source.py"],
+    ["bench_people.py"],
 ]
 
 
