@@ -181,3 +181,34 @@ def test_a_sealed_set_is_simchecked_and_verifies_on_reveal(stack, tmp_path):
     assert any(v["simcheck"]["tries"] > 1 for v in m["variants"] if v["split"] == "train")  # seed 1 redraws one
     r = cli("verify", out, "--holdout", hold, "--reveal", key, "--simulate")
     assert "ok    simcheck: 6 variants passed" in r.output and "6 variants simulated again" in r.output, r.output
+
+
+def test_one_bar_runs_across_drawing_writing_and_simulating_and_ends_complete(stack, tmp_path):
+    """A redraw re-simulates variants, but the bar counts each variant once: it ends at its total, never past."""
+    import io
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from twinsplit.commands.generate_cmd import SIMCHECK_PHASES, progress_callback
+    from twinsplit.config import load_config
+    from twinsplit.generate import Request, run
+    from twinsplit.sim.runner import Settings
+    from twinsplit.sim.variant_check import NewtonCheck
+
+    src, cfg = stack
+    seen: list[tuple[str, int, int]] = []
+    with Progress(console=Console(file=io.StringIO())) as bar:
+        update = progress_callback(bar, SIMCHECK_PHASES)
+
+        def spy(phase, done, total):
+            seen.append((phase, done, total))
+            update(phase, done, total)
+
+        m = run(Request(src, load_config(cfg), tmp_path / "o", 3, 3, seed_train=1, seed_holdout=2,
+                        layer_format="usda", simcheck=NewtonCheck(Settings(0.25, 240.0), 3)), spy)
+        task = bar.tasks[0]
+        assert len(bar.tasks) == 1 and task.completed == task.total == 18
+    assert any(v["simcheck"]["tries"] > 1 for v in m["variants"])  # a redraw happened on the way
+    simulated = [d for p, d, _ in seen if p == "simulating"]
+    assert simulated == list(range(1, 7)) and all(d <= t for _, d, t in seen)

@@ -204,7 +204,7 @@ def run(req: Request, progress: Progress | None = None) -> dict[str, Any]:
                     vs = variants
                 return vs, {v["id"]: roots[v["split"]] / v["path"] for v in vs}
 
-            variants = redraw_until_stable(rewrite, req.simcheck)[0]
+            variants = redraw_until_stable(rewrite, req.simcheck, _ticker(progress, "simulating", total))[0]
         if box is not None:
             box.finish()
         manifest = assemble(plan, entropy, copy, req.source, variants, req.layer_format, sealed=sealed,

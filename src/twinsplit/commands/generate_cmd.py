@@ -22,19 +22,20 @@ def progress_bar():
 
 
 PHASES = ("drawing", "writing")  # generate's phases, in order: one bar runs across all of them
+SIMCHECK_PHASES = (*PHASES, "simulating")  # with --simcheck
 
 
-def progress_callback(bar):
-    """Report generate's phases on one bar task (its ETA across all of them), described by the phase running;
-    drawing and writing are ticked as each chunk comes back from the workers."""
+def progress_callback(bar, phases: tuple[str, ...] = PHASES):
+    """Report generate's `phases` on one bar task (its ETA across all of them), described by the phase running;
+    drawing and writing are ticked as each chunk comes back from the workers, simulating per variant."""
     if bar is None:
         return None
     task: list[int] = []
 
     def update(phase: str, done: int, total: int) -> None:
         if not task:
-            task.append(bar.add_task(f"{phase} variants", total=total * len(PHASES)))
-        k = PHASES.index(phase) if phase in PHASES else len(PHASES) - 1
+            task.append(bar.add_task(f"{phase} variants", total=total * len(phases)))
+        k = phases.index(phase) if phase in phases else len(phases) - 1
         bar.update(task[0], description=f"{phase} variants", completed=k * total + done)
 
     return update
@@ -101,7 +102,7 @@ def command(source: Path, config_path: Path | None, out: Path, n_train: int, n_h
         click.echo(f"{out} is complete: nothing to resume")
         return
     with progress_bar() as bar:
-        manifest = run(req, progress_callback(bar))
+        manifest = run(req, progress_callback(bar, SIMCHECK_PHASES if simcheck else PHASES))
     summarize(manifest, out, holdout_out, seal_key, sign_key)
     if "holdout_source" in manifest:
         from ..proof.holdout_source import summary

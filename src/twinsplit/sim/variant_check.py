@@ -3,6 +3,7 @@ by commands/, since generate and verify sit below sim/ in the import order)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,10 +40,13 @@ class NewtonCheck:
                              "iterations": step.ITERATIONS},
                 "thresholds": thresholds()}
 
-    def failures(self, layers: list[tuple[str, Path]]) -> dict[str, list[str]]:
+    def failures(self, layers: list[tuple[str, Path]], checked: Callable[[str], None] | None = None,
+                 ) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for vid, path in layers:
             r = check_one(path, "variant", self.settings)
+            if checked is not None:
+                checked(vid)
             if r.error is not None:
                 out[vid] = [r.error]
             elif bad := [f"{i.message} [{i.rule}]" for i in r.issues]:

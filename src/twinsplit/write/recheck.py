@@ -28,8 +28,10 @@ class VariantCheck(Protocol):
     def record(self) -> dict[str, Any]:
         """Engine versions, settings and thresholds: the manifest's set-level `simcheck` entry (JSON)."""
 
-    def failures(self, layers: list[tuple[str, Path]]) -> dict[str, list[str]]:
-        """{variant id: what failed, one line per body} for the (variant id, layer path) pairs that fail."""
+    def failures(self, layers: list[tuple[str, Path]], checked: Callable[[str], None] | None = None,
+                 ) -> dict[str, list[str]]:
+        """{variant id: what failed, one line per body} for the (variant id, layer path) pairs that fail;
+        `checked(variant id)` after each one is simulated (the progress bar)."""
 
 
 def skips_of(variants: list[dict[str, Any]]) -> Skips:
@@ -43,16 +45,22 @@ def skips_of(variants: list[dict[str, Any]]) -> Skips:
 
 
 def redraw_until_stable(write: Callable[[Skips], tuple[list[dict], dict[str, Path]]], check: VariantCheck,
-                        ) -> tuple[list[dict], Skips]:
+                        tick: Callable[[int], None] | None = None) -> tuple[list[dict], Skips]:
     """`write(skips)` plans and writes the whole set, returning its variant entries and {variant id: layer path};
     this re-plans until every variant passes `check`, then gives each entry its `simcheck` record. Raises naming
     the variants (and bodies) still failing after `check.tries` tries."""
     skips: Skips = {}
     passed: dict[str, str] = {}  # variant id -> sha256 of the layer that passed
+    seen: set[str] = set()
+
+    def checked(vid: str) -> None:  # the bar counts variants simulated once; a redraw's re-simulation does not
+        if tick is not None and vid not in seen:
+            seen.add(vid)
+            tick(1)
     while True:
         variants, paths = write(skips)
         todo = [v for v in variants if passed.get(v["id"]) != v["sha256"]]
-        bad = check.failures([(v["id"], paths[v["id"]]) for v in todo])
+        bad = check.failures([(v["id"], paths[v["id"]]) for v in todo], checked)
         passed.update({v["id"]: v["sha256"] for v in todo if v["id"] not in bad})
         if not bad:
             break
