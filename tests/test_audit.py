@@ -62,6 +62,16 @@ def test_a_flattened_copy_of_a_holdout_variant_among_training_files_is_named(tmp
     assert len(cases) == 4 and list(failed) == [str(leaked)] and str(copy) in failed[str(leaked)]
 
 
+def test_two_workers_give_the_same_report_as_one(tmp_path, generated, run_cli):
+    training = _training_folder(tmp_path, generated)
+    leaked = generated / "holdout" / "holdout-00002.usdc"
+    (training / "scene_0417.usda").write_text(Usd.Stage.Open(str(leaked)).Flatten().ExportToString())
+    args = ("audit", generated / "holdout", "--against", generated / "train", training, "--format", "json")
+    one = json.loads(run_cli(*args, expect=1).output)
+    two = json.loads(run_cli(*args, "--workers", 2, expect=1).output)
+    assert one == two and len(one["pairs"]) == 1
+
+
 def test_a_nudged_copy_is_a_near_duplicate(tmp_path, generated, run_cli):
     training = _training_folder(tmp_path, generated)
     leaked = generated / "holdout" / "holdout-00001.usdc"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -71,12 +71,27 @@ def read_stage(path: Path, layouts: dict[Layout, Layout] | None = None) -> Stage
     return StageRecord(label(path), h.hexdigest(), layout, values, len(records))
 
 
-def read_all(paths: list[Path], progress=None) -> list[StageRecord]:
-    """Every stage read once, in order; `progress(done, total)` after each."""
+def read_all(paths: list[Path], progress=None, workers: int = 1) -> list[StageRecord]:
+    """Every stage read once, in order; `progress(done, total)` after each. `workers` > 1 reads them on that many
+    spawned processes (a stage is read alone, so the records are the same; fork after USD started threads is not
+    safe); layouts are interned here either way."""
     layouts: dict[Layout, Layout] = {}
     out = []
-    for i, path in enumerate(paths):
-        out.append(read_stage(path, layouts))
-        if progress is not None:
-            progress(i + 1, len(paths))
+    records: Iterable[StageRecord]
+    if workers > 1 and len(paths) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(min(workers, len(paths)), mp_context=multiprocessing.get_context("spawn"))
+        records = pool.map(read_stage, paths, chunksize=max(1, min(16, len(paths) // (4 * workers))))
+    else:
+        pool, records = None, (read_stage(p) for p in paths)
+    try:
+        for i, rec in enumerate(records):
+            out.append(replace(rec, layout=layouts.setdefault(rec.layout, rec.layout)))
+            if progress is not None:
+                progress(i + 1, len(paths))
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     return out

@@ -40,8 +40,10 @@ class _Against(click.Command):
               help="Report format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report here (the verdict line still goes to stdout).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes reading stages (the same report for any K).")
 def command(paths: tuple[Path, ...], against: tuple[Path, ...], threshold: float | None, fmt: str,
-            output: Path | None) -> None:
+            output: Path | None, workers: int) -> None:
     """Audit stages for contamination against other stages: exact and near duplicates of composed content.
 
     PATHS (e.g. a holdout) and --against (e.g. the training files) are stages, folders or twinsplit output
@@ -54,7 +56,8 @@ def command(paths: tuple[Path, ...], against: tuple[Path, ...], threshold: float
     from ..audit.formats import FORMATS, verdict
 
     a_files, b_files = stage_files(paths), stage_files(against)
-    result = audit(read_all(a_files), read_all(b_files), DEFAULT_THRESHOLD if threshold is None else threshold)
+    result = audit(read_all(a_files, workers=workers), read_all(b_files, workers=workers),
+                   DEFAULT_THRESHOLD if threshold is None else threshold)
     emit(FORMATS[fmt](result), output, verdict(result))
     if result.contaminated:
         raise Failed(1)
