@@ -15,7 +15,7 @@ from twinsplit.cli import main  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")  # stateless: module-scoped fixtures use it too
 def run_cli():
     def run(*args, expect=0):
         result = CliRunner().invoke(main, [str(a) for a in args])

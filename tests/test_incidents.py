@@ -40,16 +40,7 @@ def generate(tmp, run_cli, cfg: dict, name="set", n_train=30, n_holdout=3, expec
 
 
 @pytest.fixture(scope="module")
-def incident_set(tmp_path_factory):
-    from click.testing import CliRunner
-
-    from twinsplit.cli import main
-
-    def run_cli(*args, expect=0):
-        r = CliRunner().invoke(main, [str(a) for a in args])
-        assert r.exit_code == expect, r.output
-        return r
-
+def incident_set(tmp_path_factory, run_cli):
     tmp = tmp_path_factory.mktemp("incidents")
     out, _ = generate(tmp, run_cli, config())
     return out

@@ -7,13 +7,13 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
 
 import numpy as np
 import pytest
 import yaml
 from scipy.stats import ks_2samp, wasserstein_distance
 
+from browser import needs_chromium, screenshot
 from stages import write
 
 FRICTION = [0.78, 0.81, 0.80, 0.83, 0.79, 0.82, 0.80, 0.77]  # friction tests on the site's floor
@@ -48,16 +48,7 @@ def generate(tmp, run_cli, cfg: dict, name="set", expect=0, n_train=20, n_holdou
 
 
 @pytest.fixture(scope="module")
-def ref_set(tmp_path_factory):
-    from click.testing import CliRunner
-
-    from twinsplit.cli import main
-
-    def run_cli(*args, expect=0):
-        r = CliRunner().invoke(main, [str(a) for a in args])
-        assert r.exit_code == expect, r.output
-        return r
-
+def ref_set(tmp_path_factory, run_cli):
     tmp = tmp_path_factory.mktemp("reference")
     return generate(tmp, run_cli, config())[0]
 
@@ -192,17 +183,11 @@ def test_the_report_renders_the_anchors_section(anchors_report, ref_set):
     assert f"{dist['/World/Lights/Key.inputs:intensity']['train']['ks']:.3g}" in html
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed (apt-get install chromium)")
+@needs_chromium
 def test_chromium_renders_the_anchors_section(anchors_report, tmp_path):
     from matplotlib import image
 
-    shot = tmp_path / "shot.png"
-    cmd = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1280,6000",
-           f"file://{anchors_report}"]
-    subprocess.run(cmd, capture_output=True, timeout=90, check=False)
-    assert shot.is_file(), "chromium wrote no screenshot"
+    shot = screenshot(anchors_report, tmp_path, 6000)
     rgb = (image.imread(shot)[..., :3] * 255).round().astype(np.uint8).reshape(-1, 3)
     assert len(np.unique(rgb, axis=0)) > 50
 

@@ -6,8 +6,6 @@ import io
 import itertools
 import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from matplotlib import image
 
+from browser import needs_chromium, screenshot
 from stages import CONFIG, OOD, write
 from twinsplit.cli import main
 
@@ -187,15 +186,9 @@ def test_many_parameters_show_the_24_largest_ks(warehouse_report):
     assert html.count("<tr><td><code>/World/") == 32  # every parameter is in the distance table
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed (apt-get install chromium)")
+@needs_chromium
 def test_chromium_renders_the_report(warehouse_report, tmp_path):
-    shot = tmp_path / "shot.png"
-    cmd = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1280,2400",
-           f"file://{warehouse_report}"]
-    subprocess.run(cmd, capture_output=True, timeout=90, check=False)
-    assert shot.is_file(), "chromium wrote no screenshot"
+    shot = screenshot(warehouse_report, tmp_path, 2400)
     px = image.imread(shot)
     assert px.shape[:2] == (2400, 1280)
     rgb = (px[..., :3] * 255).round().astype(np.uint8).reshape(-1, 3)
@@ -252,16 +245,10 @@ def test_report_with_results_has_the_score_and_the_floor_plan(scored_report):
     assert html.index('alt="floor plan"') < html.index("<h2>8. Score")
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed (apt-get install chromium)")
+@needs_chromium
 def test_chromium_renders_the_floor_plan(scored_report, tmp_path):
     dest, _ = scored_report
-    shot = tmp_path / "shot.png"
-    cmd = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1280,9000",
-           f"file://{dest}"]
-    subprocess.run(cmd, capture_output=True, timeout=90, check=False)
-    assert shot.is_file(), "chromium wrote no screenshot"
+    shot = screenshot(dest, tmp_path, 9000)
     rgb = (image.imread(shot)[..., :3] * 255).round().astype(int).reshape(-1, 3)
     static = np.abs(rgb - [0xB0, 0xA4, 0x8A]).max(axis=1) <= 6  # the floor plan's static geometry, used nowhere else
     assert static.sum() > 1500, static.sum()
