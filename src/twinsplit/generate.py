@@ -177,14 +177,15 @@ def run(req: Request, progress: Progress | None = None) -> dict[str, Any]:
     written: list[Path] = []  # the seal key, once written: removed again if anything after it fails
     with ExitStack() as stack:
         stack.push(_remove_on_error(written))
+        deps = dependencies(req.source)  # once: the resume record hashes them, copy_source copies them
         if sealed:
             box, tmp = None, stack.enter_context(staged(req.out, req.force))
         else:  # resumable: .<OUT>.partial records the inputs and every chunk written (write/resume)
             box = stack.enter_context(resume.staged_resumable(req.out, req.force, req.resume,
-                                                              run_inputs(req, plan.config, entropy)))
+                                                              run_inputs(req, plan.config, entropy, deps[0])))
             tmp = box.dir
         htmp = stack.enter_context(staged(req.holdout_out, req.force)) if sealed else tmp
-        copy = copy_source(req.source, tmp / "source")
+        copy = copy_source(req.source, tmp / "source", deps)
         ref = _copy_reference(plan, tmp)
         if sealed:
             shutil.copytree(tmp / "source", htmp / "source")
@@ -272,14 +273,19 @@ def source_layers(files: list[tuple[str, str]]) -> str:
     return sha256_bytes("".join(f"{rel}\0{sha}\n" for rel, sha in sorted(files)).encode())
 
 
-def _source_files(root: Path) -> list[tuple[str, str]]:
+def _source_files(root: Path, files: list[Path] | None = None) -> list[tuple[str, str]]:
+    """(path relative to the root's folder, sha256) of the source's layers and assets (`files`: its dependencies,
+    when the caller has them)."""
     base = root.resolve().parent
-    return [(os.path.relpath(f, base), sha256_file(f)) for f in dependencies(root)[0]]
+    return [(os.path.relpath(f, base), sha256_file(f)) for f in (dependencies(root)[0] if files is None else files)]
 
 
-def run_inputs(req: Request, config: Config, entropy: dict[str, int]) -> dict[str, Any]:
-    """What a staged run records, and --resume must find the same (write/resume)."""
-    return {"source_sha256": sha256_file(req.source), "source_layers_sha256": source_layers(_source_files(req.source)),
+def run_inputs(req: Request, config: Config, entropy: dict[str, int], files: list[Path] | None = None,
+               ) -> dict[str, Any]:
+    """What a staged run records, and --resume must find the same (write/resume); `files`: the source's
+    dependencies, when the caller has them."""
+    return {"source_sha256": sha256_file(req.source),
+            "source_layers_sha256": source_layers(_source_files(req.source, files)),
             "config_sha256": config_sha256(config),
             "seeds": {s: str(e) for s, e in entropy.items()},
             "counts": {"train": req.n_train, "holdout": req.n_holdout},
@@ -302,15 +308,11 @@ def complete_set(req: Request) -> bool:
     have = {"source_sha256": m["source"]["sha256"], "config_sha256": m["config"]["sha256"], "counts": m["counts"],
             "generator": m["tool"]["generator"], "layer_format": m["layer_format"],
             "seeds": {s: e.get("entropy") for s, e in m["seeds"].items()}}
-    now_files = _source_files(req.source)
     if not m["source"].get("localized"):  # the copies are the source's bytes: their hashes are the source's
         have["source_layers_sha256"] = source_layers([(f["path"].removeprefix("source/"), f["sha256"])
                                                       for f in m["source"]["files"]])
     config = moved[0] if (moved := reference.in_set(req.config)) is not None else req.config
-    now = {"source_sha256": sha256_file(req.source), "config_sha256": config_sha256(config),
-           **({"source_layers_sha256": source_layers(now_files)} if "source_layers_sha256" in have else {}),
-           "counts": {"train": req.n_train, "holdout": req.n_holdout}, "generator": GENERATOR_REVISION,
-           "layer_format": req.layer_format, "seeds": {s: str(e) for s, e in asked.items()}}
+    now = {k: v for k, v in run_inputs(req, config, asked).items() if k in have}  # what a manifest can tell
     if diff := resume.differences(have, now):
         raise InputError(f"--resume: {req.out} is a complete set made with other inputs ({'; '.join(diff)})")
     return True

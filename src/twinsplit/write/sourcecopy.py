@@ -36,11 +36,12 @@ def dependencies(root: Path) -> tuple[list[Path], list[str]]:
     return list(dict.fromkeys(f.resolve() for f in files)), missing
 
 
-def copy_source(root: Path, dest: Path) -> SourceCopy:
-    """Byte-copy the layer stack under its own folder; localize (rewrite paths) only when something lies outside."""
+def copy_source(root: Path, dest: Path, deps: tuple[list[Path], list[str]] | None = None) -> SourceCopy:
+    """Byte-copy the layer stack under its own folder; localize (rewrite paths) only when something lies outside.
+    `deps`: `dependencies(root)`, when the caller has it."""
     root = root.resolve()
     base = root.parent
-    files, unresolved = dependencies(root)
+    files, unresolved = dependencies(root) if deps is None else deps
     dest.mkdir(parents=True, exist_ok=True)
     if all(f.is_relative_to(base) for f in files):
         copied = []
