@@ -40,9 +40,8 @@ def stage_files(paths: Iterable[str | Path]) -> list[Path]:
     return list(dict.fromkeys(files))
 
 
-def read_stage(path: Path, layouts: dict[Layout, Layout] | None = None) -> StageRecord:
-    """Compose `path` (sublayers, references and all) and read its content hash and features in one pass.
-    `layouts` interns feature layouts: the variants of one twin share one (thousands of keys) in memory."""
+def read_stage(path: Path) -> StageRecord:
+    """Compose `path` (sublayers, references and all) and read its content hash and features in one pass."""
     stage = open_stage(path)
     if errors := stage.GetCompositionErrors():  # a lost sublayer or reference: the content would be partial
         raise InputError(f"{path}: does not compose: {errors[0]}" + (f" (and {len(errors) - 1} more)"
@@ -66,15 +65,13 @@ def read_stage(path: Path, layouts: dict[Layout, Layout] | None = None) -> Stage
     for _, data in sorted(records, key=lambda r: r[0]):
         h.update(data)
     layout, values = feats.done()
-    if layouts is not None:
-        layout = layouts.setdefault(layout, layout)
     return StageRecord(label(path), h.hexdigest(), layout, values, len(records))
 
 
 def read_all(paths: list[Path], progress=None, workers: int = 1) -> list[StageRecord]:
     """Every stage read once, in order; `progress(done, total)` after each. `workers` > 1 reads them on that many
     spawned processes (a stage is read alone, so the records are the same; fork after USD started threads is not
-    safe); layouts are interned here either way."""
+    safe). Layouts are interned here: the variants of one twin share one (thousands of keys) in memory."""
     layouts: dict[Layout, Layout] = {}
     out = []
     records: Iterable[StageRecord]

@@ -12,7 +12,7 @@ from ..blocks.data import Columns
 from ..plan.bind import bind
 from ..plan.draw import Plan
 from ..scene.info import SceneInfo
-from .chunks import LocalPool, PoolFactory
+from .chunks import LocalPool, PoolFactory, chunk_ranges
 from .layer import render, values_bytes
 from .layer_format import encode
 
@@ -95,8 +95,7 @@ def render_all(plan: Plan, target: Target, workers: int = 1, on_done: Callable[[
             if on_done:
                 on_done(1)
         return
-    chunk = max(1, min(64, len(jobs) // (workers * 4)))
-    chunks = [(jobs[k : k + chunk],) for k in range(0, len(jobs), chunk)]
+    chunks = [(jobs[a:b],) for a, b in chunk_ranges(len(jobs), workers)]
     draws = {s: sp.draws for s, sp in plan.splits.items()}
     running = (pool or LocalPool)(workers, _init_worker, (plan.scene, plan.config, draws, target))
     try:

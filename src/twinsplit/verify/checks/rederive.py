@@ -5,15 +5,16 @@ from __future__ import annotations
 import gc
 import json
 from contextlib import ExitStack
+from dataclasses import replace
 
 from ... import manifest as mf
 from ...errors import TwinsplitError
 from ...plan.draw import Plan, make_plan
 from ...scene.discover import load
 from ...write.chunks import ChunkDrawer
-from ...write.layer import Authored, render, stage_metadata, values_bytes, values_record
+from ...write.layer import Authored, stage_metadata, values_record
 from ...write.layer_format import detect
-from ...write.pool import Rendered, Target, event_entries, reaction_entries
+from ...write.pool import Target, render_batch
 from ...write.readback import first_difference, layer_values
 from ...write.recheck import skips_of
 from ..core import Check, Context, check, same
@@ -70,11 +71,14 @@ def rederive(ctx: Context, c: Check) -> None:
     if other is not None:  # generate --holdout-source: the holdout sublayers the copied second stage
         targets["holdout"] = Target(f"../{hs['root']}", plan.holdout_source.plan.stage_metadata(
             stage_metadata(other[0].GetRootLayer())), target.layer_format)
+    # What the writer renders, its layer as usda text whatever the format: a usdc file is compared by content
+    # (`_same_layer`), not re-encoded to crate bytes (2-3x the cost).
+    as_text = {s: replace(t, layer_format="usda") for s, t in targets.items()}
     produced = []
     for split, sp in plan.splits.items():
         for i in range(len(sp.draws)):
             items = plan.batch(split, i)
-            r = _render_text(plan, split, i, items, targets[split])
+            r = render_batch(plan, split, i, items, as_text[split])
             vid = f"{split}-{i:05d}"
             produced.append(vid)
             entry = by_id.get(vid)
@@ -88,13 +92,6 @@ def rederive(ctx: Context, c: Check) -> None:
     for vid in sorted(listed - set(produced)):
         c.fail(f"{vid}: listed in the manifest but not produced by the seeds and counts")
     c.detail = f"{len(produced)} variants re-derived" + ("" if holdout_known else " (train only: holdout sealed)")
-
-
-def _render_text(plan: Plan, split: str, index: int, items: list, target: Target) -> Rendered:
-    """What the writer renders for one variant (write.pool.render_batch), its layer as usda text whatever the
-    format: a usdc file is compared by content (`_same_layer`), not re-encoded to crate bytes (2-3x the cost)."""
-    return Rendered(split, index, render(items, target.sublayer, target.metadata), values_bytes(items),
-                    event_entries(items), plan.notes(split, index), reaction_entries(items))
 
 
 def _same_layer(path, data: bytes, text: bytes, layer_format: str) -> bool:
