@@ -56,3 +56,90 @@ def test_touched_cells_are_every_cell_centre_within_touch_of_each_polygon():
         assert np.array_equal(np.sort(cells[idx == k]), want), k
     mask = GRID.mask(polys)
     assert mask.sum() == len(np.unique(GRID.touched(polys)[1]))
+
+
+def _upright(n: int, rng, lo: float = -3.0, hi: float = 13.0, up: int = 2, scale: float = 1.0) -> list[Shape]:
+    """Boxes standing upright (one local axis along up) at any yaw, most in the people's height band."""
+    out = []
+    plane = [i for i in range(3) if i != up]
+    for k in range(n):
+        c = np.zeros(3)
+        c[plane] = rng.uniform(lo, hi, 2) * scale
+        c[up] = rng.uniform(-0.2, 2.0) * scale
+        yaw = rng.uniform(-np.pi, np.pi)
+        axis = np.zeros(3)
+        axis[up] = 1.0
+        rot = Rotation.from_rotvec(yaw * axis).as_matrix()
+        out.append(box(f"/U{k}", c, rng.uniform(0.05, 0.9, 3) * scale, rot))
+    return out
+
+
+def _reference_cells(grid: Grid, shapes: list[Shape]) -> np.ndarray:
+    polys = [p for p in footprints(grid, shapes) if p is not None]
+    return np.unique(grid.touched(polys)[1]) if polys else np.zeros(0, dtype=int)
+
+
+def test_batched_cells_are_the_shapely_cells_for_upright_tilted_and_round_shapes():
+    """events/raster.set_cells (closed form for upright boxes, GEOS for the rest and for the band between its
+    buffer's chords and the circle) blocks exactly the cells of footprints + Grid.touched."""
+    from twinsplit.events.raster import set_cells
+    from twinsplit.geometry.batch import ShapeSet
+
+    rng = np.random.default_rng(11)
+    shapes = _upright(1500, rng) + _shapes(200)
+    got = np.unique(set_cells(GRID, ShapeSet.of(shapes)))
+    want = _reference_cells(GRID, shapes)
+    assert len(want) > 3000
+    assert np.array_equal(got, want)
+
+
+def test_batched_cells_in_centimetres_on_a_y_up_grid_after_a_move():
+    """A Y-up stage in centimetres (cell = 10 units, plane X/Z), the set moved by rigid deltas as layout moves it."""
+    from twinsplit.events.raster import set_cells
+    from twinsplit.geometry.batch import ShapeSet
+
+    rng = np.random.default_rng(12)
+    grid = Grid(np.array([-300.0, -300.0]), 10.0, (171, 171), (0, 2), 1, 0.0, 170.0)
+    shapes = _upright(800, rng, up=1, scale=100.0)
+    deltas = np.tile(np.eye(4), (len(shapes), 1, 1))
+    yaw = rng.uniform(-0.3, 0.3, len(shapes))
+    deltas[:, 0, 0] = deltas[:, 2, 2] = np.cos(yaw)
+    deltas[:, 0, 2], deltas[:, 2, 0] = -np.sin(yaw), np.sin(yaw)
+    deltas[:, 3, [0, 2]] = rng.uniform(-30, 30, (len(shapes), 2))
+    moved = ShapeSet.of(shapes).moved(deltas)
+    want = _reference_cells(grid, [moved.shape(k) for k in range(len(shapes))])
+    assert len(want) > 2000
+    assert np.array_equal(np.unique(set_cells(grid, moved)), want)
+
+
+def test_a_cell_centre_between_the_buffer_chords_and_the_circle_follows_geos():
+    """A cell centre 0.9995 r from a box corner is within r, but GEOS's buffer (a chord every pi/32 around the
+    corner) holds it only in a chord vertex's direction (45 degrees), not half way between two (47.8 degrees)."""
+    from twinsplit.events.raster import set_cells
+    from twinsplit.geometry.batch import ShapeSet
+
+    r, centre, flat = TOUCH * GRID.cell, np.array([5.0, 4.0]), 50 * GRID.shape[1] + 40
+    for degrees, inside in ((45.0, True), (45.0 + 90 / 32, False)):
+        t = np.radians(degrees)
+        corner = centre - 0.9995 * r * np.array([np.cos(t), np.sin(t)])
+        s = box("/Near", [*(corner - 0.25), 0.5], [0.25, 0.25, 0.25])  # half extents: its (+x, +y) corner
+        got = set(set_cells(GRID, ShapeSet.of([s])).tolist())
+        assert got == set(_reference_cells(GRID, [s]).tolist())
+        assert (flat in got) is inside, degrees
+
+
+def test_obstacle_near_cells_are_the_whole_grid_transform_near_cells():
+    """occupancy.near runs the distance transform on a window around the obstacle: the same cells as on the grid,
+    at the grid's edges too."""
+    from twinsplit.events.occupancy import box_footprint, near, standable
+
+    rng = np.random.default_rng(13)
+    for k in range(40):
+        c = np.array([*rng.uniform(-1, 11, 2), 0.5])
+        rot = Rotation.from_euler("z", rng.uniform(-np.pi, np.pi)).as_matrix()
+        poly = box_footprint(GRID, c, rot, rng.uniform(0.1, 3.0, 3))
+        if poly is None:
+            continue
+        radius = float(rng.uniform(0.1, 0.6))
+        want = ~standable(GRID, GRID.mask([poly]), radius)
+        assert np.array_equal(near(GRID, [poly], radius), want), k

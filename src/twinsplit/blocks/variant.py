@@ -8,16 +8,17 @@ from typing import Any
 
 import numpy as np
 
-from ..geometry import Shape
+from ..geometry.batch import ShapeSet
 from .data import ParamSpec
 
 
 @dataclass(frozen=True)
 class Placed:
-    """Where a block put bodies in this variant: `moved` the shapes at their new pose, `gone` the paths of the
-    source shapes no longer at their source pose (moved or removed)."""
+    """Where a block put bodies in this variant: `moved` the shapes at their new pose (batched sets, one per block
+    that moved any: 5,000 bodies are a few arrays, not 5,000 Shape objects), `gone` the paths of the source shapes
+    no longer at their source pose (moved or removed)."""
 
-    moved: tuple[Shape, ...] = ()
+    moved: tuple[ShapeSet, ...] = ()
     gone: frozenset[str] = frozenset()
 
 

@@ -2,10 +2,11 @@
 
 Footprints are shapely polygons (the convex hull of each collider projected on the ground); a cell is blocked when
 its centre lies within 0.71 cells of one (so a door thinner than a cell still blocks). Many footprints are hulled,
-buffered and tested against their cells' centres in single shapely calls (`footprints`, `Grid.touched`). A person
-of radius r may stand on a cell whose centre is at least r + MARGIN_M + GUARD_CELLS cells from every blocked centre
-(scipy.ndimage's exact distance transform): any point within half a cell of such a centre then keeps r + MARGIN_M
-from every footprint, so straight segments checked on the grid are collision-free too.
+buffered and tested against their cells' centres in single shapely calls (`footprints`, `Grid.touched`); a
+variant's moved bodies (a batched set) go through `raster.set_cells`, closed form for upright boxes, the same
+cells. A person of radius r may stand on a cell whose centre is at least r + MARGIN_M + GUARD_CELLS cells from
+every blocked centre (scipy.ndimage's exact distance transform): any point within half a cell of such a centre then
+keeps r + MARGIN_M from every footprint, so straight segments checked on the grid are collision-free too.
 """
 
 from __future__ import annotations
@@ -165,6 +166,25 @@ def footprints(grid: Grid, shapes) -> list:
     return out
 
 
+def set_footprints(grid: Grid, shapes) -> list:
+    """The footprints (shapely polygons) of a batched set's shapes in the height band, boxes in one pass: the same
+    corners as `footprint` (centre + signed half extents along the rotation's columns), hulled in one call."""
+    import shapely
+
+    up = grid.up
+    band = (shapes.hi[:, up] > grid.ground + grid._step) & (shapes.lo[:, up] < grid.top)
+    out: list = []
+    box = np.flatnonzero(band & shapes.is_box)
+    if len(box):
+        corners = shapes.center[box, None, :] + np.matmul(_SIGNS[None] * shapes.half[box, None, :],
+                                                          np.swapaxes(shapes.rotation[box], 1, 2))
+        flat = corners[:, :, list(grid.plane)].reshape(-1, 2)
+        out += list(shapely.convex_hull(shapely.multipoints(flat, indices=np.repeat(np.arange(len(box)), 8))))
+    for k in np.flatnonzero(band & ~shapes.is_box):  # rare kinds, one at a time
+        out.append(footprint(grid, shapes.shape(int(k))))
+    return [p for p in out if p is not None]
+
+
 def box_footprint(grid: Grid, center: np.ndarray, rotation: np.ndarray, size: np.ndarray):
     """The footprint of an oriented box (centre, rotation columns, full size), or None outside the band."""
     import shapely
@@ -186,6 +206,26 @@ def standable(grid: Grid, blocked: np.ndarray, radius: float) -> np.ndarray:
         return np.ones(grid.shape, dtype=bool)
     dist = ndimage.distance_transform_edt(~blocked) * grid.cell
     return dist >= radius + MARGIN_M * grid.cell / CELL_M + GUARD_CELLS * grid.cell
+
+
+def near(grid: Grid, polygons, radius: float) -> np.ndarray:
+    """`~standable(grid, grid.mask(polygons), radius)`: the cells too close to the polygons for a person of
+    `radius`, with the distance transform run on the window around their cells only (every blocked cell lies in
+    it, so each distance there is the same; outside it every cell is farther than the threshold)."""
+    from scipy import ndimage
+
+    blocked = grid.mask(polygons)
+    out = np.zeros(grid.shape, dtype=bool)
+    if not blocked.any():
+        return out
+    limit = radius + MARGIN_M * grid.cell / CELL_M + GUARD_CELLS * grid.cell
+    pad = int(np.ceil(limit / grid.cell)) + 1
+    ii, jj = np.nonzero(blocked)
+    a0, a1 = max(int(ii.min()) - pad, 0), min(int(ii.max()) + pad + 1, grid.shape[0])
+    b0, b1 = max(int(jj.min()) - pad, 0), min(int(jj.max()) + pad + 1, grid.shape[1])
+    dist = ndimage.distance_transform_edt(~blocked[a0:a1, b0:b1]) * grid.cell
+    out[a0:a1, b0:b1] = ~(dist >= limit)
+    return out
 
 
 def nearest_free(free: np.ndarray, within: np.ndarray | None = None) -> np.ndarray:

@@ -9,7 +9,8 @@ from ..blocks.variant import Obstacle, Placed
 from ..scene.info import SceneInfo
 from ..scene.shapes import scene_shapes
 from . import paths
-from .occupancy import CELL_M, Grid, box_footprint, footprints, nearest_free, site_grid, standable
+from .occupancy import CELL_M, Grid, box_footprint, footprints, near, nearest_free, site_grid, standable
+from .raster import set_cells
 
 _FOOT: dict[tuple, tuple[SceneInfo, _Cells]] = {}
 FIELDS = 64  # distance fields kept per site (each a float and an int per cell)
@@ -66,16 +67,14 @@ class Site:
         self.radius, self.h = radius, centre_height
         blocked = np.zeros(grid.shape, dtype=bool)
         blocked.flat[_source_cells(scene, grid).without(placed.gone)] = True
-        moved = [p for p in footprints(grid, placed.moved) if p is not None]
-        if moved:
-            blocked.flat[grid.touched(moved)[1]] = True
+        for moved in placed.moved:
+            blocked.flat[set_cells(grid, moved)] = True
         self.base = standable(grid, blocked, radius)
         self.obstacles = obstacles
         self.near: list[np.ndarray] = []
         for o in obstacles:  # cells where a person's centre would be too close to the obstacle
             poly = box_footprint(grid, o.center, o.rotation, o.size)
-            self.near.append(np.zeros(grid.shape, dtype=bool) if poly is None
-                             else ~standable(grid, grid.mask([poly]), radius))
+            self.near.append(np.zeros(grid.shape, dtype=bool) if poly is None else near(grid, [poly], radius))
         self._free: dict[frozenset, np.ndarray] = {}
         self._near: dict[frozenset, np.ndarray] = {}
         self._routes: dict[tuple, np.ndarray | None] = {}

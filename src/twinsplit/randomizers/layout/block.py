@@ -146,9 +146,21 @@ def layout_placed(scene: SceneInfo, block: LayoutCfg, params: list[ParamSpec], d
     b = bound(scene, block, params[0].source)
     deltas, removed = unit_deltas(b, params, draws)
     moved = ~np.all(deltas == np.eye(4), axis=(1, 2)) & ~removed
-    units = b.geo.units
-    return Placed(tuple(s.transformed(deltas[k]) for k in np.flatnonzero(moved) for s in units[k].shapes),
-                  frozenset(s.path for k in np.flatnonzero(moved | removed) for s in units[k].shapes))
+    arr = place.arrays_of(b)  # every unit's shapes as one set, contiguous per unit
+    shape_moved = moved[arr.owner]
+    idx = np.flatnonzero(shape_moved)
+    paths = _shape_paths(arr)
+    return Placed((arr.units.subset(idx).moved(deltas[arr.owner[idx]]),) if len(idx) else (),
+                  frozenset(paths[shape_moved | removed[arr.owner]].tolist()))
+
+
+def _shape_paths(arr) -> np.ndarray:
+    """The path of each of a bound block's shapes (object array, cached with its arrays)."""
+    cached = getattr(arr, "_paths", None)
+    if cached is None:
+        cached = np.array([s.path for s in arr.units.shapes], dtype=object)
+        object.__setattr__(arr, "_paths", cached)
+    return cached
 
 
 def layout_starter(scene: SceneInfo) -> str | None:
