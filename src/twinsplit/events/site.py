@@ -100,13 +100,16 @@ class Site:
     def snap(self, state: frozenset[int], point: np.ndarray, within: np.ndarray | None = None) -> int:
         """The flat cell nearest `point` a person may stand on in `state` (inside `within` when it has one)."""
         free = self.free(state)
+        cell = int(self.grid.flat(point)[0])
+        if free.flat[cell] and (within is None or within.flat[cell]):
+            return cell  # what the distance transform gives a free cell: itself (no transform for most points)
         if within is not None and (free & within).any():
             near = nearest_free(free, within)
         else:  # one distance transform per state, not per call
             if state not in self._near:
                 self._near[state] = nearest_free(free)
             near = self._near[state]
-        return int(near[self.grid.flat(point)[0]])
+        return int(near[cell])
 
     def field(self, state: frozenset[int], sources: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         key = (state, sources)
