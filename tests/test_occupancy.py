@@ -143,3 +143,26 @@ def test_obstacle_near_cells_are_the_whole_grid_transform_near_cells():
         radius = float(rng.uniform(0.1, 0.6))
         want = ~standable(GRID, GRID.mask([poly]), radius)
         assert np.array_equal(near(GRID, [poly], radius), want), k
+
+
+def test_standable_cells_are_the_distance_transform_threshold():
+    """occupancy.standable dilates the blocked cells by the disk of offsets closer than the limit: the same cells
+    as scipy's exact distance transform thresholded, for radii whose limit falls on and between cell distances."""
+    from scipy import ndimage
+
+    from twinsplit.events.occupancy import CELL_M, GUARD_CELLS, MARGIN_M, standable
+
+    rng = np.random.default_rng(14)
+    for k in range(30):
+        shape = (int(rng.integers(5, 90)), int(rng.integers(5, 90)))
+        grid = Grid(np.array([0.0, 0.0]), [0.1, 10.0, 0.05][k % 3], shape, (0, 1), 2, 0.0, 1.7)
+        blocked = rng.random(grid.shape) < [0.002, 0.02, 0.2][k % 3]
+        blocked[0, :] |= k % 5 == 0  # a wall along the grid's edge
+        # limits equal to a cell distance (sqrt(5), 3) hit the >= comparison's boundary exactly
+        extra = [0.0, np.sqrt(5.0) * grid.cell, 3.0 * grid.cell][k % 3]
+        fixed = MARGIN_M * grid.cell / CELL_M + GUARD_CELLS * grid.cell
+        radius = max(extra - fixed, 0.0) if extra else float(rng.uniform(0.05, 0.6)) * grid.cell / CELL_M
+        limit = radius + fixed
+        want = np.ones(grid.shape, dtype=bool) if not blocked.any() else \
+            ndimage.distance_transform_edt(~blocked) * grid.cell >= limit
+        assert np.array_equal(standable(grid, blocked, radius), want), k

@@ -199,13 +199,36 @@ _SIGNS = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)]
 
 
 def standable(grid: Grid, blocked: np.ndarray, radius: float) -> np.ndarray:
-    """Cells a person of `radius` (stage units) may stand on: far enough from every blocked cell."""
-    from scipy import ndimage
+    """Cells a person of `radius` (stage units) may stand on: far enough from every blocked cell.
 
+    The cells of `distance_transform_edt(~blocked) * cell >= limit`, without the transform: a cell is too close
+    exactly when some blocked cell lies at an offset (di, dj) with sqrt(di² + dj²) * cell < limit (the
+    transform's own float arithmetic, per offset), so `blocked` is dilated by that disk of offsets, one row of
+    the disk at a time (a horizontal run dilation from prefix sums, shifted by the row's di)."""
     if not blocked.any():
         return np.ones(grid.shape, dtype=bool)
-    dist = ndimage.distance_transform_edt(~blocked) * grid.cell
-    return dist >= radius + MARGIN_M * grid.cell / CELL_M + GUARD_CELLS * grid.cell
+    limit = radius + MARGIN_M * grid.cell / CELL_M + GUARD_CELLS * grid.cell
+    reach = int(np.ceil(limit / grid.cell)) + 1
+    off = np.arange(-reach, reach + 1)
+    inside = np.sqrt((off[:, None] ** 2 + off[None, :] ** 2).astype(np.float64)) * grid.cell < limit
+    n0, n1 = grid.shape
+    csum = np.zeros((n0, n1 + 1), dtype=np.int32)
+    np.cumsum(blocked, axis=1, out=csum[:, 1:])
+    cols = np.arange(n1)
+    runs: dict[int, np.ndarray] = {}
+    close = np.zeros(grid.shape, dtype=bool)
+    for k, di in enumerate(off):
+        w = int(np.count_nonzero(inside[k])) // 2  # the disk's row di spans -w..w (contiguous, symmetric)
+        if not inside[k].any():
+            continue
+        if w not in runs:  # any blocked cell within w columns, per cell
+            runs[w] = csum[:, np.minimum(cols + w, n1 - 1) + 1] > csum[:, np.maximum(cols - w, 0)]
+        run = runs[w]
+        if di >= 0:
+            close[:n0 - di] |= run[di:]
+        else:
+            close[-di:] |= run[:n0 + di]
+    return ~close
 
 
 def near(grid: Grid, polygons, radius: float) -> np.ndarray:
