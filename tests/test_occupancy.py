@@ -166,3 +166,31 @@ def test_standable_cells_are_the_distance_transform_threshold():
         want = np.ones(grid.shape, dtype=bool) if not blocked.any() else \
             ndimage.distance_transform_edt(~blocked) * grid.cell >= limit
         assert np.array_equal(standable(grid, blocked, radius), want), k
+
+
+def test_the_one_nearest_free_cell_is_the_distance_transforms_choice():
+    """occupancy.nearest_unique (a windowed search) gives the cell scipy's feature transform gives whenever one
+    cell is nearest, and declines (None) exactly when several are equally near: snap falls back to the transform."""
+    from twinsplit.events.occupancy import nearest_free, nearest_unique
+
+    rng = np.random.default_rng(15)
+    unique = ties = 0
+    for k in range(60):
+        shape = (int(rng.integers(3, 120)), int(rng.integers(3, 120)))
+        ok = rng.random(shape) < [0.0005, 0.01, 0.3, 0.9][k % 4]
+        if not ok.any():
+            assert nearest_unique(ok, 0) is None
+            continue
+        want = nearest_free(ok)
+        ii, jj = np.nonzero(ok)
+        for flat in rng.integers(0, ok.size, 25):
+            i, j = divmod(int(flat), shape[1])
+            d2 = (ii - i) ** 2 + (jj - j) ** 2
+            got = nearest_unique(ok, int(flat), reach=int(rng.integers(1, 9)))
+            if (d2 == d2.min()).sum() > 1:
+                assert got is None
+                ties += 1
+            else:
+                assert got == want[flat], (k, flat)
+                unique += 1
+    assert unique > 500 and ties > 20

@@ -251,6 +251,27 @@ def near(grid: Grid, polygons, radius: float) -> np.ndarray:
     return out
 
 
+def nearest_unique(ok: np.ndarray, flat: int, reach: int = 8) -> int | None:
+    """The flat index of the one `ok` cell nearest cell `flat`, searched in growing windows; None when several are
+    equally near (which one `nearest_free`'s transform picks is its own rule) or none is. Any cell outside a window
+    of half-width w is farther than w, so a nearest one found within w is the nearest on the whole grid."""
+    n0, n1 = ok.shape
+    i, j = divmod(int(flat), n1)
+    w = reach
+    while True:
+        a0, a1, b0, b1 = max(i - w, 0), min(i + w + 1, n0), max(j - w, 0), min(j + w + 1, n1)
+        ii, jj = np.nonzero(ok[a0:a1, b0:b1])
+        if len(ii):
+            d2 = (ii + a0 - i) ** 2 + (jj + b0 - j) ** 2
+            best = int(d2.min())
+            if best <= w * w:
+                at = np.flatnonzero(d2 == best)
+                return None if len(at) > 1 else int((ii[at[0]] + a0) * n1 + jj[at[0]] + b0)
+        if a0 == 0 and b0 == 0 and a1 == n0 and b1 == n1:
+            return None
+        w *= 4
+
+
 def nearest_free(free: np.ndarray, within: np.ndarray | None = None) -> np.ndarray:
     """For every cell, the flat index of the nearest free cell (inside `within` when given); -1 when none is."""
     from scipy import ndimage

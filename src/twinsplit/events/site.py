@@ -9,7 +9,7 @@ from ..blocks.variant import Obstacle, Placed
 from ..scene.info import SceneInfo
 from ..scene.shapes import scene_shapes
 from . import paths
-from .occupancy import CELL_M, Grid, box_footprint, footprints, near, nearest_free, site_grid, standable
+from .occupancy import CELL_M, Grid, box_footprint, footprints, near, nearest_free, nearest_unique, site_grid, standable
 from .raster import set_cells
 
 _FOOT: dict[tuple, tuple[SceneInfo, _Cells]] = {}
@@ -104,8 +104,12 @@ class Site:
         if free.flat[cell] and (within is None or within.flat[cell]):
             return cell  # what the distance transform gives a free cell: itself (no transform for most points)
         if within is not None and (free & within).any():
+            if (one := nearest_unique(free & within, cell)) is not None:
+                return one
             near = nearest_free(free, within)
-        else:  # one distance transform per state, not per call
+        else:  # one distance transform per state, not per call, and only where the nearest is not one cell
+            if state not in self._near and (one := nearest_unique(free, cell)) is not None:
+                return one
             if state not in self._near:
                 self._near[state] = nearest_free(free)
             near = self._near[state]
