@@ -56,14 +56,20 @@ def _visible_from(grid: Grid, free: np.ndarray, a: np.ndarray, ends: np.ndarray)
     """`visible(a, e)` for every row e of `ends`, in one pass: the same points as linspace over each segment."""
     d = ends - a
     n = np.ceil(np.linalg.norm(d, axis=1) / (grid.cell / 3)).astype(int) + 1
+    ends_at = np.cumsum(n)
+    starts = ends_at - n
     seg = np.repeat(np.arange(len(ends)), n)
-    k = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    k = np.arange(int(ends_at[-1])) - starts[seg]
     frac = k * (1.0 / np.maximum(n - 1, 1))[seg]
-    frac[np.cumsum(n) - 1] = 1.0  # linspace's last point is exactly its stop
-    pts = a + frac[:, None] * d[seg]
-    ix, iy = grid.index(pts)
-    ok = free[ix, iy]
-    return np.logical_and.reduceat(ok, np.cumsum(n) - n)
+    frac[ends_at - 1] = 1.0  # linspace's last point is exactly its stop
+    # grid.index of a + frac * d, on the two plane coordinates only (the same arithmetic per coordinate)
+    (pi, pj), (n0, n1) = grid.plane, grid.shape
+    ix = np.rint((a[pi] + frac * d[seg, pi] - grid.origin[0]) / grid.cell).astype(np.intp)
+    iy = np.rint((a[pj] + frac * d[seg, pj] - grid.origin[1]) / grid.cell).astype(np.intp)
+    np.clip(ix, 0, n0 - 1, out=ix)
+    np.clip(iy, 0, n1 - 1, out=iy)
+    ok = free.ravel()[ix * n1 + iy]
+    return np.logical_and.reduceat(ok, starts)
 
 
 CHUNK = 32  # segments from one anchor tested at once while string pulling
