@@ -73,11 +73,21 @@ def columns_texts(keys: list[str], values: tuple[np.ndarray, ...]) -> dict[str, 
         if v.ndim == 1:
             per_column.append(t)
         else:
-            k = v.shape[1]
-            slots = _slots(k)
-            per_column.append([slots.format(*t[i:i + k]) for i in range(0, len(t), k)])
+            per_column.append(_rows(t, v.shape[1]))
     texts = [t for row in zip(*per_column, strict=True) for t in row] if per_column else []
     return dict(zip(keys, texts, strict=True))
+
+
+def _rows(texts: list[str], k: int) -> list[str]:
+    """`_slots(k).format(*row)` for every row of k printed floats, in one join and one split (no call per row)."""
+    n = len(texts) // k
+    if not n:
+        return []
+    glue = [",\n  "] * (k - 1) + ["\n ]\x00[\n  "]
+    parts: list[str] = [""] * (2 * n * k)
+    parts[0::2] = texts
+    parts[1::2] = glue * n
+    return ("[\n  " + "".join(parts))[:-5].split("\x00")  # the last row's glue ends "\x00[\n  " (5 chars)
 
 
 @lru_cache(maxsize=256)
@@ -154,7 +164,11 @@ def _float_texts(floats: list[float] | np.ndarray) -> list[str]:
     other = np.flatnonzero((mag < _POSITIONAL[0]) & (mag != 0) | (mag >= _POSITIONAL[1])).tolist()
     if s.count("e") != sum(tf[i].count("e") for i in other):
         raise _NotPlain  # an exponent where the range above says positional: not seen, but never guessed at
-    text = [t if "." in t else t + ".0" for t in tf]
+    text = tf
+    # Tf prints an integral value without a point ("3"), repr with one ("3.0"); only integral values can lack it
+    for i in np.flatnonzero(arr == np.trunc(arr)).tolist():
+        if "." not in text[i]:
+            text[i] += ".0"
     for i in other:
         text[i] = float.__repr__(float(arr[i]))
     return text
