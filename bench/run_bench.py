@@ -24,6 +24,7 @@ BENCHES = [
     ["bench_score.py"],
     ["bench_audit.py"],
     ["bench_site.py"],
+    ["bench_variant.py"],
     ["bench_simcheck_generate.py"],
     ["bench_holdout_source.py"],
     ["bench_people.py"],
