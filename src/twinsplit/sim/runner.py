@@ -41,6 +41,7 @@ def check_one(path: Path, kind: Kind, settings: Settings) -> FileResult:
 
     t0 = time.perf_counter()
     name = label(path)
+    _reread(path)
     try:
         stage = open_stage(path)
     except InputError as exc:
@@ -48,6 +49,18 @@ def check_one(path: Path, kind: Kind, settings: Settings) -> FileResult:
     facts = stage_facts(stage)
     run = simulate(path, stage, facts, settings.seconds, settings.hz)
     return judge(name, kind, facts, run, time.perf_counter() - t0)
+
+
+def _reread(path: Path) -> None:
+    """USD's layer registry hands out a layer still open in this process as it was read, even after its file was
+    rewritten (generate --simcheck rewrites a redrawn variant at the same path; the earlier simulation's stage may
+    linger until Python's collector frees it). Reload such a layer so this simulation, and Newton's own import of
+    the path, see what is on disk now, whatever the process did before."""
+    from pxr import Sdf
+
+    layer = Sdf.Layer.Find(str(Path(path).resolve()))
+    if layer is not None:
+        layer.Reload(force=True)
 
 
 def _work(job: tuple[Path, Kind, Settings]) -> FileResult:
