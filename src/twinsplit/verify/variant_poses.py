@@ -33,22 +33,57 @@ def shapes_under(shapes: list) -> dict[str, list[int]]:
     return under
 
 
-class SourcePoses:
-    """Per set: the source's shapes (as arrays), which prims they sit under, and the pairs that already overlap."""
+class SourceShapes:
+    """Per set: the source's shapes (as arrays, with the broad-phase index they keep), which prims they sit under,
+    and the op-stack table that turns a variant's authored xform values into world deltas of those prims."""
+
+    def __init__(self, shapes: list, xforms_of) -> None:
+        self.set = ShapeSet.of(shapes)
+        self.xforms_of = xforms_of  # paths -> {path: Xf} (the scene's cached reader)
+        self.under = shapes_under(shapes)
+        self.poses = PoseTable(self.under, xforms_of)
+        self.under_idx = {p: np.array(ks, dtype=np.intp) for p, ks in self.under.items()}
+
+    def deltas(self, authored) -> tuple[dict[str, np.ndarray], set[str], list[Finding]]:
+        """(prim -> world delta of every source prim the layer moves, prims it deactivates, findings)."""
+        return self.poses.deltas(authored)
+
+    def place(self, deltas: dict[str, np.ndarray], removed: set[str]
+              ) -> tuple[np.ndarray, np.ndarray, ShapeSet | None]:
+        """(rows of the shapes that moved, rows of those that stay put, the moved ones where they are now; None
+        when nothing moved). A deactivated prim's shapes are in neither; each shape follows its nearest moved
+        ancestor."""
+        n = len(self.set)
+        gone = np.zeros(n, dtype=bool)
+        for p in removed:
+            gone[self.under.get(p, [])] = True
+        if not deltas:
+            return np.zeros(0, dtype=np.intp), np.flatnonzero(~gone), None
+        # prims sorted shallow first, so the deepest moved ancestor of a shape is the largest i
+        prims = sorted(deltas, key=lambda p: p.count("/"))
+        lists = [self.under_idx[p] for p in prims]
+        shape_delta = np.full(n, -1)
+        np.maximum.at(shape_delta, np.concatenate(lists), np.repeat(np.arange(len(prims)), [len(x) for x in lists]))
+        moved_idx = np.flatnonzero((shape_delta >= 0) & ~gone)
+        still_idx = np.flatnonzero((shape_delta < 0) & ~gone)
+        if len(moved_idx) == 0:
+            return moved_idx, still_idx, None
+        stack = np.array([deltas[p] for p in prims])
+        return moved_idx, still_idx, self.set.subset(moved_idx).moved(stack[shape_delta[moved_idx]])
+
+
+class SourcePoses(SourceShapes):
+    """Per set: `SourceShapes`, the pairs that already overlap, and what rests on what, for the layout check."""
 
     def __init__(self, shapes: list, xforms_of, up: int, tol: float, coms: dict | None = None) -> None:
-        self.set = ShapeSet.of(shapes)
+        super().__init__(shapes, xforms_of)
         self.up, self.plane, self.tol = up, tuple(i for i in range(3) if i != up), tol
-        self.xforms_of = xforms_of  # paths -> {path: Xf} (the scene's cached reader)
         self.coms = coms or {}  # body -> centre of mass the stage gives (scene.mass)
-        self.under = shapes_under(shapes)
         self.allowed = body_depths(self.set, self.set, tol)
         self.sink = sinks(self.allowed)
         self.tops = Tops.of(self.set, up, self.plane)
         self._feet: dict[str, object] = {}
         self._last_footings: tuple | None = None  # (bodies, (footings, sinks, rested)) of the last variant
-        self.poses = PoseTable(self.under, xforms_of)
-        self.under_idx = {p: np.array(ks, dtype=np.intp) for p, ks in self.under.items()}
         by_body: dict[str, list[int]] = defaultdict(list)
         for k, s in enumerate(shapes):
             by_body[s.body].append(k)
@@ -73,10 +108,6 @@ class SourcePoses:
         self._last_footings = (key, (feet, sink, rested))
         return feet, sink, rested
 
-    def deltas(self, authored) -> tuple[dict[str, np.ndarray], set[str], list[Finding]]:
-        """(prim -> world delta of every source prim the layer moves, prims it deactivates, findings)."""
-        return self.poses.deltas(authored)
-
 
 def check_variant_poses(src: SourcePoses, authored: dict, blocks: list[tuple[set[str], object, object]]
                         ) -> list[Finding]:
@@ -85,20 +116,9 @@ def check_variant_poses(src: SourcePoses, authored: dict, blocks: list[tuple[set
     if not deltas:
         return findings
     n = len(src.set)
-    gone = np.zeros(n, dtype=bool)
-    for p in removed:
-        gone[src.under.get(p, [])] = True
-    # Each shape follows its nearest moved ancestor: prims sorted shallow first, so the deepest is the largest i.
-    prims = sorted(deltas, key=lambda p: p.count("/"))
-    lists = [src.under_idx[p] for p in prims]
-    shape_delta = np.full(n, -1)
-    np.maximum.at(shape_delta, np.concatenate(lists), np.repeat(np.arange(len(prims)), [len(x) for x in lists]))
-    moved_idx = np.flatnonzero((shape_delta >= 0) & ~gone)
-    still_idx = np.flatnonzero((shape_delta < 0) & ~gone)
-    if len(moved_idx) == 0:
+    moved_idx, still_idx, moved = src.place(deltas, removed)
+    if moved is None:
         return findings
-    stack = np.array([deltas[p] for p in prims])
-    moved = src.set.subset(moved_idx).moved(stack[shape_delta[moved_idx]])
     still = np.zeros(n, dtype=bool)
     still[still_idx] = True  # the source's shapes that stay put, as a mask on its set (and its index)
     tol = src.tol
