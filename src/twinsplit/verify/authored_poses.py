@@ -122,6 +122,9 @@ class PoseTable:
         self._stacks: list[_Stack] = []
         self._stack_of: dict[tuple, int] = {}
         self._anc: dict[str, tuple[str, ...]] = {}
+        # a prim's stack and row depend on the attributes it authors, not on their values: kept per attributes, so
+        # a variant's Columns (the same bodies in another order) are looked up in one pass
+        self._codes: dict[tuple, dict[str, int]] = {}  # attrs -> {prim: stack id << 32 | row, or -1: no shapes}
 
     def _rows(self, keys: list[tuple], values_of: Callable[[int], dict], findings: list[Finding]
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -191,14 +194,31 @@ class PoseTable:
             at_plain = np.array(keep, dtype=int)[pos] if len(pos) else pos
             self._parts(moved, sid, row, at_plain, lambda attr, at: [vals[k][attr] for k in at.tolist()], parts)
         for c in _merged(authored.columns if isinstance(authored, Authored) else ()):
-            inside = [k for k, p in enumerate(c.paths) if p in self.under]
-            probe = dict.fromkeys(c.attrs, 0.0)
-            sid, row, pos = self._rows([(c.paths[k], c.attrs, None) for k in inside], lambda k, probe=probe: probe,
-                                       findings)
-            at_col = np.array(inside, dtype=int)[pos] if len(pos) else pos
+            sid, row, at_col = self._column_rows(c, findings)
             self._parts(list(c.paths), sid, row, at_col,
                         lambda attr, at, c=c: c.values[c.attrs.index(attr)][at], parts)
         return self._world_deltas(parts, findings), removed, findings
+
+    def _column_rows(self, c: Columns, findings: list[Finding]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(stack id, row, position in the Columns) of its prims with shapes; findings for those that cannot be
+        evaluated (registered once, reported every time)."""
+        codes = self._codes.setdefault(c.attrs, {})
+        new = [k for k, p in enumerate(c.paths) if p not in codes]
+        if new:
+            inside = [k for k in new if c.paths[k] in self.under]
+            for k in new:
+                codes[c.paths[k]] = -1
+            probe = dict.fromkeys(c.attrs, 0.0)
+            sid, row, pos = self._rows([(c.paths[k], c.attrs, None) for k in inside], lambda k: probe, [])
+            for k in range(len(inside)):
+                codes[c.paths[inside[k]]] = -2  # cannot be evaluated: its findings are in _row
+            for s, r, k in zip(sid.tolist(), row.tolist(), pos.tolist(), strict=True):
+                codes[c.paths[inside[k]]] = s << 32 | r
+        got = np.fromiter(map(codes.__getitem__, c.paths), dtype=np.int64, count=len(c.paths))
+        for k in np.flatnonzero(got == -2).tolist():
+            findings += self._row[c.paths[k], c.attrs, None]
+        at = np.flatnonzero(got >= 0)
+        return got[at] >> 32, got[at] & 0xFFFFFFFF, at
 
     def _world_deltas(self, parts: list[tuple], findings: list[Finding]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}

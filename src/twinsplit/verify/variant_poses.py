@@ -43,6 +43,7 @@ class SourceShapes:
         self.under = shapes_under(shapes)
         self.poses = PoseTable(self.under, xforms_of)
         self.under_idx = {p: np.array(ks, dtype=np.intp) for p, ks in self.under.items()}
+        self._last_moves: tuple | None = None  # (moved prims, (them shallow first, each shape's nearest moved one))
 
     def deltas(self, authored) -> tuple[dict[str, np.ndarray], set[str], list[Finding]]:
         """(prim -> world delta of every source prim the layer moves, prims it deactivates, findings)."""
@@ -59,17 +60,28 @@ class SourceShapes:
             gone[self.under.get(p, [])] = True
         if not deltas:
             return np.zeros(0, dtype=np.intp), np.flatnonzero(~gone), None
-        # prims sorted shallow first, so the deepest moved ancestor of a shape is the largest i
-        prims = sorted(deltas, key=lambda p: p.count("/"))
-        lists = [self.under_idx[p] for p in prims]
-        shape_delta = np.full(n, -1)
-        np.maximum.at(shape_delta, np.concatenate(lists), np.repeat(np.arange(len(prims)), [len(x) for x in lists]))
+        prims, shape_delta = self._moves(frozenset(deltas))
         moved_idx = np.flatnonzero((shape_delta >= 0) & ~gone)
         still_idx = np.flatnonzero((shape_delta < 0) & ~gone)
         if len(moved_idx) == 0:
             return moved_idx, still_idx, None
         stack = np.array([deltas[p] for p in prims])
         return moved_idx, still_idx, self.set.subset(moved_idx).moved(stack[shape_delta[moved_idx]])
+
+
+    def _moves(self, moved: frozenset[str]) -> tuple[list[str], np.ndarray]:
+        """(the moved prims shallow first, per shape the index among them of its nearest moved ancestor or -1);
+        the last variant's kept: the next usually moves the same prims."""
+        if self._last_moves is not None and self._last_moves[0] == moved:
+            return self._last_moves[1]
+        # prims sorted shallow first, so the deepest moved ancestor of a shape is the largest i (ties, which are
+        # never ancestors of one another, by path: the same order whatever order the layer lists them in)
+        prims = sorted(moved, key=lambda p: (p.count("/"), p))
+        lists = [self.under_idx[p] for p in prims]
+        shape_delta = np.full(len(self.set), -1)
+        np.maximum.at(shape_delta, np.concatenate(lists), np.repeat(np.arange(len(prims)), [len(x) for x in lists]))
+        self._last_moves = (moved, (prims, shape_delta))
+        return prims, shape_delta
 
 
 class SourcePoses(SourceShapes):
