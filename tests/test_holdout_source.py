@@ -299,3 +299,8 @@ def test_a_holdout_source_set_is_byte_identical_whatever_the_worker_count(tmp_pa
                 "--holdout-source", other, "--workers", workers)
         digests.append({p.relative_to(out).as_posix(): sha256_file(p) for p in out.rglob("*") if p.is_file()})
     assert digests[0] == digests[1] and any(k.startswith("holdout-source/") for k in digests[0])
+    # verify --workers 2 re-derives the holdout on workers of the holdout source's own plan: the same findings
+    p = tmp_path / "out1" / "holdout" / "holdout-00002.values.json"
+    p.write_text(p.read_text().replace(": ", ":  ", 1))  # the same values, other bytes
+    said = [run_cli("verify", tmp_path / "out1", "--json", "--workers", w, expect=1).output for w in (1, 2)]
+    assert said[0] == said[1] and "holdout/holdout-00002.values.json: values match but the file differs" in said[0]

@@ -36,7 +36,7 @@ from .write.layer import stage_metadata
 from .write.layer_format import DEFAULT_LAYER_FORMAT, LAYER_FORMATS
 from .write.outdir import check_target, staged
 from .write.pool import Target, render_all
-from .write.ray_executor import EXECUTORS
+from .write.ray_executor import pool_of
 from .write.recheck import VariantCheck, redraw_until_stable
 from .write.sourcecopy import copy_source, dependencies
 
@@ -96,10 +96,7 @@ def _check_request(req: Request) -> None:
         if req.seal_key.resolve().is_relative_to(out):
             raise TwinsplitError("--seal key must be outside --out: OUT is what gets shared")
         check_target(req.holdout_out, req.force)
-    if req.executor not in EXECUTORS:
-        raise TwinsplitError(f"executor {req.executor!r} is not one of {', '.join(EXECUTORS)}")
-    if req.ray_address is not None and req.executor != "ray":
-        raise TwinsplitError("--ray-address goes with --executor ray")
+    pool_of(req.executor, req.ray_address)  # an unknown executor, or an address without Ray, or Ray missing
     _check_resume(req)
     if req.sign_key is not None and not req.sign_key.is_file():
         raise TwinsplitError(f"signing key {req.sign_key}: no such file")
@@ -161,11 +158,7 @@ def build_planner(req: Request, progress: Progress | None = None):
 
 def worker_pool(req: Request):
     """The PoolFactory chunk tasks run on with --executor ray; None: local processes."""
-    if req.executor != "ray":
-        return None
-    from .write.ray_executor import ray_pool
-
-    return ray_pool(req.ray_address)
+    return pool_of(req.executor, req.ray_address)
 
 
 def run(req: Request, progress: Progress | None = None) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..write.layer_format import DEFAULT_LAYER_FORMAT, LAYER_FORMATS
+from .executor_opts import executor_options
 from .lineage_opts import apply_lineage, lineage_options
 
 
@@ -61,10 +62,7 @@ def progress_callback(bar, phases: tuple[str, ...] = PHASES):
 @click.option("--holdout-out", type=click.Path(path_type=Path), help="With --seal: where the holdout variants go.")
 @click.option("--sign", "sign_key", type=click.Path(path_type=Path),
               help="Ed25519 private key (twinsplit keygen): write OUT/attestation.json.")
-@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-              help="Where the chunk tasks run: local processes, or a Ray cluster (needs twinsplit[ray]).")
-@click.option("--ray-address", help="With --executor ray: the cluster to join (default: RAY_ADDRESS, else a new "
-                                    "local one).")
+@executor_options
 @click.option("--resume", is_flag=True,
               help="Continue a killed run of OUT from its completed chunks (same bytes as an uninterrupted run); "
                    "on a complete OUT, do nothing.")

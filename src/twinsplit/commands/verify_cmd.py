@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from ..verify.core import Check
 
 from ..errors import Failed
+from .executor_opts import executor_options
 
 # Status column of the text output (by verify.core.Status value): five wide, so every check name starts in the
 # same column.
@@ -50,19 +51,20 @@ def _list_checks(ctx: click.Context, _param, value: bool) -> None:
 @click.option("--purpose", help="Fail unless the set was generated for this purpose (one of lineage.purpose, "
                                 "exactly, case-sensitive).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Processes re-deriving the variants (the same result for any count).")
+              help="Processes re-deriving and comparing the variants (the same result for any count).")
+@executor_options
 @click.option("--simulate", is_flag=True, help="Simulate every variant again in Newton (the sim extra) with the "
               "settings its simcheck records give (else simcheck's defaults); fail naming a variant that is unstable.")
 @click.option("--list-checks", is_flag=True, is_eager=True, expose_value=False, callback=_list_checks,
               help="List every check in the order verify runs them, with its description, then exit.")
 def command(out: Path, as_json_flag: bool, holdout: Path | None, reveal: Path | None, pubkey: Path | None,
-            purpose: str | None, workers: int, simulate: bool) -> None:
+            purpose: str | None, workers: int, executor: str, ray_address: str | None, simulate: bool) -> None:
     """Re-derive and re-check a generated set; exit 1 naming every check that fails (or crashes). With --simulate
     and no simulator installed: exit 2."""
     from ..verify.core import as_json, verify
 
     results = verify(out, holdout=holdout, reveal=reveal, pubkey=pubkey, purpose=purpose, workers=workers,
-                     simulate=_simulator(out) if simulate else None)
+                     simulate=_simulator(out) if simulate else None, executor=executor, ray_address=ray_address)
     if as_json_flag:
         click.echo(json.dumps(as_json(results), indent=2))
     else:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from ..config import Config
     from ..plan.draw import Plan
+    from ..write.chunks import PoolFactory
     from ..write.recheck import VariantCheck
 
 # Files a set may carry besides the ones the manifest lists (each checked by its own check).
@@ -108,6 +109,7 @@ class Context:
     pubkey: Path | None = None
     purpose: str | None = None  # verify --purpose: the use the set must have been generated for
     workers: int = 1  # verify --workers K: processes re-deriving the variants (the same result for any K)
+    pool: PoolFactory | None = None  # verify --executor ray: where they run instead (write.ray_executor)
     simulate: VariantCheck | None = None  # verify --simulate: a simulator (injected by commands/, see write.recheck)
     # provided by checks (each check's `provides`); None until its provider has run and produced it
     config: Config | None = field(default=None, metadata=_PROVIDED)  # the recorded config, parsed (`config`)
@@ -270,14 +272,19 @@ def ordered(infos: Iterable[CheckInfo]) -> list[CheckInfo]:
 
 def verify(out: Path, holdout: Path | None = None, reveal: Path | None = None,
            pubkey: Path | None = None, purpose: str | None = None, workers: int = 1,
-           simulate: VariantCheck | None = None) -> list[Check]:
-    return run_checks(out, holdout, reveal, pubkey, purpose, workers, simulate)[0]
+           simulate: VariantCheck | None = None, executor: str = "local",
+           ray_address: str | None = None) -> list[Check]:
+    return run_checks(out, holdout, reveal, pubkey, purpose, workers, simulate, executor, ray_address)[0]
 
 
 def run_checks(out: Path, holdout: Path | None = None, reveal: Path | None = None,
                pubkey: Path | None = None, purpose: str | None = None,
-               workers: int = 1, simulate: VariantCheck | None = None) -> tuple[list[Check], Context]:
-    """verify's checks and the context they filled (its re-derived plan, for the report to reuse)."""
+               workers: int = 1, simulate: VariantCheck | None = None, executor: str = "local",
+               ray_address: str | None = None) -> tuple[list[Check], Context]:
+    """verify's checks and the context they filled (its re-derived plan, for the report to reuse). `workers`,
+    `executor`, `ray_address`: where the variants are re-derived (as generate's options; the same result)."""
+    from ..write.ray_executor import pool_of
+
     infos = ordered(load_builtin().values())
     out = Path(out).resolve()
     if not out.is_dir():
@@ -286,8 +293,9 @@ def run_checks(out: Path, holdout: Path | None = None, reveal: Path | None = Non
         raise TwinsplitError("--holdout and --reveal go together")
     if holdout is not None and not Path(holdout).is_dir():
         raise TwinsplitError(f"{holdout}: no such holdout directory")
+    pool = pool_of(executor, ray_address)  # before any check: an option error is not a finding
     ctx = Context(out, mf.load(out), Path(holdout).resolve() if holdout else None, reveal, pubkey, purpose,
-                  workers=workers, simulate=simulate)
+                  workers=workers, pool=pool, simulate=simulate)
     made_by = providers(infos)
     results: dict[str, Check] = {}
     for info in infos:

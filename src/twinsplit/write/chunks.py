@@ -79,6 +79,18 @@ class LocalPool:
         self._pool.shutdown(cancel_futures=True)
 
 
+def run_chunks(fn: Callable[[list], Any], jobs: list, workers: int, initializer: Callable[..., None],
+               initargs: tuple, pool: PoolFactory | None = None) -> Iterator[Any]:
+    """fn(chunk) for each chunk of `jobs` (chunk_ranges of `workers`), on a WorkerPool of `workers` whose every
+    process ran initializer(*initargs) first (LocalPool unless `pool` says otherwise); each chunk's result in the
+    jobs' order. The pool is closed when the results are exhausted or the iterator is closed."""
+    running = (pool or LocalPool)(workers, initializer, initargs)
+    try:
+        yield from running.imap(fn, [(jobs[a:b],) for a, b in chunk_ranges(len(jobs), workers)])
+    finally:
+        running.close()
+
+
 # Worker state: each worker binds the config to the scene once, then draws many chunks.
 _WORKER: dict[str, Any] = {}
 

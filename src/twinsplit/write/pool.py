@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,7 @@ from ..blocks.data import Columns
 from ..plan.bind import bind
 from ..plan.draw import Plan
 from ..scene.info import SceneInfo
-from .chunks import LocalPool, PoolFactory, chunk_ranges
+from .chunks import PoolFactory, run_chunks
 from .layer import render, values_bytes
 from .layer_format import encode
 
@@ -63,7 +64,8 @@ def render_batch(plan: Plan, split: str, index: int, edits: list, target: Target
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(scene: SceneInfo, config: Config, draws: dict[str, np.ndarray], target: Target) -> None:
+def init_worker(scene: SceneInfo, config: Config, draws: dict[str, np.ndarray], target: Target) -> None:
+    """A worker's plan of the draws given ({split: rows}) and the target it renders to (also verify's workers)."""
     from ..plan.draw import SplitPlan
 
     plan = Plan(scene, config, bind(scene, config))
@@ -71,8 +73,14 @@ def _init_worker(scene: SceneInfo, config: Config, draws: dict[str, np.ndarray],
     _WORKER.update(plan=plan, target=target)
 
 
+def worker_plan() -> tuple[Plan, Target]:
+    """In a worker process, after init_worker: its plan and target."""
+    return _WORKER["plan"], _WORKER["target"]
+
+
 def _render_chunk(jobs: list[tuple[str, int]]) -> list[Rendered]:
-    return [render_one(_WORKER["plan"], s, i, _WORKER["target"]) for s, i in jobs]
+    plan, target = worker_plan()
+    return [render_one(plan, s, i, target) for s, i in jobs]
 
 
 def render_all(plan: Plan, target: Target, workers: int = 1, on_done: Callable[[int], None] | None = None,
@@ -95,14 +103,10 @@ def render_all(plan: Plan, target: Target, workers: int = 1, on_done: Callable[[
             if on_done:
                 on_done(1)
         return
-    chunks = [(jobs[a:b],) for a, b in chunk_ranges(len(jobs), workers)]
     draws = {s: sp.draws for s, sp in plan.splits.items()}
-    running = (pool or LocalPool)(workers, _init_worker, (plan.scene, plan.config, draws, target))
-    try:
-        for results in running.imap(_render_chunk, chunks):
-            for r in results:
-                yield r
+    with closing(run_chunks(_render_chunk, jobs, workers, init_worker, (plan.scene, plan.config, draws, target),
+                            pool)) as chunks:
+        for results in chunks:
+            yield from results
             if on_done:
                 on_done(len(results))
-    finally:
-        running.close()

@@ -1,9 +1,11 @@
-"""generate --executor ray: the chunk tasks of write.chunks (drawing) and write.pool (rendering) on a Ray cluster.
+"""--executor ray: the chunk tasks of write.chunks (drawing) and write.pool (rendering; verify's re-derivation,
+verify.rederive_pool) on a Ray cluster.
 
 Each of the K actors (`--workers K`) runs the same initializer as a local worker process (the scene description
-and the config, shipped once per actor; no file is read on the workers), then the same chunk functions, and the
-results come back in order: the output is the same bytes as the local executor's. The driver writes every file
-into OUT's staged directory and commits it as a local run does. Needs the extra: `pip install 'twinsplit[ray]'`.
+and the config, shipped once per actor), then the same chunk functions, and the results come back in order: the
+output is the same bytes as the local executor's. generate's workers read no file (the driver writes every file
+into OUT's staged directory and commits it as a local run does); verify's read the set's variant files, so the
+set must be on a path every node sees. Needs the extra: `pip install 'twinsplit[ray]'`.
 """
 
 from __future__ import annotations
@@ -44,6 +46,16 @@ class RayPool:
 
     def close(self) -> None:
         self._pool.terminate()
+
+
+def pool_of(executor: str, address: str | None = None) -> PoolFactory | None:
+    """The PoolFactory chunk tasks run on for `--executor` (None: local processes); raises on an executor not known,
+    an address without Ray, or Ray missing (generate's and verify's options)."""
+    if executor not in EXECUTORS:
+        raise TwinsplitError(f"executor {executor!r} is not one of {', '.join(EXECUTORS)}")
+    if address is not None and executor != "ray":
+        raise TwinsplitError("--ray-address goes with --executor ray")
+    return ray_pool(address) if executor == "ray" else None
 
 
 def ray_pool(address: str | None = None) -> PoolFactory:

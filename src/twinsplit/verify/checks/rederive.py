@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import gc
 import json
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from dataclasses import replace
 
 from ... import manifest as mf
 from ...errors import TwinsplitError
-from ...plan.draw import Plan, make_plan
+from ...plan.draw import make_plan, variant_id
 from ...scene.discover import load
-from ...write.chunks import ChunkDrawer
-from ...write.layer import Authored, stage_metadata, values_record
+from ...write.chunks import ChunkDrawer, LocalPool
+from ...write.layer import stage_metadata, values_record
 from ...write.layer_format import detect
-from ...write.pool import Target, render_batch
+from ...write.pool import Target
 from ...write.readback import first_difference, layer_values
 from ...write.recheck import skips_of
 from ..core import Check, Context, check, same
+from ..rederive_pool import Derived, derive_all
 
 
 def _entropy(ctx: Context) -> dict[str, int]:
@@ -53,8 +54,10 @@ def rederive(ctx: Context, c: Check) -> None:
     other = load(ctx.path(hs["root"], "holdout")) if hs is not None and holdout_known else None
     gc.freeze()  # the scene lives all run: keep the collector from rescanning its objects per variant
     ctx.stage = stage
-    with ExitStack() as stack:  # verify --workers K: the first draws in chunks on K processes (write.chunks)
-        drawer = stack.enter_context(ChunkDrawer(scene, ctx.config, ctx.workers)) if ctx.workers > 1 else None
+    with ExitStack() as stack:  # verify --workers K / --executor ray: the first draws in chunks (write.chunks)
+        drawer = None
+        if ctx.workers > 1 or ctx.pool is not None:
+            drawer = stack.enter_context(ChunkDrawer(scene, ctx.config, ctx.workers, pool=ctx.pool or LocalPool))
         plan = make_plan(scene, ctx.config, counts["train"], counts["holdout"] if holdout_known else None, entropy,
                          holdout_scene=other and other[1], drawer=drawer, skips=skips_of(ctx.variants))
     ctx.plan = plan
@@ -72,44 +75,38 @@ def rederive(ctx: Context, c: Check) -> None:
         targets["holdout"] = Target(f"../{hs['root']}", plan.holdout_source.plan.stage_metadata(
             stage_metadata(other[0].GetRootLayer())), target.layer_format)
     # What the writer renders, its layer as usda text whatever the format: a usdc file is compared by content
-    # (`_same_layer`), not re-encoded to crate bytes (2-3x the cost).
+    # (rederive_pool.same_layer), not re-encoded to crate bytes (2-3x the cost).
     as_text = {s: replace(t, layer_format="usda") for s, t in targets.items()}
+    jobs = [(split, i, _where(ctx, entry, "path"), target.layer_format, _where(ctx, entry, "values_path"))
+            for split, sp in plan.splits.items() for i in range(len(sp.draws))
+            if (entry := by_id.get(variant_id(split, i))) is not None]
+    # verify --workers K / --executor ray: re-derived and compared on the pool, in the variants' order
     produced = []
-    for split, sp in plan.splits.items():
-        for i in range(len(sp.draws)):
-            items = plan.batch(split, i)
-            r = render_batch(plan, split, i, items, as_text[split])
-            vid = f"{split}-{i:05d}"
-            produced.append(vid)
-            entry = by_id.get(vid)
-            if entry is None:
-                c.fail(f"{vid}: the seeds give this variant but the manifest does not list it")
-                continue
-            _compare_variant(ctx, c, plan, entry, r, items, targets[split])
-            if entry.get("redraws") != int(sp.redraws[i]):
-                c.fail(f"{vid}: manifest says {entry.get('redraws')} redraws, re-derivation took {int(sp.redraws[i])}")
+    with closing(derive_all(plan, jobs, as_text, ctx.workers, ctx.pool)) as derived:
+        for split, sp in plan.splits.items():
+            for i in range(len(sp.draws)):
+                vid = variant_id(split, i)
+                produced.append(vid)
+                entry = by_id.get(vid)
+                if entry is None:
+                    c.fail(f"{vid}: the seeds give this variant but the manifest does not list it")
+                    continue
+                _compare_variant(ctx, c, entry, next(derived), targets[split])
+                if entry.get("redraws") != (took := int(sp.redraws[i])):
+                    c.fail(f"{vid}: manifest says {entry.get('redraws')} redraws, re-derivation took {took}")
     listed = {vid for vid, v in by_id.items() if v["split"] in plan.splits}
     for vid in sorted(listed - set(produced)):
         c.fail(f"{vid}: listed in the manifest but not produced by the seeds and counts")
     c.detail = f"{len(produced)} variants re-derived" + ("" if holdout_known else " (train only: holdout sealed)")
 
 
-def _same_layer(path, data: bytes, text: bytes, layer_format: str) -> bool:
-    """Is the file exactly the re-derived layer? usda: byte for byte. usdc: a crate file whose layer, exported as
-    text by Sdf, is the re-derived text byte for byte (every spec, field, value and metadata; Sdf's crate writer
-    is deterministic, so the same content is the same crate bytes, which the `files` check holds to the
-    manifest's sha256)."""
-    if layer_format != "usdc":
-        return data == text
-    if detect(data) != "usdc":
-        return False
-    from pxr import Sdf
-
+def _where(ctx: Context, entry: dict, key: str) -> str | None:
+    """The file a variant's entry names under `key`, for a worker to read; None when it names none or cannot be
+    resolved (the comparison resolves it again at the variant's turn and reports it there)."""
     try:
-        layer = Sdf.Layer.OpenAsAnonymous(str(path))
-    except Exception:  # pxr raises Tf errors as plain exceptions: unreadable is not the same layer
-        return False
-    return layer is not None and layer.ExportToString().encode("utf-8") == text
+        return str(ctx.path(entry[key], entry["split"])) if entry.get(key) else None
+    except Exception:  # noqa: BLE001 - e.g. a path out of the set or a sealed holdout file: reported in order
+        return None
 
 
 def _fail_difference(c: Check, file: str, difference: tuple[str, str]) -> None:
@@ -119,23 +116,27 @@ def _fail_difference(c: Check, file: str, difference: tuple[str, str]) -> None:
     c.fail(message, file=file, prim=prim or None, attribute=attribute or None)
 
 
-def _compare_variant(ctx: Context, c: Check, plan: Plan, entry: dict, r, items: list, target: Target) -> None:
+def _expected(items: list) -> dict:
+    """The plan's values record of a variant, as json reads it back (it names a difference)."""
+    return json.loads(json.dumps(values_record(items)))
+
+
+def _compare_variant(ctx: Context, c: Check, entry: dict, d: Derived, target: Target) -> None:
     layer_format = target.layer_format
     path = ctx.path(entry["path"], entry["split"])
     if path.suffix != f".{layer_format}":
         c.fail(f"named {path.suffix or 'without a suffix'}, but the manifest records layer_format {layer_format}",
                file=entry["path"])
-    if not path.is_file():
-        return  # reported by `files`
+    if d.layer is None:
+        return  # no file: reported by `files`
     expected = None  # the plan's values record, built only when a file differs (it names the difference)
-    data = path.read_bytes()
-    if _same_layer(path, data, r.layer, layer_format):  # the writer's own layer: it authors exactly the plan's values
-        ctx.authored[entry["id"]] = Authored(items)
+    if d.layer:  # the writer's own layer: it authors exactly the plan's values
+        ctx.authored[entry["id"]] = d.authored
     else:
-        if (found := detect(data)) != layer_format:
+        if (found := detect(path.read_bytes())) != layer_format:
             c.fail(f"{'not a USD layer' if found is None else f'a {found} layer'}, but the manifest records "
                    f"layer_format {layer_format}: the seeds give its {layer_format} bytes", file=entry["path"])
-        expected = json.loads(json.dumps(values_record(plan.edits(r.split, r.index))))
+        expected = _expected(d.items)
         try:
             actual, sublayers = layer_values(path)
         except TwinsplitError as exc:  # unreadable (e.g. text in a file named .usdc): the other variants still count
@@ -151,20 +152,20 @@ def _compare_variant(ctx: Context, c: Check, plan: Plan, entry: dict, r, items: 
             c.fail(f"authored values match but the file differs from the re-derived {layer_format} layer",
                    file=entry["path"])
     vpath = ctx.path(entry["values_path"], entry["split"]) if entry.get("values_path") else None
-    if vpath is not None and vpath.is_file() and vpath.read_bytes() != r.values:
+    if vpath is not None and d.values is False:
         try:
             recorded = json.loads(vpath.read_text())
         except json.JSONDecodeError:
             c.fail("not valid JSON", file=entry["values_path"])
         else:
             if expected is None:
-                expected = json.loads(json.dumps(values_record(plan.edits(r.split, r.index))))
+                expected = _expected(d.items)
             if diff := first_difference(expected, recorded):
                 _fail_difference(c, entry["values_path"], diff)
             else:
                 c.fail("values match but the file differs from the re-derived one", file=entry["values_path"])
     sealed_holdout = ctx.sealed and entry["split"] == "holdout"
-    if not sealed_holdout and not same(entry.get("events", []), r.events):
+    if not sealed_holdout and not same(entry.get("events", []), d.events):
         c.fail(f"{entry['id']}: the events listed in the manifest differ from the re-derived ones")
-    if not sealed_holdout and not same(entry.get("notes", {}), r.notes):
+    if not sealed_holdout and not same(entry.get("notes", {}), d.notes):
         c.fail(f"{entry['id']}: the notes in the manifest differ from the re-derived ones")
