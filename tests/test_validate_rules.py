@@ -173,14 +173,28 @@ def test_mass_valid(tmp_path):
                 float physics:mass = 3
             }
             def Material "Foam" (prepend apiSchemas = ["PhysicsMaterialAPI"]) {
+                float physics:density = -5
+            }
+            def Material "Unset" (prepend apiSchemas = ["PhysicsMaterialAPI"]) {
                 float physics:density = 0
+            }
+            def Cube "Exported" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "PhysicsMassAPI"]) {
+                float physics:mass = 0
+                float physics:density = 0
+                point3f physics:centerOfMass = (-inf, -inf, -inf)
+                float3 physics:diagonalInertia = (0, 0, 0)
+            }
+            def Cube "HalfCom" (prepend apiSchemas = ["PhysicsMassAPI"]) {
+                point3f physics:centerOfMass = (0, -inf, 0)
             }
         }
         """)
     code, report = run("--rules", "mass-valid", str(p))
     got = {(i["at"], i["attribute"]) for i in found(report, "mass-valid")}
+    # 0 is UsdPhysics' "not given" for mass and density (Newton's and Kamino's exporters author it), and so is a
+    # centre of mass of all -inf: neither is an error; a partly infinite centre of mass is
     assert got == {("/World/Box", "physics:mass"), ("/World/Box", "physics:density"),
-                   ("/World/Foam", "physics:density")}
+                   ("/World/Foam", "physics:density"), ("/World/HalfCom", "physics:centerOfMass")}
     assert code == 1
 
 

@@ -20,18 +20,25 @@ ISAAC_DOC = "see docs/isaac.md"
 class DefaultPrim(Rule):
     """The root layer names a defaultPrim that exists. A reference without a prim path (how Isaac Lab spawns a
     USD file) brings in the default prim and nothing else: a stage without one spawns nothing. A variant's own
-    layer is its root layer, so it must name the default prim too."""
+    layer is its root layer, so it must name the default prim too (a source that names none is reported once, on
+    the source; a variant's prim is looked up in its source, which the delta-only check does not populate)."""
 
     def check(self, ctx: Context) -> Iterator[Issue]:
         layer = ctx.stage.GetRootLayer()
         name = layer.defaultPrim
+        source = ctx.source if ctx.delta else None
+        if not name and source is not None and not source.GetRootLayer().defaultPrim:
+            return
+        path = f"/{name}" if not name.startswith("/") else name
+        if name and (ctx.stage.GetPrimAtPath(path) or (source is not None and source.GetPrimAtPath(path))):
+            return
         if not name:
             roots = [p.GetName() for p in ctx.stage.GetPseudoRoot().GetChildren() if p.IsDefined()]
             hint = f' (e.g. defaultPrim = "{roots[0]}")' if len(roots) == 1 else ""
             yield self.issue(ctx, f"{layer.identifier} names no defaultPrim: a reference without a prim path "
                                   "(Isaac Lab's spawn_from_usd) imports nothing",
                              suggestion=f"author defaultPrim on the root layer{hint}; {ISAAC_DOC}")
-        elif not ctx.stage.GetPrimAtPath(f"/{name}" if not name.startswith("/") else name):
+        else:
             yield self.issue(ctx, f"defaultPrim {name!r} is not a prim of the stage: a reference without a prim "
                                   "path imports nothing", suggestion=f"name an existing root prim; {ISAAC_DOC}")
 

@@ -15,9 +15,23 @@ from .registry import Rule, rule
 SWITCH_ATTRS = ("physics:collisionEnabled", "visibility")
 
 
+def _sampled(prim, name: str) -> bool:
+    return bool((a := prim.GetAttribute(name)) and a.GetNumTimeSamples())
+
+
+def _physical(prim) -> bool:
+    """The prim or something under it collides or is a rigid body."""
+    from pxr import Usd, UsdPhysics
+
+    return any(p.HasAPI(UsdPhysics.CollisionAPI) or p.HasAPI(UsdPhysics.RigidBodyAPI)
+               for p in Usd.PrimRange(prim, Usd.TraverseInstanceProxies(Usd.PrimDefaultPredicate)))
+
+
 def _switched(prim) -> bool:
-    """A body switched on and off by time samples (an event body)."""
-    return any((a := prim.GetAttribute(name)) and a.GetNumTimeSamples() for name in SWITCH_ATTRS)
+    """A body switched on and off by time samples (an event body): its collisionEnabled is animated, or its
+    visibility is and it collides. A visual prim whose visibility is animated (a recorded MuJoCo or Blender
+    playback, a blinking sign) is no body: nothing in a simulation meets it, whatever an importer reads."""
+    return _sampled(prim, SWITCH_ATTRS[0]) or (_sampled(prim, SWITCH_ATTRS[1]) and _physical(prim))
 
 
 def _site_box(stage, default_time_cache):
@@ -34,10 +48,11 @@ def _site_box(stage, default_time_cache):
 
 @rule("events-parked", "time", Severity.ERROR, on_delta=True)
 class EventsParked(Rule):
-    """A body switched on and off by time samples (`physics:collisionEnabled` or `visibility`, as twinsplit's
-    event bodies are) is out of the way at the default time, which importers that play no samples read: not
-    collidable, invisible, and parked clear of the box of every other collider (twinsplit parks it 1 m below the
-    stage's bounds). Engines do not reliably honour an animated collisionEnabled, so the pose must do it too."""
+    """A body switched on and off by time samples (`physics:collisionEnabled`, or `visibility` on a collider or
+    rigid body, as twinsplit's event bodies are) is out of the way at the default time, which importers that play
+    no samples read: not collidable, invisible, and parked clear of the box of every other collider (twinsplit
+    parks it 1 m below the stage's bounds). Engines do not reliably honour an animated collisionEnabled, so the
+    pose must do it too."""
 
     def check(self, ctx: Context) -> Iterator[Issue]:
         from pxr import Usd, UsdGeom

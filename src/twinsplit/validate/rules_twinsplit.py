@@ -60,8 +60,9 @@ def _num(x: Any) -> str:
 class UnitsAuthored(Rule):
     """metersPerUnit, upAxis and kilogramsPerUnit are authored on the root layer. USD silently assumes
     centimetres and Y-up otherwise, and stage metadata is read from the root layer only (a sublayer's
-    units do not compose), so a variant's delta layer must repeat the source's units. A missing
-    kilogramsPerUnit is a warning (UsdPhysics assumes kilograms)."""
+    units do not compose), so a variant's delta layer must repeat the source's units (what its source
+    does not author either is reported once, on the source). A missing kilogramsPerUnit is a warning
+    (UsdPhysics assumes kilograms)."""
 
     KEYS = (("metersPerUnit", Severity.ERROR), ("upAxis", Severity.ERROR), ("kilogramsPerUnit", Severity.WARNING))
 
@@ -69,6 +70,8 @@ class UnitsAuthored(Rule):
         stage = ctx.stage
         for key, severity in self.KEYS:
             if not stage.HasAuthoredMetadata(key):
+                if ctx.delta and ctx.source is not None and not ctx.source.HasAuthoredMetadata(key):
+                    continue  # the source lacks it too: its own report names it
                 where = "the variant's delta layer" if ctx.delta else "the root layer"
                 yield self.issue(ctx, f"{key} is not authored on {where}", attribute=None, severity=severity,
                                  suggestion=f"author {key} in the layer metadata of {stage.GetRootLayer().identifier}")
@@ -147,8 +150,10 @@ class ColliderMaterial(Rule):
 
 @rule("mass-valid", "physics", Severity.ERROR, on_delta=True)
 class MassValid(Rule):
-    """MassAPI mass and density are finite and > 0 where authored, diagonal inertia finite and >= 0, centre
-    of mass finite; a physics material's authored density is finite and > 0."""
+    """MassAPI mass and density are finite and >= 0 where authored, diagonal inertia finite and >= 0, centre
+    of mass finite; a physics material's authored density is finite and >= 0. Zero is UsdPhysics' fallback
+    and means "not given" (the mass is computed from density or the collider volume), so exporters author it;
+    so is a centre of mass of (-inf, -inf, -inf) ("compute it")."""
 
     def check(self, ctx: Context) -> Iterator[Issue]:
         from pxr import UsdPhysics
@@ -157,19 +162,18 @@ class MassValid(Rule):
             attrs = []
             if prim.HasAPI(UsdPhysics.MassAPI):
                 api = UsdPhysics.MassAPI(prim)
-                attrs = [(api.GetMassAttr(), "positive"), (api.GetDensityAttr(), "positive"),
+                attrs = [(api.GetMassAttr(), "nonnegative"), (api.GetDensityAttr(), "nonnegative"),
                          (api.GetDiagonalInertiaAttr(), "nonnegative"), (api.GetCenterOfMassAttr(), "finite")]
             if prim.HasAPI(UsdPhysics.MaterialAPI):
-                attrs.append((UsdPhysics.MaterialAPI(prim).GetDensityAttr(), "positive"))
+                attrs.append((UsdPhysics.MaterialAPI(prim).GetDensityAttr(), "nonnegative"))
             for attr, need in attrs:
                 for when, value in _authored(attr):
                     arr = _floats(value)
-                    if arr is None:
-                        continue
-                    bad = (not np.isfinite(arr).all()) or (need == "positive" and (arr <= 0).any()) or (
-                        need == "nonnegative" and (arr < 0).any())
+                    if arr is None or (need == "finite" and arr.size and bool(np.all(arr == -np.inf))):
+                        continue  # (-inf, -inf, -inf): the schema's "not given" centre of mass
+                    bad = (not np.isfinite(arr).all()) or (need == "nonnegative" and (arr < 0).any())
                     if bad:
-                        want = {"positive": "finite and > 0", "nonnegative": "finite and >= 0"}.get(need, "finite")
+                        want = {"nonnegative": "finite and >= 0"}.get(need, "finite")
                         yield self.issue(ctx, f"{prim.GetPath()}.{attr.GetName()} = {_num(value)}{when} must be "
                                               f"{want}", prim, attribute=attr.GetName())
 
@@ -251,9 +255,12 @@ class XformFinite(Rule):
 class NoInterpenetration(Rule):
     """No two rigid bodies' colliders overlap at the stage's start time by more than 0.1 mm (converted to stage
     units): interpenetrating bodies are pushed apart violently on the first simulation step. Pairs of two static
-    or kinematic colliders are not checked; in a twinsplit output dir a variant is not blamed for an overlap its
-    source already has, no deeper (the source's own report names it once). The same shapes (cylinders as inscribed
-    prisms, so a wheel resting on a floor is contact), tolerance and overlap test as verify's layout check."""
+    or kinematic colliders are not checked, nor pairs the simulator never collides: the two sides of a joint
+    whose `physics:collisionEnabled` is not true (adjacent links of a robot usually overlap) and pairs a
+    PhysicsFilteredPairsAPI names (scene.joints.CollisionFilter). In a twinsplit output dir a variant is not
+    blamed for an overlap its source already has, no deeper (the source's own report names it once). The same
+    shapes (cylinders as inscribed prisms, so a wheel resting on a floor is contact), tolerance and overlap test
+    as verify's layout check."""
 
     def check(self, ctx: Context) -> Iterator[Issue]:
         from pxr import UsdGeom
@@ -270,7 +277,16 @@ class NoInterpenetration(Rule):
             shapes = read_shapes(ctx.stage)
         when = pose_time(ctx.stage).GetValue()
         already = self._source_depths(ctx, tolerance) if ctx.delta and ctx.source is not None else {}
+        site = ctx.source if ctx.delta and ctx.source is not None else ctx.stage
+        shared = ctx.shared if site is ctx.source else ctx.cache
+        if "collision_filter" not in shared:
+            from ..scene.joints import CollisionFilter
+
+            shared["collision_filter"] = CollisionFilter(site)
+        never = shared["collision_filter"]
         for o in interpenetrations(shapes, tolerance, ctx.touched):
+            if never and never.skips(o.a, o.b, o.collider_a, o.collider_b):
+                continue  # jointed or filtered: the simulator does not collide them
             if o.depth <= already.get((o.a, o.b), -1.0) + tolerance:
                 continue  # the source has this overlap (a sunk base, jointed links): reported once, on the source
             pair = f"{o.a} and {o.b}"
