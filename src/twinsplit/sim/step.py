@@ -6,7 +6,10 @@ finite difference the velocity, so a scripted person pushes what it walks into; 
 body switching from parked to in place) is a teleport, not a velocity. Newton imports collisionEnabled at the
 default time only, so the shapes of a kinematic body that is collidable at any time are made collidable and,
 whenever its collisionEnabled is false, the body is sent far below the stage: the same "out of the way" that
-twinsplit's parking gives (events.common.park).
+twinsplit's parking gives (events.common.park). Joints outside any PhysicsArticulationRootAPI (boxes chained by
+hinges, as Kamino's and many hand-made stages have them) stay maximal-coordinate constraints, which XPBD solves
+as such: Newton's importer keeps them out of any articulation and its finalize() refuses that topology unless
+asked not to check it, so a stage with such a joint is finalized without the articulation-membership check.
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ def _simulate(path: Path, stage, facts: StageFacts, seconds: float, hz: float) -
         if any(tr.collides(t) for t in times):
             for s in builder.body_shapes[i]:
                 builder.shape_flags[s] |= int(newton.ShapeFlags.COLLIDE_SHAPES)
-    model = builder.finalize(device="cpu")
+    model = builder.finalize(device="cpu", skip_validation_joints=-1 in builder.joint_articulation)
     solver = newton.solvers.SolverXPBD(model, iterations=ITERATIONS)
     s0, s1, control = model.state(), model.state(), model.control()
     pipe = newton.CollisionPipeline(model)
