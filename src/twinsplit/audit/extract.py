@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from pxr import Usd, UsdLux
+from pxr import Sdf, Usd, UsdLux
 
 from ..errors import InputError
-from ..proof.canonical import prim_bytes
+from ..proof.canonical import authored, prim_bytes
 from ..scene.discover import applied_schemas, labels_of, open_stage
 from ..scene.time import pose_time
 from ..validate.engine import discover, label, read_output
@@ -40,9 +41,47 @@ def stage_files(paths: Iterable[str | Path]) -> list[Path]:
     return list(dict.fromkeys(files))
 
 
-def read_stage(path: Path) -> StageRecord:
-    """Compose `path` (sublayers, references and all) and read its content hash and features in one pass."""
+class KeptLayers:
+    """The layers (but the root) of the last stage read, kept open: the next stage that uses one (the variants of
+    one twin sublayer one source) finds it in Sdf's registry instead of parsing it again; the stage composes
+    from the same layer content either way. A layer whose file changed on disk (size or mtime) since is let go
+    before the next stage opens, so it is read anew."""
+
+    def __init__(self) -> None:
+        self._layers: dict[str, tuple[Sdf.Layer, tuple[int, int] | None]] = {}
+
+    def check(self) -> None:
+        self._layers = {k: v for k, v in self._layers.items() if _signature(v[0].realPath) == v[1]}
+
+    def keep(self, stage: Usd.Stage) -> None:
+        root, kept = stage.GetRootLayer(), {}
+        for layer in stage.GetUsedLayers():  # weak handles: FindOrOpen gives a reference that keeps it open
+            if layer != root and not layer.anonymous and layer.realPath:
+                held = Sdf.Layer.FindOrOpen(layer.identifier)
+                if held is not None:
+                    kept[layer.identifier] = (held, _signature(layer.realPath))
+        self._layers = kept
+
+    def __len__(self) -> int:
+        return len(self._layers)
+
+
+def _signature(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def read_stage(path: Path, kept: KeptLayers | None = None) -> StageRecord:
+    """Compose `path` (sublayers, references and all) and read its content hash and features in one pass.
+    `kept`: the layers of the stage read before, kept open for this one (and then this one's)."""
+    if kept is not None:
+        kept.check()
     stage = open_stage(path)
+    if kept is not None:
+        kept.keep(stage)
     if errors := stage.GetCompositionErrors():  # a lost sublayer or reference: the content would be partial
         raise InputError(f"{path}: does not compose: {errors[0]}" + (f" (and {len(errors) - 1} more)"
                                                                      if len(errors) > 1 else ""))
@@ -51,12 +90,13 @@ def read_stage(path: Path) -> StageRecord:
     records: list[tuple[str, bytes]] = []
     for prim in stage.Traverse(Usd.TraverseInstanceProxies(Usd.PrimDefaultPredicate)):
         schemas = applied_schemas(prim)
-        data = prim_bytes(prim, time, schemas, lambda name, samples, p=prim: feats.samples(p, name, samples))
+        props = authored(prim)
+        data = prim_bytes(prim, time, schemas, lambda name, samples, p=prim: feats.samples(p, name, samples), props)
         records.append((str(prim.GetPath()), data))
         if "PhysicsMaterialAPI" in schemas:
             feats.material(prim)
         if "PhysicsRigidBodyAPI" in schemas:
-            feats.body(prim, labels_of(prim))
+            feats.body(prim, labels_of(prim, [name for name, _ in props]))
         if prim.HasAPI(UsdLux.LightAPI):
             feats.light(prim)
     if not records:
@@ -80,9 +120,10 @@ def read_all(paths: list[Path], progress=None, workers: int = 1) -> list[StageRe
         from concurrent.futures import ProcessPoolExecutor
 
         pool = ProcessPoolExecutor(min(workers, len(paths)), mp_context=multiprocessing.get_context("spawn"))
-        records = pool.map(read_stage, paths, chunksize=max(1, min(16, len(paths) // (4 * workers))))
+        records = pool.map(_read_in_worker, paths, chunksize=max(1, min(16, len(paths) // (4 * workers))))
     else:
-        pool, records = None, (read_stage(p) for p in paths)
+        kept = KeptLayers()
+        pool, records = None, (read_stage(p, kept) for p in paths)
     try:
         for i, rec in enumerate(records):
             out.append(replace(rec, layout=layouts.setdefault(rec.layout, rec.layout)))
@@ -92,3 +133,10 @@ def read_all(paths: list[Path], progress=None, workers: int = 1) -> list[StageRe
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     return out
+
+
+_WORKER_KEPT = KeptLayers()  # a worker process's own, for the stages it reads one after another
+
+
+def _read_in_worker(path: Path) -> StageRecord:
+    return read_stage(path, _WORKER_KEPT)

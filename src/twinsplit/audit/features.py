@@ -14,11 +14,12 @@ Every value is read at the pose time (scene/time.py), composed.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import Any
 
 import numpy as np
-from pxr import Gf, Usd, UsdGeom
+from pxr import Usd, UsdGeom
 
 from ..randomizers.lighting import ATTRS as LIGHT_ATTRS
 from ..randomizers.physics import ATTRS as MATERIAL_ATTRS
@@ -53,7 +54,7 @@ class Features:
         self._labels: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
 
     def _add(self, key: str, values: list[float]) -> None:
-        if all(np.isfinite(values)):  # a non-finite value is left uncompared rather than poisoning the tree
+        if all(map(math.isfinite, values)):  # a non-finite value is left uncompared rather than poisoning the tree
             self.keys.append(key)
             self.values.append(values)
 
@@ -77,12 +78,14 @@ class Features:
 
     def body(self, prim: Usd.Prim, labels: tuple[str, ...]) -> None:
         m = self.xforms.GetLocalToWorldTransform(prim)
-        t = m.ExtractTranslation() * self.mpu
-        q = Gf.Matrix4d(m).RemoveScaleShear().ExtractRotationQuat()
-        sign = -1.0 if q.GetReal() < 0 else 1.0  # q and -q are one orientation
-        self._add(f"body:{prim.GetPath()}", [t[0], t[1], t[2], *(sign * c for c in q.GetImaginary())])
+        x, y, z = (m.ExtractTranslation() * self.mpu)[:]  # one slice: indexing a Gf vector is a call per item
+        q = m.RemoveScaleShear().ExtractRotationQuat()  # RemoveScaleShear returns a new matrix
+        i, j, k = q.GetImaginary()[:]
+        if q.GetReal() < 0:  # q and -q are one orientation
+            i, j, k = -i, -j, -k
+        self._add(f"body:{prim.GetPath()}", [x, y, z, i, j, k])
         for label in labels:
-            self._labels[label].append((t[0], t[1], t[2]))
+            self._labels[label].append((x, y, z))
 
     def samples(self, prim: Usd.Prim, name: str, samples: list[tuple[float, Any]]) -> None:
         rows = [_numbers(v) for _, v in samples]

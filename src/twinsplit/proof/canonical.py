@@ -12,14 +12,15 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections.abc import Callable
+from operator import itemgetter
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
-from pxr import Sdf, Usd
+from pxr import Gf, Sdf, Usd, Vt
 
 from ..blocks.quantize import storage
-from ..scene.discover import applied_schemas, open_stage, plain
+from ..scene.discover import applied_schemas, open_stage, plain, vt_items
 from ..scene.time import pose_time
 
 
@@ -44,29 +45,107 @@ def value_bytes(value: Any, type_name: str) -> bytes:
 def attribute_bytes(attr: Usd.Attribute, time: Usd.TimeCode) -> tuple[bytes, list[tuple[float, Any]]]:
     """An attribute's type, value at `time` and time samples, canonically; and the samples as (time, value)."""
     type_name = str(attr.GetTypeName())
-    parts = [type_name.encode(), value_bytes(attr.Get(time), type_name)]
-    samples = [(t, attr.Get(t)) for t in attr.GetTimeSamples()]
-    for t, v in samples:
-        parts += [struct.pack("<d", t), value_bytes(v, type_name)]
-    return b"\x1e".join(parts), samples
+    value = attr.Get(time)
+    head = type_name.encode() + b"\x1e" + encoder(type_name, type(value))(value)
+    times = attr.GetTimeSamples()
+    if not times:
+        return head, []
+    samples = [(t, attr.Get(t)) for t in times]
+    return b"\x1e".join([head, *(b for t, v in samples for b in (struct.pack("<d", t), value_bytes(v, type_name)))]), \
+        samples
+
+
+# value_bytes is the definition; encoder(type_name, type(value)) returns a function giving the same bytes with
+# less per-value work for the (type, value type) pairs a stage has thousands of (test_canonical checks each
+# against value_bytes), value_bytes itself for the rest.
+_Encoder = Callable[[Any], bytes]
+_ENCODERS: dict[tuple[str, type], _Encoder] = {}
+_VECTORS = {getattr(Gf, f"Vec{n}{t}"): n for n in (2, 3, 4) for t in "dfh"}
+_QUATS = (Gf.Quatd, Gf.Quatf, Gf.Quath)
+_NUMPY_CODE = {np.float64: "d", np.float32: "f"}  # half is left to numpy: struct rounds it on its own
+
+
+def encoder(type_name: str, value_type: type) -> _Encoder:
+    """A function of one value (of Python type `value_type`, Sdf type `type_name`) equal to value_bytes."""
+    enc = _ENCODERS.get((type_name, value_type))
+    if enc is None:
+        enc = _ENCODERS[(type_name, value_type)] = _make_encoder(type_name, value_type)
+    return enc
+
+
+def _make_encoder(type_name: str, value_type: type) -> _Encoder:
+    def general(value: Any) -> bytes:
+        return value_bytes(value, type_name)
+
+    kind = storage(type_name)
+    if value_type is type(None):
+        return lambda _: b"\x00none"
+    if kind is None:
+        if value_type is str:
+            return str.encode
+        if value_type is bool:
+            return lambda v: repr(v).encode()
+        if value_type in (Vt.TokenArray, Vt.StringArray):
+            return lambda v: repr(vt_items(v)).encode()
+        return general
+    code = _NUMPY_CODE.get(kind)
+    if code is None:  # half, int kinds
+        return general
+    dtype = np.dtype(kind).newbyteorder("<")
+    if type_name.endswith("[]"):
+        def array(v: Any) -> bytes:
+            arr = np.asarray(v)
+            if arr.dtype != dtype:
+                return general(v)
+            return struct.pack("<I", arr.size) + arr.tobytes()
+        return array
+    if value_type is float:
+        one = struct.Struct(f"<I{code}")
+        return lambda v: _packed(one, general, v, 1, (v,))
+    if value_type in _VECTORS:
+        n = _VECTORS[value_type]
+        vec = struct.Struct(f"<I{n}{code}")
+        return lambda v: _packed(vec, general, v, n, v[:])
+    if value_type in _QUATS:
+        quat = struct.Struct(f"<I4{code}")
+        return lambda v: _packed(quat, general, v, 4, (v.GetReal(), *v.GetImaginary()[:]))
+    return general
+
+
+def _packed(st: struct.Struct, general: _Encoder, value: Any, n: int, comps: Any) -> bytes:
+    try:
+        return st.pack(n, *comps)
+    except (OverflowError, struct.error):  # beyond float32: numpy's cast gives inf
+        return general(value)
 
 
 Sampled = Callable[[str, list[tuple[float, Any]]], None]
 
 
-def prim_bytes(prim: Usd.Prim, time: Usd.TimeCode, schemas: tuple[str, ...], sampled: Sampled) -> bytes:
+def authored(prim: Usd.Prim) -> list[tuple[str, Usd.Property]]:
+    """The prim's authored properties as (name, property), by name. One call for the names: the properties
+    come in the order of GetAuthoredPropertyNames (UsdPrim builds them from those names)."""
+    props = prim.GetAuthoredProperties()
+    names = prim.GetAuthoredPropertyNames()
+    if len(names) != len(props):  # not expected: then each property's own name
+        names = [p.GetName() for p in props]
+    return sorted(zip(names, props, strict=True), key=itemgetter(0))
+
+
+def prim_bytes(prim: Usd.Prim, time: Usd.TimeCode, schemas: tuple[str, ...], sampled: Sampled,
+               props: list[tuple[str, Usd.Property]] | None = None) -> bytes:
     """A prim's path, type, applied schemas and authored properties (by name), canonically; `sampled` is
-    called with each time-sampled attribute's name and samples."""
+    called with each time-sampled attribute's name and samples. `props`: authored(prim) when the caller has it."""
     parts = [str(prim.GetPath()).encode(), str(prim.GetTypeName()).encode(), ",".join(sorted(schemas)).encode()]
-    for prop in sorted(prim.GetAuthoredProperties(), key=lambda p: p.GetName()):
+    for name, prop in authored(prim) if props is None else props:
         if isinstance(prop, Usd.Attribute):
             data, samples = attribute_bytes(prop, time)
-            parts += [b"A" + prop.GetName().encode(), data]
+            parts += [b"A" + name.encode(), data]
             if samples:
-                sampled(prop.GetName(), samples)
+                sampled(name, samples)
         else:
             targets = sorted(str(t) for t in prop.GetTargets())
-            parts += [b"R" + prop.GetName().encode(), "\x1f".join(targets).encode()]
+            parts += [b"R" + name.encode(), "\x1f".join(targets).encode()]
     return b"\x1d".join(parts) + b"\x1c"
 
 

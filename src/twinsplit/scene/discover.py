@@ -51,9 +51,16 @@ def _vector(value: Any) -> tuple[float, ...]:
     return tuple(map(float, value[:]))  # one slice call: iterating a Gf vector costs ~10 us (IndexError at its end)
 
 
+def vt_items(value: Any) -> tuple[Any, ...]:
+    """A Vt array's items as a tuple: by index, ~4x faster than iterating it (which ends on an IndexError)."""
+    return tuple(map(value.__getitem__, range(len(value))))
+
+
 def _quat(value: Any) -> tuple[float, ...]:
     return (value.GetReal(), *value.GetImaginary()[:])
 
+
+_ARRAYS = (Vt.TokenArray, Vt.StringArray)
 
 # Exact types of the values a scan meets most (every body's xform ops): one dict look-up instead of the checks
 # below, with the same result.
@@ -61,7 +68,7 @@ _PLAIN = {
     **dict.fromkeys((bool, int, str, float, type(None)), lambda v: v),
     **dict.fromkeys((getattr(Gf, f"Vec{n}{t}") for n in (2, 3, 4) for t in "dfhi"), _vector),
     **dict.fromkeys((Gf.Quatf, Gf.Quatd, Gf.Quath), _quat),
-    **dict.fromkeys((Vt.TokenArray, Vt.StringArray), tuple),
+    **dict.fromkeys(_ARRAYS, vt_items),
 }
 
 
@@ -118,8 +125,8 @@ def labels_of(prim: Usd.Prim, names: list[str] | None = None) -> tuple[str, ...]
             value = attr.Get()
             if value is None:
                 continue
-            items = [value] if isinstance(value, str) else list(value)
-            labels.extend(str(v) for v in items)
+            seq = [value] if isinstance(value, str) else vt_items(value) if type(value) in _ARRAYS else list(value)
+            labels.extend(str(v) for v in seq)
     return tuple(dict.fromkeys(labels))
 
 
