@@ -82,18 +82,21 @@ class Grid:
             return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
         g = shapely.buffer(polys, TOUCH * self.cell + grow, quad_segs=16)  # as Geometry.buffer (16)
         shapely.prepare(g)
-        b = shapely.bounds(g)
-        n0, n1 = self.shape
-        i0, j0 = self._cell(b[:, 0], 0), self._cell(b[:, 1], 1)
-        i1, j1 = self._cell(b[:, 2], 0), self._cell(b[:, 3], 1)
-        ni, nj = np.maximum(i1 - i0 + 1, 0), np.maximum(j1 - j0 + 1, 0)
-        count = ni * nj
-        idx = np.repeat(np.arange(len(polys)), count)
-        r = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
-        ii, jj = i0[idx] + r // nj[idx], j0[idx] + r % nj[idx]
+        idx, ii, jj = self.windows(shapely.bounds(g))
         xs, ys = self.origin[0] + ii * self.cell, self.origin[1] + jj * self.cell
         hit = shapely.contains_xy(g[idx], xs, ys)
-        return idx[hit], (ii * n1 + jj)[hit]
+        return idx[hit], (ii * self.shape[1] + jj)[hit]
+
+    def windows(self, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row of `bounds`, cell i, cell j) of every cell whose index lies in each (x0, y0, x1, y1) plane box's
+        nearest-cell range (clipped to the grid), row by row."""
+        i0, j0 = self._cell(bounds[:, 0], 0), self._cell(bounds[:, 1], 1)
+        i1, j1 = self._cell(bounds[:, 2], 0), self._cell(bounds[:, 3], 1)
+        ni, nj = np.maximum(i1 - i0 + 1, 0), np.maximum(j1 - j0 + 1, 0)
+        count = ni * nj
+        idx = np.repeat(np.arange(len(bounds)), count)
+        r = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        return idx, i0[idx] + r // nj[idx], j0[idx] + r % nj[idx]
 
     def _cell(self, v: np.ndarray, axis: int) -> np.ndarray:
         """`index` along one plane axis of plane coordinates `v` (the same arithmetic)."""

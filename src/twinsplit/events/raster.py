@@ -52,15 +52,7 @@ def _rect_cells(grid: Grid, shapes, idx: np.ndarray, k_up: np.ndarray) -> np.nda
     h = shapes.half[idx][rows, cols]                             # (m, 2)
     c = shapes.center[idx][:, [pi, pj]]                          # (m, 2)
     pad = r * (1 + _SLACK) + _SLACK * grid.cell
-    lo = shapes.lo[idx][:, [pi, pj]] - pad
-    hi = shapes.hi[idx][:, [pi, pj]] + pad
-    i0, j0 = grid._cell(lo[:, 0], 0), grid._cell(lo[:, 1], 1)
-    i1, j1 = grid._cell(hi[:, 0], 0), grid._cell(hi[:, 1], 1)
-    ni, nj = np.maximum(i1 - i0 + 1, 0), np.maximum(j1 - j0 + 1, 0)
-    count = ni * nj
-    box = np.repeat(np.arange(len(idx)), count)
-    k = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
-    ii, jj = i0[box] + k // nj[box], j0[box] + k % nj[box]
+    box, ii, jj = grid.windows(np.hstack([shapes.lo[idx][:, [pi, pj]] - pad, shapes.hi[idx][:, [pi, pj]] + pad]))
     dx = grid.origin[0] + ii * grid.cell - c[box, 0]
     dy = grid.origin[1] + jj * grid.cell - c[box, 1]
     # the centre in each box's level axes, folded into its first quadrant: the distance to the rectangle
