@@ -59,7 +59,11 @@ class Grid:
 
     def in_band(self, lo: np.ndarray, hi: np.ndarray) -> bool:
         """Does a body spanning lo..hi along up reach into the person's height band?"""
-        return bool(hi[self.up] > self.ground + self._step and lo[self.up] < self.top)
+        return bool(self.bands(np.asarray(lo)[None], np.asarray(hi)[None])[0])
+
+    def bands(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """`in_band` of every row of (n, 3) AABB corners."""
+        return (hi[:, self.up] > self.ground + self._step) & (lo[:, self.up] < self.top)
 
     @property
     def _step(self) -> float:
@@ -174,8 +178,7 @@ def set_footprints(grid: Grid, shapes) -> list:
     corners as `footprint` (centre + signed half extents along the rotation's columns), hulled in one call."""
     import shapely
 
-    up = grid.up
-    band = (shapes.hi[:, up] > grid.ground + grid._step) & (shapes.lo[:, up] < grid.top)
+    band = grid.bands(shapes.lo, shapes.hi)
     out: list = []
     box = np.flatnonzero(band & shapes.is_box)
     if len(box):
@@ -201,6 +204,11 @@ def box_footprint(grid: Grid, center: np.ndarray, rotation: np.ndarray, size: np
 _SIGNS = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], dtype=float)
 
 
+def _limit(grid: Grid, radius: float) -> float:
+    """How far (stage units) a standable cell's centre keeps from every blocked cell's centre."""
+    return radius + MARGIN_M * grid.cell / CELL_M + GUARD_CELLS * grid.cell
+
+
 def standable(grid: Grid, blocked: np.ndarray, radius: float) -> np.ndarray:
     """Cells a person of `radius` (stage units) may stand on: far enough from every blocked cell.
 
@@ -210,7 +218,7 @@ def standable(grid: Grid, blocked: np.ndarray, radius: float) -> np.ndarray:
     the disk at a time (a horizontal run dilation from prefix sums, shifted by the row's di)."""
     if not blocked.any():
         return np.ones(grid.shape, dtype=bool)
-    limit = radius + MARGIN_M * grid.cell / CELL_M + GUARD_CELLS * grid.cell
+    limit = _limit(grid, radius)
     reach = int(np.ceil(limit / grid.cell)) + 1
     off = np.arange(-reach, reach + 1)
     inside = np.sqrt((off[:, None] ** 2 + off[None, :] ** 2).astype(np.float64)) * grid.cell < limit
@@ -244,7 +252,7 @@ def near(grid: Grid, polygons, radius: float) -> np.ndarray:
     out = np.zeros(grid.shape, dtype=bool)
     if not blocked.any():
         return out
-    limit = radius + MARGIN_M * grid.cell / CELL_M + GUARD_CELLS * grid.cell
+    limit = _limit(grid, radius)
     pad = int(np.ceil(limit / grid.cell)) + 1
     ii, jj = np.nonzero(blocked)
     a0, a1 = max(int(ii.min()) - pad, 0), min(int(ii.max()) + pad + 1, grid.shape[0])

@@ -23,10 +23,8 @@ _SLACK = 1e-9                       # relative: float error of either computatio
 def set_cells(grid: Grid, shapes) -> np.ndarray:
     """Flat indices of the cells the footprints of `shapes` (a geometry.batch.ShapeSet) touch, those in the
     height band only; each cell may appear more than once, in no particular order."""
-    up = grid.up
-    band = (shapes.hi[:, up] > grid.ground + grid._step) & (shapes.lo[:, up] < grid.top)
-    rot = shapes.rotation
-    upright = np.abs(rot[:, up, :])  # (n, 3): how much of each local axis points up
+    band = grid.bands(shapes.lo, shapes.hi)
+    upright = np.abs(shapes.rotation[:, grid.up, :])  # (n, 3): how much of each local axis points up
     k_up = np.argmax(upright, axis=1)
     level = np.sort(upright, axis=1)[:, :2].max(axis=1) <= _LEVEL
     rect = band & shapes.is_box & level & (upright.max(axis=1) >= 1.0 - _LEVEL)

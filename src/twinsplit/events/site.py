@@ -108,9 +108,9 @@ class Site:
                 return one
             near = nearest_free(free, within)
         else:  # one distance transform per state, not per call, and only where the nearest is not one cell
-            if state not in self._near and (one := nearest_unique(free, cell)) is not None:
-                return one
             if state not in self._near:
+                if (one := nearest_unique(free, cell)) is not None:
+                    return one
                 self._near[state] = nearest_free(free)
             near = self._near[state]
         return int(near[cell])

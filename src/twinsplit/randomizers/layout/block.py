@@ -159,7 +159,7 @@ def _shape_paths(arr) -> np.ndarray:
     cached = getattr(arr, "_paths", None)
     if cached is None:
         cached = np.array([s.path for s in arr.units.shapes], dtype=object)
-        object.__setattr__(arr, "_paths", cached)
+        arr._paths = cached
     return cached
 
 
