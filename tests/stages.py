@@ -7,6 +7,20 @@ from pathlib import Path
 
 from pxr import Gf, Sdf, Usd, UsdGeom, UsdPhysics
 
+# The opening of a physics world with an 8 x 8 m static floor whose top is at z = 0 (Z-up, metres); the caller
+# adds bodies and the closing brace.
+PHYSICS_FLOOR = """def Xform "World"
+{
+    def PhysicsScene "PhysicsScene" {}
+    def Cube "Floor" (prepend apiSchemas = ["PhysicsCollisionAPI"])
+    {
+        double size = 1
+        double3 xformOp:translate = (0, 0, -0.5)
+        float3 xformOp:scale = (8, 8, 1)
+        uniform token[] xformOpOrder = ["xformOp:translate", "xformOp:scale"]
+    }
+"""
+
 SMALL = """#usda 1.0
 (
     defaultPrim = "World"

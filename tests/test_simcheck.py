@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO
+from stages import PHYSICS_FLOOR
 
 try:
     import newton  # noqa: F401
@@ -37,17 +38,7 @@ HEAD = """#usda 1.0
     endTimeCode = 48
     timeCodesPerSecond = 24
 )
-def Xform "World"
-{
-    def PhysicsScene "PhysicsScene" {}
-    def Cube "Floor" (prepend apiSchemas = ["PhysicsCollisionAPI"])
-    {
-        double size = 1
-        double3 xformOp:translate = (0, 0, -0.5)
-        float3 xformOp:scale = (8, 8, 1)
-        uniform token[] xformOpOrder = ["xformOp:translate", "xformOp:scale"]
-    }
-"""
+""" + PHYSICS_FLOOR
 
 
 def box(name: str, x: float, y: float = 0.0, z: float = 0.25, mass: str = "float physics:mass = 5") -> str:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from stages import PHYSICS_FLOOR
+
 try:
     import newton  # noqa: F401
     import warp  # noqa: F401
@@ -47,17 +49,7 @@ STAGE = """#usda 1.0
     kilogramsPerUnit = 1
     upAxis = "Z"
 )
-def Xform "World"
-{
-    def PhysicsScene "PhysicsScene" {}
-    def Cube "Floor" (prepend apiSchemas = ["PhysicsCollisionAPI"])
-    {
-        double size = 1
-        double3 xformOp:translate = (0, 0, -0.5)
-        float3 xformOp:scale = (8, 8, 1)
-        uniform token[] xformOpOrder = ["xformOp:translate", "xformOp:scale"]
-    }
-""" + BOX.format(name="Bottom", z=0.25) + BOX.format(name="Top", z=0.75) + "}\n"
+""" + PHYSICS_FLOOR + BOX.format(name="Bottom", z=0.25) + BOX.format(name="Top", z=0.75) + "}\n"
 CONFIG = """version: 1
 splits: {min_margin: 0.0}
 randomize:
