@@ -59,6 +59,11 @@ class _Frames:
         return self.a[i], self.t[i], self.s[i], bool(self.ortho[i]), self.rot[i]
 
 
+def frame(xform: Gf.Matrix4d | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, np.ndarray]:
+    """(A, t, s, ortho, rot) of one world transform, as `_Frames` decomposes a collider's."""
+    return _Frames([xform])[0]
+
+
 def _get(attr, time, default):
     v = attr.Get(time) if attr else None
     return default if v is None else v
@@ -70,7 +75,7 @@ def shape_from_prim(prim: Usd.Prim, xform: Gf.Matrix4d | np.ndarray, *,
     """One Shape for a collider prim under the world transform ``xform`` (USD row-vector convention).
     Returns None for prims without supported geometry.  Meshes always become one convex hull here
     (the triangle-mesh policy is applied by ``shapes_from_stage``)."""
-    shapes = _shapes_from_prim(prim, _Frames([xform])[0], time, body, dynamic, triangle_meshes=False)
+    shapes = _shapes_from_prim(prim, frame(xform), time, body, dynamic, triangle_meshes=False)
     return shapes[0] if shapes else None
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from ..events.common import KIND_ATTR
 from ..geometry import Shape, box, convex
 from ..geometry.xform_ops import op_matrix, op_type_of
+from ..scene.colliders import frame
 
 _RESET = "!resetXformStack!"
 BODY_TYPES = ("Cube", "Capsule", "Sphere")
@@ -99,14 +100,7 @@ class Body:
 def shape_of(body: Body, m: np.ndarray, dynamic: bool) -> Shape | None:
     """`body`'s shape under world transform `m`, as scene.colliders reads the same prim (a box for a Cube whose
     frame has no shear, else its hull; a sphere or capsule only when its scale keeps it round)."""
-    a, t = m[:3, :3].T, m[3, :3]  # columns: the scaled local axes in world space
-    s = np.linalg.norm(a, axis=0)
-    gram = np.abs(a.T @ a)
-    gram[[0, 1, 2], [0, 1, 2]] = 0.0
-    ortho = bool((s > 0).all() and (gram <= 1e-6 * np.outer(s, s)).all())
-    rot = a / np.where(s > 0, s, 1.0)
-    if ortho and np.linalg.det(rot) < 0:
-        rot = rot * np.array([1.0, 1.0, -1.0])  # mirrored: the shapes are symmetric under it
+    a, t, s, ortho, rot = frame(m)  # columns of a: the scaled local axes in world space
     kw = {"body": body.path, "dynamic": dynamic}
     if body.type_name == "Cube":
         half = 0.5 * body.geometry("size", 2.0)
