@@ -21,6 +21,7 @@ BENCHES = [
     ["bench_writer.py"],
     ["bench_validate.py"],
     ["bench_stats.py"],
+    ["bench_set_stats.py"],
     ["bench_score.py"],
     ["bench_audit.py"],
     ["bench_site.py"],

@@ -34,12 +34,43 @@ def test_identical_sets_are_zero():
     assert mmd2 == 0.0 and bw > 0
 
 
+def on_grid(*sets):
+    """The rows as the set distances see them: rounded to the grid (stats._grid), back in their own units."""
+    grid, scale = stats._grid(*sets)
+    return [g / scale for g in grid]
+
+
 def test_energy_matches_brute_force_and_scipy():
     a, b = rows(1, 60), rows(2, 45)
-    assert energy_distance(a, b) == pytest.approx(brute_energy(a, b), rel=1e-12)
+    ga, gb = on_grid(a, b)
+    assert energy_distance(a, b) == pytest.approx(brute_energy(ga, gb), rel=1e-12)
+    assert energy_distance(a, b) == pytest.approx(brute_energy(a, b), rel=1e-5)  # the grid is fine
+    ga1, gb1 = on_grid(a[:, :1], b[:, :1])
     assert energy_distance(a[:, :1], b[:, :1]) == pytest.approx(
-        scipy.stats.energy_distance(a[:, 0], b[:, 0]), rel=1e-12
+        scipy.stats.energy_distance(ga1[:, 0], gb1[:, 0]), rel=1e-12
     )
+
+
+def test_squared_distances_are_exact_integers_at_site_scale():
+    # 15,042 parameters (the bench site): every squared grid distance must be the exact integer (int64 says)
+    rng = np.random.default_rng(21)
+    a, b = rng.random((7, 15_042)), rng.random((5, 15_042))
+    a[0], b[0] = 0.0, 1.0  # the largest distance the grid allows
+    (ga, gb), scale = stats._grid(a, b)
+    assert scale == 2.0**18
+    ia, ib = ga.astype(np.int64), gb.astype(np.int64)
+    exact = ((ia[:, None, :] - ib[None, :, :]) ** 2).sum(axis=-1)
+    got = np.vstack(list(stats._sq_blocks(ga, gb)))
+    assert (got == exact).all() and exact.max() < 2**53
+
+
+def test_set_distances_do_not_depend_on_column_or_row_order():
+    # exact integer squared distances: any BLAS summation order gives the same bits
+    a, b = rows(22, 90, 400), rows(23, 70, 400)
+    perm = np.random.default_rng(0).permutation(400)
+    want = stats.set_distances(a, b)
+    assert stats.set_distances(a[:, perm], b[:, perm]) == want
+    assert stats.set_distances(a[::-1], b[::-1])[0] == pytest.approx(want[0], rel=1e-15)
 
 
 def test_blocked_sum_equals_unblocked(monkeypatch):
@@ -53,6 +84,7 @@ def test_blocked_sum_equals_unblocked(monkeypatch):
 def test_mmd_matches_brute_force():
     a, b = rows(5, 40), rows(6, 30)
     mmd2, bw = mmd_rbf(a, b)
+    a, b = on_grid(a, b)
     pooled = np.vstack([a, b])
     d = np.linalg.norm(pooled[:, None] - pooled[None], axis=-1)
     assert bw == pytest.approx(np.median(d[np.triu_indices(len(pooled), 1)]))
@@ -119,6 +151,13 @@ def test_per_parameter_asymptotic_pvalue_above_scipy_exact_limit():
         assert (o["ks_statistic"], o["ks_pvalue"]) == (float(ks.statistic), float(ks.pvalue))
         assert o["wasserstein"] == float(scipy.stats.wasserstein_distance(a[:, j], b[:, j]))
     assert any(0 < o["ks_pvalue"] < 1 for o in out)  # the asymptotic formula ran, not only the 0/1 cases
+    assert all(o["ks_method"] == "asymp" for o in out)
+
+
+def test_exact_ks_pvalues_carry_no_method_mark():
+    a, b = rows(24, 300, 4), rows(25, 280, 4) * 0.5
+    report = distance_report(a, b, ["u", "v", "w", "x"])
+    assert report["ks_asymptotic"] == 0 and not any("ks_method" in p for p in report["parameters"])
 
 
 def test_per_parameter_column_blocks_give_the_same_figures(monkeypatch):
@@ -140,7 +179,8 @@ def test_coverage_equals_per_column_unique():
 @pytest.mark.parametrize("metric, order", [("linf", np.inf), ("l2", 2)])
 def test_nearest_train_matches_brute_force(metric, order):
     train, holdout = rows(11, 90, 4), rows(12, 35, 4)
-    brute = np.linalg.norm(holdout[:, None] - train[None], ord=order, axis=-1).min(axis=1)
+    gt, gh = on_grid(train, holdout) if metric == "l2" else (train, holdout)  # l2 is measured on the grid
+    brute = np.linalg.norm(gh[:, None] - gt[None], ord=order, axis=-1).min(axis=1)
     np.testing.assert_allclose(nearest_train_distance(train, holdout, metric), brute, rtol=1e-12)
 
 

@@ -39,7 +39,8 @@ def _scratch() -> Path:
 def crate(text: bytes) -> bytes:
     """The layer `text` (usda) as crate bytes. Deterministic: Sdf's crate writer depends only on the layer's
     content (not its path, the process or the time), so the same text gives the same bytes in any worker.
-    The layer is an anonymous usdc one: parsed straight into crate data, it exports faster than a usda one."""
+    The text is parsed into Sdf's in-memory data and Export converts that to crate; an anonymous usdc layer
+    exports faster than a usda one (docs/performance.md, "Crate output": what else was tried)."""
     from pxr import Sdf  # here: the CLI reads LAYER_FORMATS without loading USD
 
     layer = Sdf.Layer.CreateAnonymous(".usdc")
