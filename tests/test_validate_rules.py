@@ -450,3 +450,30 @@ def test_wheel_resting_on_floor_is_not_an_overlap_but_a_sunk_one_is(tmp_path, z,
     assert bool(issues) is caught and code == int(caught)
     if caught:
         assert "/World/Wheel" in issues[0]["message"] and "/World/Floor" in issues[0]["message"]
+
+
+def test_physics_targets_name_each_dangling_physics_relationship(tmp_path):
+    p = stage(tmp_path, """
+        def PhysicsScene "Scene" {}
+        def Xform "World" {
+            def Cube "Plate" (prepend apiSchemas = ["PhysicsCollisionAPI"]) {}
+            def Cube "Box" (prepend apiSchemas = ["PhysicsRigidBodyAPI", "PhysicsCollisionAPI"]) {}
+            def PhysicsCollisionGroup "Boxes" {
+                rel physics:filteredGroups = [</World/Gone>, </World/Boxes>]
+            }
+            def PhysicsRevoluteJoint "Hinge" {
+                rel physics:body0 = </World/Box>
+                rel physics:body1 = </World/Arm>
+            }
+            def PhysicsFixedJoint "Weld" {
+                rel physics:body0 = </World/Box>
+                rel physics:body1 = </World/Plate>
+            }
+        }
+        """)
+    code, report = run("--rules", "physics-targets", str(p))
+    got = {(i["at"], i["attribute"], i["message"].split(" targets ")[1].split(",")[0])
+           for i in found(report, "physics-targets")}
+    assert got == {("/World/Boxes", "physics:filteredGroups", "/World/Gone"),
+                   ("/World/Hinge", "physics:body1", "/World/Arm")}
+    assert code == 1

@@ -136,3 +136,26 @@ class RestingSupport(Rule):
                 yield self.issue(ctx, f"{body} rests on nothing at time {when:g} and has nothing under it: it falls "
                                       "out of the scene when the simulation starts", body,
                                  suggestion="place it on a collider (a floor, a shelf, another body)")
+
+
+@rule("physics-targets", "physics", Severity.ERROR)
+class PhysicsTargets(Rule):
+    """Every `physics:` relationship (a joint's `physics:body0`/`body1`, a collision group's
+    `physics:filteredGroups`, `physics:filteredPairs`, a body's `physics:simulationOwner`) targets a prim that
+    exists. A dangling target is read silently and changes what is simulated: a joint to a missing body holds
+    its other body to the world, and a collision group filtered against a group that is gone stops colliding
+    with what it rests on in engines that read the group (a box falls through its plate)."""
+
+    def check(self, ctx: Context) -> Iterator[Issue]:
+        stage = ctx.stage
+        for prim in ctx.prims():
+            for rel in prim.GetRelationships():
+                name = rel.GetName()
+                if not name.startswith("physics:"):
+                    continue
+                for target in rel.GetTargets():
+                    if not stage.GetPrimAtPath(target.GetPrimPath()):
+                        yield self.issue(ctx, f"{prim.GetPath()}.{name} targets {target}, which does not exist",
+                                         prim, attribute=name,
+                                         suggestion="point it at the prim that was renamed or moved, or remove "
+                                                    "the target")
