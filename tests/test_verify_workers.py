@@ -54,3 +54,14 @@ def test_an_untampered_layout_and_people_set_passes_with_one_and_two_workers(tmp
     assert checks["rederive"]["detail"] == "5 variants re-derived"
     for name in ("layout", "people clear"):
         assert checks[name]["status"] == "ok" and not checks[name]["skipped"], checks[name]
+
+
+def test_a_finding_line_names_its_prim_once():
+    from twinsplit.verify.core import Finding
+
+    named = Finding("layout", "/World/Box lies outside the layout bounds", "train/t.usdc", "/World/Box")
+    unnamed = Finding("layout", "authors xformOp:scale, which the check does not understand", "train/t.usdc",
+                      "/World/Box", "xformOp:scale")
+    assert named.text == "train/t.usdc: /World/Box lies outside the layout bounds"
+    assert unnamed.text == "train/t.usdc: /World/Box: authors xformOp:scale, which the check does not understand"
+    assert Finding("files", "manifest.json is missing").text == "manifest.json is missing"

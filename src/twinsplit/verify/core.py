@@ -48,8 +48,10 @@ class Finding:
 
     @property
     def text(self) -> str:
-        """The line verify prints: `<file>: <message>`, or the message alone."""
-        return f"{self.file}: {self.message}" if self.file else self.message
+        """The line verify prints: `<file>: <message>`, or the message alone; the prim before the message when the
+        check knows it and the message does not name it (a finding must say where to look)."""
+        message = f"{self.prim}: {self.message}" if self.prim and self.prim not in self.message else self.message
+        return f"{self.file}: {message}" if self.file else message
 
     def to_json(self) -> dict[str, Any]:
         return {"check": self.check, "file": self.file, "prim": self.prim, "attribute": self.attribute,
