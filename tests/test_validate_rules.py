@@ -477,3 +477,16 @@ def test_physics_targets_name_each_dangling_physics_relationship(tmp_path):
     assert got == {("/World/Boxes", "physics:filteredGroups", "/World/Gone"),
                    ("/World/Hinge", "physics:body1", "/World/Arm")}
     assert code == 1
+
+
+def test_physics_targets_catches_newtons_box_on_plane():
+    # a real stage (Newton's Kamino assets) whose collision group names a group of the file it was copied from:
+    # pxr's collision group table then turns collisions off inside the group and the box falls through its plate
+    newton = pytest.importorskip("newton")
+    p = Path(newton.__file__).parent / "tests/assets/kamino/basics/box_on_plane.usda"
+    if not p.exists():
+        pytest.skip(f"{p} is not in this newton build")
+    code, report = run("--rules", "physics-targets", str(p))
+    [issue] = found(report, "physics-targets")
+    assert (issue["at"], issue["attribute"]) == ("/box_on_plane/Collisions", "physics:filteredGroups")
+    assert "/boxes_hinged/Collisions" in issue["message"] and code == 1
