@@ -25,7 +25,6 @@ from .lineage import check_stages, lineage_entry
 from .plan import anchors, incidents, reference
 from .plan.disjoint import disjointness_entry
 from .plan.draw import Plan, fresh_entropy, make_plan, variant_id
-from .plan.stats import distance_report
 from .proof import croissant, holdout_source
 from .proof.attest import ATTESTATION, sign_output
 from .proof.seal import seal_manifest
@@ -348,6 +347,12 @@ def _write_variants(plan: Plan, target: Target, workers: int, roots: dict[str, P
     return [entries[vid] for vid in order]
 
 
+def _distance_report(train, holdout, names):
+    from .plan.stats import distance_report  # here: plan.stats pulls in scipy.stats (~0.4-1 s); a sealed set skips it
+
+    return distance_report(train, holdout, names)
+
+
 def assemble(plan: Plan, entropy: dict[str, int], copy, source: Path, variants: list[dict], layer_format: str,
              sealed: bool = False, holdout_source: dict[str, Any] | None = None,
              reference_sha256: str | None = None) -> dict[str, Any]:
@@ -367,7 +372,7 @@ def assemble(plan: Plan, entropy: dict[str, int], copy, source: Path, variants: 
         "disjointness": disjointness_entry(plan, normalized=rows),
         # A sealed manifest carries no holdout statistics: per-parameter figures would leak its marginals.
         "distance": ({"sealed": True} if sealed
-                     else distance_report(rows["train"], rows["holdout"], names)),
+                     else _distance_report(rows["train"], rows["holdout"], names)),
         "lineage": lineage_entry(plan.config.lineage) | anchors.lineage_extra(plan, reference_sha256),
     } | ({"holdout_source": holdout_source} if holdout_source is not None else {}) | anchors.manifest_extra(
         plan, reference_sha256, sealed)

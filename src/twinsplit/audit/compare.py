@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from .extract import Layout, StageRecord
 
@@ -109,6 +108,8 @@ def audit(a: list[StageRecord], b: list[StageRecord], threshold: float = DEFAULT
     nearest: list[tuple[str, str, float]] = []
     if space.varying:
         xa, xb = x[: len(a)], x[len(a):]
+        from scipy.spatial import cKDTree  # here: scipy.spatial costs ~0.3 s to import
+
         tree = cKDTree(xb)
         dist, idx = tree.query(xa, k=1, p=np.inf)
         for i, r in enumerate(a):

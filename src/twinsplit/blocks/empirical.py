@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtri
 
 BANDWIDTH_RULE = "silverman: 0.9 * min(std, IQR / 1.34) * n^(-1/5), else 1% of the range"
 _EDGE = 1e-12  # v kept inside (0, 1): ndtri(0) is -inf
@@ -45,6 +44,8 @@ def fit(values, low: float, high: float) -> Empirical:
 
 def draw(e: Empirical, low: float, high: float, u: np.ndarray) -> np.ndarray:
     """Values for uniform draws u in [0, 1): a measurement plus a Gaussian kernel deviate, clipped to [low, high]."""
+    from scipy.special import ndtri  # here: scipy.special costs ~0.3-1 s to import; only `empirical` uses it
+
     u = np.asarray(u, dtype=np.float64)
     n = len(e.values)
     scaled = u * n

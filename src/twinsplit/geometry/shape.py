@@ -13,7 +13,6 @@ from functools import lru_cache
 from typing import Literal
 
 import numpy as np
-from scipy.spatial import ConvexHull, QhullError
 
 Kind = Literal["box", "sphere", "capsule", "cylinder", "convex"]
 POLYTOPES = frozenset({"box", "convex", "cylinder"})
@@ -165,6 +164,8 @@ def _unique_dirs(dirs: np.ndarray) -> np.ndarray:
 def _hull(pts: np.ndarray):
     if len(pts) < 4:
         return None
+    from scipy.spatial import ConvexHull, QhullError  # here: scipy.spatial costs ~0.3 s to import; only meshes need it
+
     scale = float(np.ptp(pts, axis=0).max()) or 1.0
     try:
         h = ConvexHull(pts)

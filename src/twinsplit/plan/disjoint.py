@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from . import ood
 
@@ -17,6 +16,8 @@ def margin_rejector(train_normalized: np.ndarray, margin: float, metric: str):
     """Reject holdout rows closer than `margin` to any train row (KD-tree, O(log n) per query)."""
     if margin <= 0 or len(train_normalized) == 0 or train_normalized.shape[1] == 0:
         return None
+    from scipy.spatial import cKDTree  # here: scipy.spatial costs ~0.3 s to import; only a min_margin needs it
+
     tree = cKDTree(train_normalized)
     p = np.inf if metric == "linf" else 2
 
@@ -30,7 +31,7 @@ def margin_rejector(train_normalized: np.ndarray, margin: float, metric: str):
 def disjointness_entry(plan: Plan, sealed: bool = False, normalized: dict[str, np.ndarray] | None = None
                        ) -> dict[str, Any]:
     """`normalized`: the splits' `plan.normalized` rows when the caller has them already."""
-    from scipy.spatial import cKDTree
+    from scipy.spatial import cKDTree  # here, not at module level: scipy.spatial costs ~0.3 s to import
 
     cfg = plan.config.splits
     rows = normalized or {s: plan.normalized(s) for s in plan.splits}

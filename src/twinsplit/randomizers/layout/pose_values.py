@@ -12,7 +12,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from ...blocks.data import Columns, Edit
 from ...geometry.xform_ops import op_matrices
@@ -46,6 +45,8 @@ def _keeps_ops(sig: tuple) -> int | None:
 
 def _rotation_values(op_type: str, rot_row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(values (n, k), ok (n,)): the rotation op values giving each row-convention 3x3, and which can."""
+    from scipy.spatial.transform import Rotation  # here: scipy.spatial costs ~0.3 s to import; layout only
+
     rc = np.swapaxes(rot_row, 1, 2)  # column convention
     n = len(rc)
     if op_type == "Orient":

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from ...plan.disjoint import disjointness_entry
-from ...plan.stats import distance_report
 from ..core import Check, Context, check, same
 
 
@@ -42,6 +41,8 @@ def distance(ctx: Context, c: Check) -> None:
     if "holdout" not in ctx.plan.splits:
         c.skip()
         return
+    from ...plan.stats import distance_report  # here: plan.stats pulls in scipy.stats (~0.4-1 s a process)
+
     recomputed = distance_report(ctx.plan.normalized("train"), ctx.plan.normalized("holdout"), ctx.plan.shared_names())
     recomputed = json.loads(json.dumps(recomputed))
     if ctx.sealed:  # a sealed manifest carries no holdout statistics; show them now that the key is revealed
